@@ -1,0 +1,119 @@
+"""ASGI integration: the server request hook and ``instrument(app)`` for any ASGI app.
+
+FastAPI and Starlette apps are instrumented by their contrib instrumentors;
+the distro hands them :func:`server_request_hook`.  Any other ASGI app is
+wrapped with :func:`instrument`.  The hook starts the request state, records a
+client-sent request id (sanitised, never trusted as the correlation id) and,
+when configured, resolves the tenant from a verified bearer token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from opentelemetry.trace import Span
+
+from otel_distro.auth import TokenVerifier, build_verifier
+from otel_distro.config import Settings, get_settings
+from otel_distro.context import begin_request, set_tenant
+
+__all__ = ["instrument", "reset_hook_state", "server_request_hook"]
+
+MAX_CLIENT_REQUEST_ID = 64
+_UNSAFE_REQUEST_ID = re.compile(r"[^A-Za-z0-9._:-]")
+
+ServerRequestHook = Callable[[Span, dict[str, Any]], None]
+
+
+class _HookState:
+    """Values the hook needs, derived once from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.request_id_header: bytes = settings.request_id_header.lower().encode("latin-1")
+        self.request_id_attribute = f"http.request.header.{settings.request_id_header.lower()}"
+        self.verifier: TokenVerifier | None = build_verifier(settings)
+
+
+_hook_state: _HookState | None = None
+
+
+def _state() -> _HookState:
+    global _hook_state
+    if _hook_state is None:
+        _hook_state = _HookState(get_settings())
+    return _hook_state
+
+
+def reset_hook_state() -> None:
+    """Forget derived hook state (tests, or after changing settings)."""
+    global _hook_state
+    _hook_state = None
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def sanitize_request_id(raw: str) -> str:
+    """A client request id reduced to safe characters and a bounded length."""
+    return _UNSAFE_REQUEST_ID.sub("", raw[: MAX_CLIENT_REQUEST_ID * 4])[:MAX_CLIENT_REQUEST_ID]
+
+
+def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
+    """Runs at the start of every server span; never raises."""
+    try:
+        state = _state()
+        begin_request(span)
+        headers = scope.get("headers") or ()
+        if state.request_id_header and span.is_recording():
+            client_id = _header(headers, state.request_id_header)
+            if client_id:
+                cleaned = sanitize_request_id(client_id)
+                if cleaned:
+                    span.set_attribute(state.request_id_attribute, [cleaned])
+        if state.verifier is not None:
+            result = state.verifier.verify_header(_header(headers, b"authorization"))
+            if result is not None:
+                if result.rejected is None:
+                    set_tenant(tenant_id=result.tenant_id, user_id=result.user_id)
+                elif span.is_recording():
+                    span.add_event("otel_distro.token_rejected", {"reason": result.rejected})
+    except Exception:  # noqa: S110 - telemetry never breaks a request
+        pass
+
+
+def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
+    """One hook calling ours first, then the user's (each failure contained)."""
+    present = [hook for hook in hooks if hook is not None]
+
+    def hook(span: Span, scope: dict[str, Any]) -> None:
+        for each in present:
+            try:
+                each(span, scope)
+            except Exception:  # noqa: S110
+                pass
+
+    return hook
+
+
+def instrument(app: Any, **kwargs: Any) -> Any:
+    """Wrap any ASGI app with the OpenTelemetry middleware and the distro's hook.
+
+    Returns the wrapped app; extra keyword arguments go to ``OpenTelemetryMiddleware``.
+    """
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    from opentelemetry.util.http import get_excluded_urls
+
+    settings = get_settings()
+    user_hook = kwargs.pop("server_request_hook", None)
+    kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
+    if not settings.asgi_internal_spans:
+        kwargs.setdefault("exclude_spans", ["receive", "send"])
+    return OpenTelemetryMiddleware(
+        app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
+    )

@@ -1,0 +1,141 @@
+"""Optional tenant resolution from a verified ``Authorization: Bearer`` JWT.
+
+Verification is PyJWT's (never hand-rolled): the signature, ``exp``/``nbf``,
+and, when configured, ``aud``/``iss``.  Only the algorithms configured are
+accepted, so ``alg: none`` and algorithm-confusion tokens are rejected.  With
+no key configured nothing is read from tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from otel_distro.config import Settings, report
+
+__all__ = ["TokenResult", "TokenVerifier", "build_verifier"]
+
+MAX_TOKEN_LENGTH = 8192
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """Outcome of one bearer token: ids when verified, else a rejection reason."""
+
+    tenant_id: object = None
+    user_id: object = None
+    rejected: str | None = None
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with one key and maps claims to tenant/user ids."""
+
+    def __init__(
+        self,
+        key: Any,
+        algorithms: tuple[str, ...],
+        audience: str,
+        issuer: str,
+        tenant_claim: str,
+        user_claim: str,
+    ) -> None:
+        self._key = key
+        self._algorithms = list(algorithms)
+        self._audience = audience or None
+        self._issuer = issuer or None
+        self._tenant_claim = tenant_claim
+        self._user_claim = user_claim
+
+    def __repr__(self) -> str:
+        return f"TokenVerifier(algorithms={self._algorithms!r}, key=<redacted>)"
+
+    def verify_header(self, authorization: str | None) -> TokenResult | None:
+        """None when there is no bearer token; else the verification outcome."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        token = token.strip()
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return TokenResult(rejected="malformed")
+        return self.verify(token)
+
+    def verify(self, token: str) -> TokenResult:
+        import jwt
+
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return TokenResult(rejected="malformed")
+        if str(header.get("alg", "")).lower() == "none":
+            return TokenResult(rejected="alg_none")
+        if header.get("alg") not in self._algorithms:
+            return TokenResult(rejected="algorithm_not_allowed")
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            return TokenResult(rejected="expired")
+        except jwt.ImmatureSignatureError:
+            return TokenResult(rejected="not_yet_valid")
+        except jwt.InvalidSignatureError:
+            return TokenResult(rejected="bad_signature")
+        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+            return TokenResult(rejected="wrong_audience_or_issuer")
+        except jwt.PyJWTError:
+            return TokenResult(rejected="invalid")
+        except Exception:
+            return TokenResult(rejected="invalid")
+        return TokenResult(
+            tenant_id=claims.get(self._tenant_claim),
+            user_id=claims.get(self._user_claim),
+        )
+
+
+def build_verifier(settings: Settings) -> TokenVerifier | None:
+    """A verifier from ``OTEL_DISTRO_JWT_*``, or None (no key, or unusable setup)."""
+    secret: str = settings.jwt_secret
+    key_path: str = settings.jwt_public_key
+    if not secret and not key_path:
+        return None
+    try:
+        import jwt  # noqa: F401
+    except ImportError:
+        report(
+            "OTEL_DISTRO_JWT_* is set but PyJWT is not installed "
+            "(pip install 'otel-distro[jwt]'); tokens will not set the tenant"
+        )
+        return None
+    key: Any = secret
+    if key_path:
+        try:
+            key = Path(key_path).read_text(encoding="utf-8")
+        except OSError as exc:
+            report(
+                f"OTEL_DISTRO_JWT_PUBLIC_KEY={key_path!r} cannot be read ({exc.strerror}); "
+                "expected a readable PEM file; tokens will not set the tenant"
+            )
+            return None
+    algorithms = settings.effective_jwt_algorithms
+    if key_path and any(alg.upper().startswith("HS") for alg in algorithms):
+        report(
+            f"OTEL_DISTRO_JWT_ALGORITHMS={','.join(algorithms)!r} mixes HMAC with a public key; "
+            "expected asymmetric algorithms only (RS*, ES*, PS*, EdDSA); using RS256,ES256"
+        )
+        algorithms = ("RS256", "ES256")
+    return TokenVerifier(
+        key,
+        algorithms,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+        settings.jwt_tenant_claim,
+        settings.jwt_user_claim,
+    )

@@ -1,0 +1,361 @@
+"""The ``opentelemetry_configurator`` entry point: settings -> providers -> processors -> exporters.
+
+Data path for each signal (everything before an exporter runs in-process):
+
+* spans: tenant/baggage copier (request thread) -> batch processor ->
+  redacting exporter wrapper (export thread) -> OTLP or file exporter;
+* logs: structlog/stdlib bridge (redacts once) -> tenant copier -> redaction
+  for foreign records -> batch processor -> OTLP or file exporter;
+* metrics: periodic reader -> redacting exporter wrapper -> OTLP or file exporter.
+
+Our failures never reach the app: a broken setup is reported in one line and
+the app runs with less (or no) telemetry.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+from otel_distro.config import Settings, get_settings, report
+
+__all__ = ["OtelDistroConfigurator", "configure_sdk"]
+
+_SIGNALS = ("traces", "metrics", "logs")
+_EXPORTER_ENV = {signal: f"OTEL_{signal.upper()}_EXPORTER" for signal in _SIGNALS}
+_ENDPOINT_ENV = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    *(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT" for signal in _SIGNALS),
+)
+_PROTOCOL_ENV = (
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    *(f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL" for signal in _SIGNALS),
+)
+_PROTOCOLS = ("http/protobuf", "grpc")
+_OTLP_NAMES = ("otlp", "otlp_proto_http", "otlp_proto_grpc")
+FILE_EXPORTER = "otel_distro_file"
+DEFAULT_HTTP_ENDPOINT = "http://127.0.0.1:4318"
+DEFAULT_GRPC_ENDPOINT = "http://127.0.0.1:4317"
+_configured_sdk = False
+
+
+@contextmanager
+def _environ(overrides: dict[str, str]) -> Iterator[None]:
+    """Temporarily set variables (restored so child processes see the user's values)."""
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _exporter_entry_points(signal: str) -> set[str]:
+    from importlib.metadata import entry_points
+
+    return {ep.name for ep in entry_points(group=f"opentelemetry_{signal}_exporter")}
+
+
+def _valid_protocol_overrides() -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for name in _PROTOCOL_ENV:
+        value = os.environ.get(name)
+        if value is not None and value.strip() not in _PROTOCOLS:
+            report(
+                f"{name}={value!r} is not valid: expected one of {', '.join(_PROTOCOLS)}; "
+                "using http/protobuf"
+            )
+            overrides[name] = "http/protobuf"
+    return overrides
+
+
+def _exporter_names(signal: str) -> list[str]:
+    """The user's exporter names for a signal, unknown names reported and dropped."""
+    variable = _EXPORTER_ENV[signal]
+    raw = os.environ.get(variable, "otlp")
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not names or names == ["none"]:
+        return []
+    known = _exporter_entry_points(signal) | {"otlp"}
+    valid = [name for name in names if name in known]
+    for name in names:
+        if name not in known:
+            report(
+                f"{variable}={raw!r} names an unknown exporter {name!r}: expected one of "
+                f"{', '.join(sorted(known | {'none'}))}; ignoring it"
+            )
+    return valid
+
+
+def _protocol(signal: str) -> str:
+    value = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
+    )
+    return value.strip() if value.strip() in _PROTOCOLS else "http/protobuf"
+
+
+def _endpoint_explicit() -> bool:
+    return any(os.environ.get(name, "").strip() for name in _ENDPOINT_ENV)
+
+
+def _default_endpoint(signal: str) -> str:
+    return DEFAULT_GRPC_ENDPOINT if _protocol(signal) == "grpc" else DEFAULT_HTTP_ENDPOINT
+
+
+def _exporter_args(names: dict[str, list[str]]) -> dict[type, dict[str, Any]]:
+    """Point the OTLP exporters at 127.0.0.1 (not ``localhost``, which may be ::1)."""
+    args: dict[type, dict[str, Any]] = {}
+    if _endpoint_explicit():
+        return args
+    for signal, exporters in names.items():
+        if not any(name in _OTLP_NAMES for name in exporters):
+            continue
+        grpc = _protocol(signal) == "grpc"
+        for cls in _otlp_classes(signal, grpc):
+            endpoint = DEFAULT_GRPC_ENDPOINT if grpc else f"{DEFAULT_HTTP_ENDPOINT}/v1/{signal}"
+            args[cls] = {"endpoint": endpoint}
+    return args
+
+
+def _otlp_classes(signal: str, grpc: bool) -> list[type]:
+    from importlib.metadata import entry_points
+
+    wanted = "otlp_proto_grpc" if grpc else "otlp_proto_http"
+    classes: list[type] = []
+    for ep in entry_points(group=f"opentelemetry_{signal}_exporter"):
+        if ep.name == wanted:
+            try:
+                classes.append(ep.load())
+            except Exception:  # noqa: S112 - a broken exporter package is reported by the SDK
+                continue
+    return classes
+
+
+def _resource_attributes(settings: Settings) -> dict[str, Any]:
+    from otel_distro import __version__
+
+    attributes: dict[str, Any] = {
+        "deployment.environment.name": settings.environment,
+        "telemetry.distro.name": "otel-distro",
+        "telemetry.distro.version": __version__,
+    }
+    if "service.version=" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+        version = os.environ.get("SERVICE_VERSION", "").strip()
+        if version:
+            attributes["service.version"] = version
+    return attributes
+
+
+def _sampler(settings: Settings) -> Any:
+    from opentelemetry.sdk._configuration import _get_sampler, _import_sampler
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+
+    from otel_distro.sampling import DropAsgiInternalSpans
+
+    inner = _import_sampler(_get_sampler()) or ParentBased(ALWAYS_ON)
+    return inner if settings.asgi_internal_spans else DropAsgiInternalSpans(inner)
+
+
+def _wrap_metric_exporters() -> None:
+    """Route every periodic reader's exports through the redacting wrapper."""
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from otel_distro.redaction_pipeline import RedactingMetricExporter
+
+    provider = metrics.get_meter_provider()
+    if not isinstance(provider, MeterProvider):
+        return
+    # The SDK has no hook for wrapping metric exporters; the readers were just
+    # created and have not exported yet, so the swap is safe (pinned SDK 1.45).
+    for reader in provider._sdk_config.metric_readers:  # type: ignore[attr-defined]
+        if isinstance(reader, PeriodicExportingMetricReader):
+            exporter = reader._exporter
+            if not isinstance(exporter, RedactingMetricExporter):
+                reader._exporter = RedactingMetricExporter(exporter)
+
+
+def install_propagators(settings: Settings) -> None:
+    """Set the global propagators explicitly (``OTEL_PROPAGATORS`` was read too early)."""
+    from importlib.metadata import entry_points
+
+    from opentelemetry.instrumentation.propagators import set_global_response_propagator
+    from opentelemetry.propagate import set_global_textmap
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from otel_distro.propagation import RequestIdResponsePropagator, TrustedBaggagePropagator
+
+    raw = os.environ.get("OTEL_PROPAGATORS", "tracecontext,baggage")
+    propagators: list[TextMapPropagator] = []
+    for name in (item.strip().lower() for item in raw.split(",")):
+        if not name or name == "none":
+            continue
+        if name == "tracecontext":
+            propagators.append(TraceContextTextMapPropagator())
+        elif name == "baggage":
+            propagators.append(TrustedBaggagePropagator(settings))
+        else:
+            found = [ep for ep in entry_points(group="opentelemetry_propagator") if ep.name == name]
+            try:
+                propagators.append(found[0].load()())
+            except Exception:
+                report(
+                    f"OTEL_PROPAGATORS={raw!r} names {name!r}, which cannot be loaded; skipping it"
+                )
+    set_global_textmap(CompositePropagator(propagators))
+    set_global_response_propagator(  # type: ignore[no-untyped-call]
+        RequestIdResponsePropagator(settings.request_id_header)
+    )
+
+
+def _span_processors(settings: Settings) -> list[Any]:
+    from otel_distro.processors import BaggageAttributesSpanProcessor
+
+    processors: list[Any] = [BaggageAttributesSpanProcessor(settings.baggage_attributes)]
+    try:
+        from otel_distro.access_log import AccessLogSpanProcessor
+
+        if settings.access_log:
+            processors.append(AccessLogSpanProcessor(settings))
+    except ImportError:
+        pass
+    return processors
+
+
+def _log_processors(settings: Settings) -> list[Any]:
+    from otel_distro.processors import BaggageAttributesLogProcessor
+    from otel_distro.redaction_pipeline import RedactingLogRecordProcessor
+
+    return [
+        BaggageAttributesLogProcessor(settings.baggage_attributes),
+        RedactingLogRecordProcessor(),
+    ]
+
+
+def _export_span_processor(exporter: Any) -> Any:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from otel_distro.redaction_pipeline import RedactingSpanExporter
+
+    return BatchSpanProcessor(RedactingSpanExporter(exporter))
+
+
+def _configure_logging(settings: Settings, with_provider: bool) -> None:
+    try:
+        from otel_distro import logging as distro_logging
+
+        if with_provider:
+            from opentelemetry._logs import get_logger_provider
+
+            distro_logging.configure(settings, get_logger_provider())
+        else:
+            distro_logging.configure(settings, None)
+    except Exception as exc:
+        report(f"log setup failed ({type(exc).__name__}: {exc}); logs go to stderr unchanged")
+
+
+def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
+    """Wire the SDK with the distro's processors (what the configurator entry point runs)."""
+    global _configured_sdk
+    from opentelemetry.sdk._configuration import _initialize_components
+
+    settings = settings or get_settings()
+    if _configured_sdk:
+        return
+    _configured_sdk = True
+    sdk_disabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+    if not settings.enable_opentelemetry or sdk_disabled:
+        _configure_logging(settings, with_provider=False)
+        return
+
+    install_propagators(settings)
+    overrides = _valid_protocol_overrides()
+    with _environ(overrides):
+        names = {signal: _exporter_names(signal) for signal in _SIGNALS}
+        fallback = _use_file_fallback(settings, names)
+        if fallback:
+            names = {
+                signal: [FILE_EXPORTER if n in _OTLP_NAMES else n for n in exporters]
+                for signal, exporters in names.items()
+            }
+        overrides.update({_EXPORTER_ENV[s]: ",".join(n) or "none" for s, n in names.items()})
+    with _environ(overrides):
+        _initialize_components(
+            auto_instrumentation_version=kwargs.get("auto_instrumentation_version"),
+            sampler=_sampler(settings),
+            resource_attributes=_resource_attributes(settings),
+            setup_logging_handler=False,
+            exporter_args_map=_exporter_args(names),
+            span_processors=_span_processors(settings),
+            export_span_processor=_export_span_processor,  # type: ignore[arg-type]
+            log_record_processors=_log_processors(settings),
+        )
+    _wrap_metric_exporters()
+    _configure_logging(settings, with_provider=True)
+    if settings.enable_sentry:
+        from otel_distro.sentry import init_sentry
+
+        init_sentry(settings)
+
+
+def _use_file_fallback(settings: Settings, names: dict[str, list[str]]) -> bool:
+    """Files instead of OTLP when no endpoint was set and the default one is down."""
+    if not settings.file_fallback or _endpoint_explicit():
+        return False
+    if not any(name in _OTLP_NAMES for exporters in names.values() for name in exporters):
+        return False
+    from otel_distro.exporters import endpoint_reachable
+
+    endpoints = {_default_endpoint(signal) for signal in _SIGNALS}
+    if all(endpoint_reachable(endpoint) for endpoint in endpoints):
+        return False
+    folder = os.path.abspath(settings.file_fallback_dir)
+    report(
+        f"no OTLP endpoint was configured and {', '.join(sorted(endpoints))} does not answer: "
+        f"writing telemetry as OTLP JSON lines to {folder}/ "
+        "(set OTEL_EXPORTER_OTLP_ENDPOINT to export)"
+    )
+    return True
+
+
+class OtelDistroConfigurator(_OTelSDKConfigurator):
+    """Subclasses the SDK configurator; injects our processors through its hooks."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        try:
+            from otel_distro.distro import apply_environment_defaults, distro_configured
+
+            if not distro_configured():
+                chosen = os.environ.get("OTEL_PYTHON_DISTRO", "(first found)")
+                report(
+                    f"OTEL_PYTHON_DISTRO={chosen!r} loaded another distro: otel-distro's "
+                    "instrumentation hooks (tenant, request id, one span per request) are not "
+                    "installed; set OTEL_PYTHON_DISTRO=otel_distro"
+                )
+                apply_environment_defaults()
+            config_file = os.environ.get("OTEL_CONFIG_FILE", "").strip()
+            if config_file:
+                report(
+                    f"OTEL_CONFIG_FILE={config_file!r} is set: the SDK configures itself from "
+                    "that file and otel-distro's redaction, tenant and log processors are NOT "
+                    "installed (unset it to use them)"
+                )
+                super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+                return
+            configure_sdk(get_settings(), **kwargs)
+        except Exception as exc:
+            report(
+                f"telemetry setup failed ({type(exc).__name__}: {exc}); "
+                "the app runs without (some) telemetry"
+            )

@@ -1,0 +1,251 @@
+"""Propagators: trust rules for inbound baggage, scope rules for outbound baggage.
+
+Inbound ``baggage`` headers are attacker-controlled: an oversized or malformed
+header is dropped whole, and protected keys (``tenant.id``, ``user.id``, ...)
+are kept only when the peer address is in ``OTEL_DISTRO_TRUSTED_PEERS``.
+Outbound, baggage is injected only when the destination of the current client
+span (httpx, aio-pika, ...) is allowed by ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO``;
+``traceparent`` is untouched and flows everywhere.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from opentelemetry import baggage, trace
+from opentelemetry.context import Context, get_current
+from opentelemetry.instrumentation.propagators import ResponsePropagator, default_setter
+from opentelemetry.propagators.textmap import (
+    CarrierT,
+    Getter,
+    Setter,
+    TextMapPropagator,
+    default_getter,
+)
+from opentelemetry.propagators.textmap import (
+    default_setter as textmap_default_setter,
+)
+from opentelemetry.trace import format_span_id, format_trace_id
+
+from otel_distro.config import Network, Settings
+from otel_distro.context import context_values
+
+__all__ = [
+    "DestinationPolicy",
+    "RequestIdResponsePropagator",
+    "TrustedBaggagePropagator",
+    "peer_address",
+]
+
+BAGGAGE_HEADER = "baggage"
+MAX_ENTRIES = 180
+_KEY = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_VALUE = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"
+_ENTRY = re.compile(rf"[ \t]*({_KEY})[ \t]*=[ \t]*({_VALUE})[ \t]*(;[^,]*)?")
+_DESTINATION_KEYS = (
+    "server.address",
+    "net.peer.name",
+    "network.peer.address",
+    "net.sock.peer.addr",
+)
+_URL_KEYS = ("url.full", "http.url")
+
+
+def peer_address(carrier: object) -> str | None:
+    """The client address of an ASGI scope carrier, else None (unknown peer)."""
+    if isinstance(carrier, Mapping) and carrier.get("type") in ("http", "websocket"):
+        client = carrier.get("client")
+        if isinstance(client, (tuple, list)) and client and isinstance(client[0], str):
+            return client[0]
+    return None
+
+
+def _ip_in(address: str, networks: Iterable[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def parse_baggage_header(header: str, max_bytes: int) -> dict[str, str] | None:
+    """Strictly parse a W3C baggage header; None when it must be dropped whole."""
+    if len(header.encode("utf-8", "replace")) > max_bytes:
+        return None
+    entries: dict[str, str] = {}
+    members = header.split(",")
+    if len(members) > MAX_ENTRIES:
+        return None
+    for member in members:
+        if not member.strip():
+            continue
+        match = _ENTRY.fullmatch(member)
+        if match is None:
+            return None
+        try:
+            value = unquote(match.group(2), errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+            return None
+        entries[match.group(1)] = value
+    return entries
+
+
+class DestinationPolicy:
+    """Decides whether a host may receive baggage (host globs and CIDR blocks)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._networks: list[Network] = []
+        self._globs: list[str] = []
+        for pattern in patterns:
+            try:
+                self._networks.append(ipaddress.ip_network(pattern, strict=False))
+            except ValueError:
+                self._globs.append(pattern.lower())
+        self._cache: dict[str, bool] = {}
+
+    def allows(self, host: str | None) -> bool:
+        if not host:
+            return False
+        host = host.lower().rstrip(".")
+        cached = self._cache.get(host)
+        if cached is not None:
+            return cached
+        allowed = _ip_in(host, self._networks) or any(
+            fnmatch.fnmatchcase(host, glob) for glob in self._globs
+        )
+        if len(self._cache) >= 1024:
+            self._cache.clear()
+        self._cache[host] = allowed
+        return allowed
+
+
+def destination_host(context: Context | None) -> str | None:
+    """The remote host of the current client/producer span, from its attributes."""
+    span = trace.get_current_span(context)
+    attributes = getattr(span, "attributes", None)
+    if not attributes:
+        return None
+    for key in _DESTINATION_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    for key in _URL_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            try:
+                return urlsplit(value).hostname
+            except ValueError:
+                return None
+    return None
+
+
+class TrustedBaggagePropagator(TextMapPropagator):
+    """W3C baggage with inbound trust checks and outbound destination scoping."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._trusted: tuple[Network, ...] = settings.trusted_peers
+        self._protected = settings.protected_keys
+        self._max_bytes: int = settings.baggage_max_bytes
+        self._destinations = DestinationPolicy(settings.baggage_propagate_to)
+        self._request_keys = tuple(sorted(settings.protected_keys))
+
+    # inbound ---------------------------------------------------------------
+
+    def extract(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        getter: Getter[CarrierT] = default_getter,
+    ) -> Context:
+        if context is None:
+            context = get_current()
+        try:
+            values = getter.get(carrier, BAGGAGE_HEADER)
+            if not values:
+                return context
+            entries = parse_baggage_header(",".join(values), self._max_bytes)
+            if not entries:
+                return context
+            peer = peer_address(carrier)
+            trusted = peer is not None and _ip_in(peer, self._trusted)
+            for key, value in entries.items():
+                if key in self._protected and not trusted:
+                    continue
+                context = baggage.set_baggage(key, value, context=context)
+        except Exception:  # noqa: S110 - hostile input never breaks a request
+            pass
+        return context
+
+    # outbound --------------------------------------------------------------
+
+    def inject(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        setter: Setter[CarrierT] = textmap_default_setter,
+    ) -> None:
+        try:
+            if not self._destinations.allows(destination_host(context)):
+                return
+            entries = {k: str(v) for k, v in baggage.get_all(context).items()}
+            entries.update(context_values(self._request_keys, context))
+            if not entries:
+                return
+            header = ",".join(
+                f"{quote(key, safe='')}={quote(value, safe='')}"
+                for key, value in list(entries.items())[:MAX_ENTRIES]
+            )
+            if len(header) <= self._max_bytes:
+                setter.set(carrier, BAGGAGE_HEADER, header)
+        except Exception:  # noqa: S110 - propagation problems never break a call
+            pass
+
+    @property
+    def fields(self) -> set[str]:
+        return {BAGGAGE_HEADER}
+
+
+class RequestIdResponsePropagator(ResponsePropagator):
+    """Adds ``traceresponse`` and the request-id header (the trace id) to responses."""
+
+    def __init__(self, request_id_header: str) -> None:
+        self._request_id_header = request_id_header.lower()
+        exposed = ["traceresponse"]
+        if self._request_id_header:
+            exposed.append(self._request_id_header)
+        self._exposed = ", ".join(exposed)
+
+    def inject(
+        self,
+        carrier: Any,
+        context: Context | None = None,
+        setter: Any = default_setter,
+    ) -> None:
+        try:
+            if isinstance(carrier, Mapping) and carrier.get("type", "http.response.start") not in (
+                "http.response.start",
+                "websocket.accept",
+            ):
+                return
+            span_context = trace.get_current_span(context).get_span_context()
+            if not span_context.is_valid:
+                return
+            trace_id = format_trace_id(span_context.trace_id)
+            setter.set(
+                carrier,
+                "traceresponse",
+                f"00-{trace_id}-{format_span_id(span_context.span_id)}"
+                f"-{span_context.trace_flags:02x}",
+            )
+            if self._request_id_header:
+                setter.set(carrier, self._request_id_header, trace_id)
+            setter.set(carrier, "access-control-expose-headers", self._exposed)
+        except Exception:  # noqa: S110 - never break a response
+            pass
