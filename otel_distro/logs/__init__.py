@@ -1,0 +1,125 @@
+"""structlog and standard-library logging, rendered once and emitted to OpenTelemetry once.
+
+Public surface (re-exported by :mod:`otel_distro.logging`):
+
+* :func:`configure` -- set up structlog, the root logger and the OTel emitter
+  from :class:`~otel_distro.config.Settings` (idempotent; never raises);
+* :func:`get_logger` -- a structlog logger;
+* :func:`should_skip_instrumentor` -- whether the distro must not load a contrib
+  instrumentor because it would duplicate records;
+* :func:`flush` -- hand queued records to the SDK now.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import structlog
+from opentelemetry._logs import LoggerProvider
+
+from otel_distro.config import Settings, get_settings, report
+from otel_distro.logs import _stdlib, _structlog
+from otel_distro.logs._correlate import set_context_source
+from otel_distro.logs._emit import SCOPE, Emitter
+from otel_distro.logs._pipeline import Pipeline
+from otel_distro.logs._render import Output
+from otel_distro.logs._structlog import Holder
+
+__all__ = [
+    "SCOPE",
+    "configure",
+    "flush",
+    "get_logger",
+    "set_context_source",
+    "should_skip_instrumentor",
+]
+
+_log = logging.getLogger("otel_distro.logging")
+
+# Contrib instrumentors that would emit a second copy of every record.
+_DUPLICATING_INSTRUMENTORS = frozenset({"logging", "structlog"})
+
+_emitter = Emitter()
+_output = Output()
+_handler = _stdlib.RootHandler(Holder)
+_settings: Settings | None = None
+
+
+def configure(
+    settings: Settings | None = None, logger_provider: LoggerProvider | None = None
+) -> None:
+    """Configure logging for the process (safe to call again; later calls re-apply).
+
+    ``logger_provider`` defaults to the global one.  Problems (an unwritable
+    ``LOG_DIR``, an internal error) are reported once and logging carries on.
+    """
+    global _settings
+    try:
+        settings = settings if settings is not None else get_settings()
+        _settings = settings
+        _emitter.set_provider(logger_provider)
+        if settings.log_to_file:
+            problem = _output.open_file(
+                settings.log_dir,
+                settings.log_file_name,
+                settings.log_file_max_bytes,
+                settings.log_file_backup_count,
+            )
+            if problem:
+                report(problem)
+        else:
+            _output.close_file()
+        pipeline = Pipeline(settings, _emitter, _output)
+        Holder.pipeline = pipeline
+        _structlog.install(Holder, pipeline, _output)
+        _structlog.patch_configure(Holder)
+        _readopt()
+        _stdlib.patch_logging_config(_readopt)
+    except Exception as exc:  # never break application start-up
+        report(f"logging setup failed ({type(exc).__name__}: {exc}); logs may be incomplete")
+
+
+def _readopt() -> None:
+    pipeline = Holder.pipeline
+    if pipeline is None or _settings is None:
+        return
+    _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=bool(_settings.access_log))
+
+
+def get_logger(name: str | None = None, **initial_values: Any) -> Any:
+    """A structlog logger bound to *name* (``logger.info("event", key=value)``)."""
+    if name is None:
+        return structlog.get_logger(**initial_values)
+    return structlog.get_logger(name, **initial_values)
+
+
+def should_skip_instrumentor(entry_point_name: str) -> bool:
+    """True for the contrib ``logging``/``structlog`` instrumentors (they would duplicate)."""
+    if entry_point_name in _DUPLICATING_INSTRUMENTORS:
+        _log.debug(
+            "not loading the %r instrumentor: otel-distro already bridges it into "
+            "OpenTelemetry once",
+            entry_point_name,
+        )
+        return True
+    return False
+
+
+def flush() -> None:
+    """Hand every queued record to the SDK now (the provider's own flush also does this)."""
+    _emitter.flush()
+
+
+def reset() -> None:
+    """Undo :func:`configure` (tests): structlog defaults, root handler, patched functions."""
+    global _settings
+    _emitter.flush()
+    Holder.pipeline = None
+    _settings = None
+    _output.close_file()
+    _structlog.unpatch_configure()
+    _stdlib.unpatch_logging_config()
+    logging.getLogger().removeHandler(_handler)
+    structlog.reset_defaults()
+    set_context_source(None)

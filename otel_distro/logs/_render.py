@@ -1,0 +1,108 @@
+"""Render a finished event as one line (JSON or console) and write it out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+__all__ = ["Output", "console_renderer", "render_json"]
+
+
+def _fallback(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__qualname__}>"
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, default=_fallback, allow_nan=True).encode
+
+
+def render_json(event: dict[str, Any]) -> str:
+    """One JSON object (values are already cleaned, so this cannot fail on them)."""
+    return _dumps(event)
+
+
+def console_renderer(colors: bool | None = None) -> Callable[[dict[str, Any]], str]:
+    """structlog's console renderer, called with an event dict."""
+    if colors is None:
+        try:
+            colors = sys.stdout.isatty()
+        except Exception:
+            colors = False
+    renderer = structlog.dev.ConsoleRenderer(colors=colors)
+
+    def render(event: dict[str, Any]) -> str:
+        return renderer(None, "info", event)
+
+    return render
+
+
+class Output:
+    """Writes rendered lines to stdout and, optionally, a rotating file."""
+
+    def __init__(self) -> None:
+        self._file: logging.handlers.RotatingFileHandler | None = None
+        self._lock = threading.Lock()
+
+    def open_file(self, directory: str, name: str, max_bytes: int, backups: int) -> str | None:
+        """Start writing to ``directory/name``; returns a problem message or None."""
+        self.close_file()
+        path = os.path.join(directory, name)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+            )
+        except Exception as exc:
+            return (
+                f"LOG_DIR={directory!r} is not writable ({type(exc).__name__}: {exc}); "
+                "logs go to stdout only"
+            )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        self._file = handler
+        return None
+
+    def close_file(self) -> None:
+        handler, self._file = self._file, None
+        if handler is not None:
+            try:
+                handler.close()
+            except Exception:  # noqa: S110 - closing is best effort
+                pass
+
+    def write(self, line: str) -> None:
+        """Write one line; a closed or broken stream never raises."""
+        try:
+            stream = sys.stdout
+            stream.write(line + "\n")
+            stream.flush()
+        except Exception:  # noqa: S110 - a closed stdout must not break the app
+            pass
+        handler = self._file
+        if handler is not None:
+            self._write_file(handler, line)
+
+    def _write_file(self, handler: logging.handlers.RotatingFileHandler, line: str) -> None:
+        record = logging.makeLogRecord({"msg": line})
+        try:
+            with self._lock:
+                if handler.shouldRollover(record):
+                    handler.doRollover()
+                stream = handler.stream
+                if stream is not None:
+                    stream.write(line + "\n")
+                    stream.flush()
+        except Exception:
+            self._file = None
+            from otel_distro.config import report
+
+            report("the log file could not be written; logs go to stdout only")

@@ -1,0 +1,165 @@
+"""Standard-library logging: one root handler that finishes records like structlog does.
+
+Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler`,
+are rendered in the same format and emitted to OpenTelemetry once.  OTel
+logging handlers installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``)
+or the contrib logging instrumentation are removed, and uvicorn's own console
+handlers are folded into ours, also after a later ``dictConfig``/``basicConfig``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import logging.config
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
+
+from otel_distro.logs._pipeline import severity
+from otel_distro.logs._structlog import Holder
+
+__all__ = ["RootHandler", "adopt", "patch_logging_config", "unpatch_logging_config"]
+
+_log = logging.getLogger("otel_distro.logging")
+_busy: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_distro_logging", default=False)
+
+# Attributes every logging.LogRecord has; anything else came from ``extra=``.
+_RESERVED = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    | {"message", "asctime", "taskName", "_logger", "_name", "_from_structlog", "_record"}
+)
+# Loggers whose records are rendered but never emitted (the SDK's own warnings
+# would otherwise feed back into the export pipeline).
+_NO_EMIT_PREFIXES = ("opentelemetry",)
+_UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
+
+
+class RootHandler(logging.Handler):
+    """Root-logger handler: render the record and emit it to OpenTelemetry once."""
+
+    def __init__(self, holder: type[Holder]) -> None:
+        super().__init__(logging.NOTSET)
+        self._holder = holder
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pipeline = self._holder.pipeline
+        if pipeline is None or _busy.get():
+            return
+        token = _busy.set(True)
+        try:
+            event, values, exc_info = _event_of(record)
+            emit = not (
+                record.name.startswith(_NO_EMIT_PREFIXES)
+                or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
+            )
+            line = pipeline.finish(
+                severity(record.levelno),
+                record.name,
+                event,
+                values,
+                exc_info,
+                ts_ns=int(record.created * 1e9),
+                emit=emit,
+            )[1]
+            pipeline.output.write(line)
+        except Exception:  # noqa: S110 - logging never raises into the app
+            pass
+        finally:
+            _busy.reset(token)
+
+
+def _event_of(record: logging.LogRecord) -> tuple[Any, dict[str, Any], Any]:
+    msg = record.msg
+    if isinstance(msg, dict) and not record.args:
+        # structlog's ProcessorFormatter.wrap_for_formatter passes the event dict.
+        values = dict(msg)
+        event = values.pop("event", None)
+        exc_info = values.pop("exc_info", None) or record.exc_info
+        for key in ("timestamp", "level", "logger"):
+            values.pop(key, None)
+        return event, values, exc_info
+    try:
+        event = record.getMessage()
+    except Exception:
+        event = f"{record.msg!s} {record.args!s}"
+    values = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
+    return event, values, record.exc_info
+
+
+def _is_otel_handler(handler: logging.Handler) -> bool:
+    kind = type(handler)
+    return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
+
+
+def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
+    """Make the root logger ours and fold server loggers into it (safe to repeat)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if _is_otel_handler(existing) or (
+            isinstance(existing, RootHandler) and existing is not handler
+        ):
+            root.removeHandler(existing)
+            if _is_otel_handler(existing):
+                _log.debug(
+                    "removed %s from the root logger: otel-distro already emits "
+                    "standard-library records once",
+                    type(existing).__module__,
+                )
+    if handler not in root.handlers:
+        root.addHandler(handler)
+    root.setLevel(min_level)
+    for name in _UVICORN:
+        logger = logging.getLogger(name)
+        for existing in list(logger.handlers):
+            if type(existing) is logging.StreamHandler or _is_otel_handler(existing):
+                logger.removeHandler(existing)
+        if name.endswith(".access") and drop_access_log:
+            logger.propagate = False
+            if not logger.handlers:
+                logger.addHandler(logging.NullHandler())
+        elif not logger.handlers:
+            logger.propagate = True
+
+
+_originals: dict[str, Callable[..., Any]] = {}
+
+
+def patch_logging_config(readopt: Callable[[], None]) -> None:
+    """Re-adopt after ``dictConfig``/``fileConfig``/``basicConfig`` (uvicorn calls dictConfig)."""
+    if _originals:
+        return
+    targets: dict[str, tuple[Any, str]] = {
+        "dictConfig": (logging.config, "dictConfig"),
+        "fileConfig": (logging.config, "fileConfig"),
+        "basicConfig": (logging, "basicConfig"),
+    }
+    for key, (module, attr) in targets.items():
+        original = getattr(module, attr)
+        _originals[key] = original
+        setattr(module, attr, _wrap(original, readopt))
+
+
+def _wrap(original: Callable[..., Any], readopt: Callable[[], None]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        finally:
+            try:
+                readopt()
+            except Exception:  # noqa: S110 - never break the application's config call
+                pass
+
+    wrapper.__doc__ = original.__doc__
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def unpatch_logging_config() -> None:
+    """Restore the logging configuration functions (tests)."""
+    if not _originals:
+        return
+    logging.config.dictConfig = _originals.pop("dictConfig")
+    logging.config.fileConfig = _originals.pop("fileConfig")
+    logging.basicConfig = _originals.pop("basicConfig")

@@ -1,0 +1,213 @@
+"""structlog side: our processor chain, the logger factory, and ``configure`` patching.
+
+Our chain is ``merge_contextvars`` then :class:`FinalProcessor`, which finishes
+the record (``Pipeline.finish``) and returns the rendered line; loggers filter
+levels up front (``make_filtering_bound_logger``), so filtered calls are a
+no-op.  An application that later calls ``structlog.configure(processors=...)``
+gets :class:`BridgeProcessor` inserted before its last processor (usually the
+renderer): its lines keep trace ids and redaction and its events still reach
+OpenTelemetry exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
+
+import structlog
+from structlog.contextvars import merge_contextvars
+
+from otel_distro.logs._pipeline import LEVELS, Pipeline
+from otel_distro.logs._render import Output
+
+__all__ = ["BridgeProcessor", "FinalProcessor", "Holder", "install", "patch_configure"]
+
+_log = logging.getLogger("otel_distro.logging")
+_INFO = LEVELS["info"]
+_OWN_KEYS = ("timestamp", "level", "logger")
+
+
+class Holder:
+    """The current pipeline; processors read it per call so ``configure`` can swap it."""
+
+    pipeline: Pipeline | None = None
+
+
+def _fallback_line(event_dict: MutableMapping[str, Any]) -> str:
+    try:
+        return json.dumps({"event": str(event_dict.get("event")), "logging_error": True})
+    except Exception:
+        return '{"logging_error": true}'
+
+
+class FinalProcessor:
+    """Last processor of our chain: finish the record once, return the rendered line."""
+
+    def __init__(self, holder: type[Holder]) -> None:
+        self._holder = holder
+
+    def __call__(self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
+        try:
+            pipeline = self._holder.pipeline
+            if pipeline is None:
+                return _fallback_line(event_dict)
+            event = event_dict.pop("event", None)
+            exc_info = event_dict.pop("exc_info", None)
+            name = getattr(logger, "name", None) or event_dict.pop("logger", None)
+            for key in _OWN_KEYS:
+                event_dict.pop(key, None)
+            level = LEVELS.get(method_name, _INFO)
+            return pipeline.finish(level, name, event, event_dict, exc_info)[1]
+        except Exception:
+            return _fallback_line(event_dict)
+
+
+class BridgeProcessor:
+    """For application chains: correlate, redact and emit, then hand the dict on.
+
+    With ``emit=False`` (chains that end in standard-library logging) the OTel
+    record is left to our logging handler, so it is still emitted once.
+    """
+
+    def __init__(self, holder: type[Holder], emit: bool = True) -> None:
+        self._holder = holder
+        self.emit = emit
+
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        try:
+            pipeline = self._holder.pipeline
+            if pipeline is None:
+                return event_dict
+            kept = {key: event_dict.pop(key) for key in _OWN_KEYS if key in event_dict}
+            event = event_dict.pop("event", None)
+            exc_info = event_dict.pop("exc_info", None)
+            name = kept.get("logger") or getattr(logger, "name", None)
+            level = LEVELS.get(method_name, _INFO)
+            out = pipeline.finish(
+                level, name, event, event_dict, exc_info, emit=self.emit, render=False
+            )[0]
+            for key in _OWN_KEYS:
+                out.pop(key, None)
+            stack = out.pop("exception.stacktrace", None)
+            if stack is not None:
+                out["exception"] = stack
+            kept.update(out)
+            return kept
+        except Exception:
+            return event_dict
+
+
+class Sink:
+    """The wrapped logger: every method writes the rendered line."""
+
+    def __init__(self, name: str | None, output: Output) -> None:
+        self.name = name
+        self._output = output
+
+    def write(self, line: Any) -> None:
+        self._output.write(line if type(line) is str else str(line))
+
+    msg = log = debug = info = warning = warn = error = critical = fatal = exception = write
+
+
+class SinkFactory:
+    """structlog ``logger_factory``: ``get_logger(name)`` -> a :class:`Sink`."""
+
+    def __init__(self, output: Output) -> None:
+        self._output = output
+
+    def __call__(self, *args: Any) -> Sink:
+        name = args[0] if args and isinstance(args[0], str) else None
+        return Sink(name, self._output)
+
+
+_original_configure: Callable[..., None] | None = None
+
+
+def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
+    """Configure structlog with our chain (bypassing our own ``configure`` patch)."""
+    configure = _original_configure or structlog.configure
+    configure(
+        processors=[merge_contextvars, FinalProcessor(holder)],
+        wrapper_class=structlog.make_filtering_bound_logger(pipeline.min_level),
+        logger_factory=SinkFactory(output),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _is_contrib_handler(processor: object) -> bool:
+    kind = type(processor)
+    return kind.__name__ == "StructlogHandler" and kind.__module__.startswith(
+        "opentelemetry.instrumentation.structlog"
+    )
+
+
+def _ends_in_stdlib(processors: list[Any], logger_factory: Any) -> bool:
+    if isinstance(logger_factory, structlog.stdlib.LoggerFactory):
+        return True
+    last = processors[-1] if processors else None
+    return last in (
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        structlog.stdlib.render_to_log_kwargs,
+    )
+
+
+def adapt_processors(
+    holder: type[Holder], processors: Iterable[Any], logger_factory: Any
+) -> list[Any]:
+    """An application's chain with contrib bridges removed and our bridge inserted."""
+    chain = list(processors)
+    dropped = [p for p in chain if _is_contrib_handler(p)]
+    if dropped:
+        chain = [p for p in chain if not _is_contrib_handler(p)]
+        _log.debug("removed the contrib structlog bridge: otel-distro already emits each event")
+    if any(isinstance(p, (FinalProcessor, BridgeProcessor)) for p in chain):
+        return chain
+    bridge = BridgeProcessor(holder, emit=not _ends_in_stdlib(chain, logger_factory))
+    chain.insert(max(len(chain) - 1, 0), bridge)
+    _log.debug(
+        "structlog.configure() from the application: inserted the otel-distro bridge "
+        "before its last processor"
+    )
+    return chain
+
+
+def patch_configure(holder: type[Holder]) -> None:
+    """Make later ``structlog.configure(processors=...)`` calls keep our bridge."""
+    global _original_configure
+    if _original_configure is not None:
+        return
+    original = structlog.configure
+    _original_configure = original
+
+    def configure(*args: Any, **kwargs: Any) -> None:
+        try:
+            if args:
+                kwargs["processors"], args = args[0], args[1:]
+            processors = kwargs.get("processors")
+            if processors is not None and holder.pipeline is not None:
+                factory = kwargs.get("logger_factory") or structlog.get_config().get(
+                    "logger_factory"
+                )
+                kwargs["processors"] = adapt_processors(holder, processors, factory)
+        except Exception:  # noqa: S110 - fall through to the application's own call
+            pass
+        original(*args, **kwargs)
+
+    configure.__doc__ = original.__doc__
+    structlog.configure = configure
+    structlog._config.configure = configure  # configure_once() calls this name
+
+
+def unpatch_configure() -> None:
+    """Restore structlog's own ``configure`` (tests)."""
+    global _original_configure
+    if _original_configure is None:
+        return
+    structlog.configure = _original_configure
+    structlog._config.configure = _original_configure
+    _original_configure = None

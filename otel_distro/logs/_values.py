@@ -1,0 +1,155 @@
+"""Turn arbitrary log values into JSON- and OTLP-safe data, never raising.
+
+Both sinks (the rendered line and the OTel record) receive the same cleaned
+values, so the redaction engine sees the exact text that leaves the process
+(an object's ``str()`` is produced here, before redaction, not by the SDK).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import math
+import traceback
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+__all__ = ["clean", "clean_mapping", "exception_attributes", "safe_str"]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_MAX_DEPTH = 6
+_MAX_ITEMS = 256
+_PASS = (bool, type(None))
+
+
+def safe_str(value: object, limit: int) -> str:
+    """``str(value)`` truncated to *limit*; a failing ``__str__`` gives a placeholder."""
+    try:
+        text = str(value)
+    except Exception:
+        try:
+            text = f"<unprintable {type(value).__qualname__}>"
+        except Exception:
+            text = "<unprintable>"
+    return text if len(text) <= limit else text[:limit] + "...[truncated]"
+
+
+def clean(value: Any, limit: int, depth: int = 0, seen: set[int] | None = None) -> Any:
+    """Return *value* as str/int/float/bool/None, or lists and str-keyed dicts of those."""
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= limit else value[:limit] + "...[truncated]"
+    if kind is int:
+        return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
+    if kind is float:
+        return value if math.isfinite(value) else str(value)
+    if value is None or kind in _PASS:
+        return value
+    try:
+        return _clean_other(value, limit, depth, seen)
+    except Exception:
+        return safe_str(value, limit)
+
+
+def _clean_other(value: Any, limit: int, depth: int, seen: set[int] | None) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return clean(bytes(value[: limit + 1]).decode("utf-8", "backslashreplace"), limit)
+    if isinstance(value, enum.Enum):
+        return clean(value.value, limit, depth, seen)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return clean(int(value), limit)
+    if isinstance(value, float):
+        return clean(float(value), limit)
+    if isinstance(value, str):
+        return clean(str(value), limit)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, BaseException):
+        return safe_str(f"{type(value).__qualname__}: {safe_str(value, limit)}", limit)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        if depth >= _MAX_DEPTH:
+            return "<too deep>"
+        seen = set() if seen is None else seen
+        marker = id(value)
+        if marker in seen:
+            return "<cycle>"
+        seen.add(marker)
+        try:
+            if isinstance(value, Mapping):
+                return _clean_items(value, limit, depth, seen)
+            return [clean(v, limit, depth + 1, seen) for v in list(value)[:_MAX_ITEMS]]
+        finally:
+            seen.discard(marker)
+    return safe_str(value, limit)
+
+
+def _clean_items(value: Mapping[Any, Any], limit: int, depth: int, seen: set[int]) -> Any:
+    out: dict[str, Any] = {}
+    for n, (key, item) in enumerate(value.items()):
+        if n >= _MAX_ITEMS:
+            break
+        out[key if type(key) is str else safe_str(key, 256)] = clean(item, limit, depth + 1, seen)
+    return out
+
+
+def clean_mapping(values: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """Clean every value of an event's attributes (keys become strings)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        kind = type(value)
+        if kind is str and len(value) <= limit:
+            out[key if type(key) is str else safe_str(key, 256)] = value
+        else:
+            out[key if type(key) is str else safe_str(key, 256)] = clean(value, limit)
+    return out
+
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def exception_attributes(exc_info: object, limit: int) -> dict[str, str] | None:
+    """``exception.type``/``.message``/``.stacktrace`` for an ``exc_info`` value, or None.
+
+    Accepts ``True`` (the exception being handled), an exception instance or a
+    ``sys.exc_info()`` tuple, like structlog and the standard library do.
+    """
+    try:
+        info = _exc_info(exc_info)
+        if info is None:
+            return None
+        kind, exc, tb = info
+        module = kind.__module__
+        name = (
+            kind.__qualname__
+            if module in ("builtins", "__main__")
+            else (f"{module}.{kind.__qualname__}")
+        )
+        stack = "".join(traceback.format_exception(kind, exc, tb))
+        return {
+            "exception.type": name,
+            "exception.message": safe_str(exc, limit),
+            "exception.stacktrace": stack if len(stack) <= limit else stack[-limit:],
+        }
+    except Exception:
+        return None
+
+
+def _exc_info(exc_info: object) -> ExcInfo | None:
+    if exc_info is True:
+        import sys
+
+        current = sys.exc_info()
+        return None if current[1] is None else current
+    if isinstance(exc_info, BaseException):
+        return type(exc_info), exc_info, exc_info.__traceback__
+    if (
+        isinstance(exc_info, tuple)
+        and len(exc_info) == 3
+        and isinstance(exc_info[1], BaseException)
+    ):
+        return type(exc_info[1]), exc_info[1], exc_info[2]
+    return None
