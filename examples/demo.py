@@ -1,0 +1,156 @@
+"""``make demo``: run the panel API under otel-distro and show where its telemetry goes.
+
+Starts an OTLP/HTTP capture receiver on a free loopback port (unless
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: then telemetry goes there), launches
+``opentelemetry-instrument uvicorn examples.panel.app:app``, sends a few
+requests as two tenants, prints each request's trace id and what arrived for
+it, and stops everything. ``OTEL_*`` variables you set are passed to the app.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+
+from examples.otlp_capture import OtlpCapture
+from examples.panel.runner import AppProcess, AppStartError, launch_app
+from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
+
+
+@dataclass
+class Call:
+    label: str
+    method: str
+    path: str
+    status: int
+    trace_id: str
+
+
+def trace_id_of(response: httpx.Response) -> str:
+    """The trace id the app reported, from ``X-Request-ID`` or ``traceresponse``."""
+    traceresponse = response.headers.get("traceresponse", "")
+    parts = traceresponse.split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        return parts[1]
+    return response.headers.get("x-request-id", "")
+
+
+def drive(app: AppProcess) -> list[Call]:
+    """The demo's requests: two tenants, an outbound call, an auth failure, an error."""
+    alice = {"Authorization": f"Bearer {make_token('alice', 'team-a')}"}
+    bob = {"Authorization": f"Bearer {make_token('bob', 'team-b')}"}
+    client = app.client()
+    calls: list[Call] = []
+
+    def call(label: str, method: str, path: str, **kwargs: object) -> httpx.Response:
+        response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        calls.append(Call(label, method, path, response.status_code, trace_id_of(response)))
+        return response
+
+    site = call(
+        "alice creates a site", "POST", "/sites", headers=alice,
+        json={"name": "Alice's blog", "domain": "blog.alice.example"},
+    ).json()  # fmt: skip
+    call("alice reads it", "GET", f"/sites/{site['id']}", headers=alice)
+    call("alice checks status (outbound call)", "GET", f"/sites/{site['id']}/status", headers=alice)
+    call("bob cannot see alice's site", "GET", f"/sites/{site['id']}", headers=bob)
+    call(
+        "bob creates a site", "POST", "/sites", headers=bob,
+        json={"name": "Bob's shop", "domain": "shop.bob.example"},
+    )  # fmt: skip
+    call("no token", "GET", f"/sites/{site['id']}")
+    call(
+        "a log with a secret in it", "POST", "/echo-log", headers=bob,
+        json={"user": "bob", "password": "hunter2-demo"},
+    )  # fmt: skip
+    call("an error", "GET", "/boom?api_key=demo-key-123", headers=alice)
+    return calls
+
+
+def print_calls(calls: list[Call]) -> None:
+    print("\nRequests (trace id from the X-Request-ID / traceresponse headers):")
+    for c in calls:
+        print(f"  {c.status}  {c.method:<4} {c.path:<34} {c.trace_id or '-':<32}  {c.label}")
+
+
+def print_capture(capture: OtlpCapture, calls: list[Call]) -> None:
+    spans, logs, metrics = capture.spans(), capture.logs(), capture.metrics()
+    print(f"\nReceived by the capture receiver at {capture.endpoint}:")
+    print(f"  {len(spans)} spans, {len(logs)} log records, {len(metrics)} metric points")
+    print("\n  per request trace:   spans  logs   span names")
+    for c in calls:
+        trace_spans = [s for s in spans if s.trace_id == c.trace_id]
+        trace_logs = [rec for rec in logs if rec.trace_id == c.trace_id]
+        names = ", ".join(sorted({s.name for s in trace_spans}))
+        print(
+            f"  {c.trace_id[:16] or '-':<18} {len(trace_spans):>6} {len(trace_logs):>5}   {names}"
+        )
+    untraced = [rec for rec in logs if not rec.trace_id]
+    print(f"\n  log records outside any trace: {len(untraced)}")
+    print("  metrics: " + (", ".join(sorted({p.name for p in metrics})) or "none yet"))
+    raw = capture.raw_bytes()
+    for secret in ("hunter2-demo", "demo-key-123"):
+        where = "FOUND in" if secret.encode() in raw else "absent from"
+        print(f"  secret {secret!r} is {where} the exported telemetry")
+
+
+def wait_for_traces(capture: OtlpCapture, calls: list[Call]) -> None:
+    """Give the batch exporters a moment to deliver every request's server span."""
+    wanted = {c.trace_id for c in calls if c.trace_id}
+    try:
+        capture.wait_for(
+            lambda: wanted <= {s.trace_id for s in capture.spans(kind="SERVER")}, timeout=10
+        )
+    except AssertionError:
+        print("\n(not every trace arrived within 10s; showing what did)")
+
+
+def main() -> int:
+    user_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    user_otel = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
+    env = {
+        "OTEL_SERVICE_NAME": "panel-api",
+        "ENVIRONMENT": "development",
+        SECRET_ENV: DEFAULT_SECRET,
+        "OTEL_DISTRO_JWT_SECRET": DEFAULT_SECRET,
+        **user_otel,
+    }
+    with ExitStack() as stack:
+        capture = None if user_endpoint else stack.enter_context(OtlpCapture())
+        endpoint = user_endpoint or (capture.endpoint if capture else "")
+        print(f"Telemetry goes to {endpoint}" + ("" if user_endpoint else " (capture receiver)"))
+        try:
+            app = stack.enter_context(launch_app(env=env, otlp_endpoint=endpoint))
+        except AppStartError as exc:
+            print(f"The app did not start:\n{exc}", file=sys.stderr)
+            return 1
+        print(f"panel-api is up at {app.base_url} (pid {app.pid})")
+        started = time.monotonic()
+        calls = drive(app)
+        print_calls(calls)
+        if capture is not None:
+            wait_for_traces(capture, calls)
+        code = app.stop()
+        print(f"\nStopped the app (exit code {code}) after {time.monotonic() - started:.1f}s.")
+        if capture is not None:
+            print_capture(capture, calls)
+        else:
+            print(f"Look the trace ids up in the backend behind {user_endpoint}.")
+        notes = [line for line in app.stderr_text().splitlines() if "otel-distro" in line]
+        if notes:
+            print("\notel-distro said:")
+            print("\n".join(f"  {line}" for line in notes[-10:]))
+        tail = app.stdout_text().splitlines()[-8:]
+        if tail:
+            print("\nLast lines the app printed:")
+            print("\n".join(f"  {line}" for line in tail))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
