@@ -1,0 +1,26 @@
+"""One redaction engine for every channel: spans, logs, metrics, headers, baggage.
+
+No OpenTelemetry imports here: pure functions over values and mappings.  The
+OpenTelemetry side lives in :mod:`otel_distro.redaction_pipeline`.
+"""
+
+from __future__ import annotations
+
+from ._engine import TRUNCATED, Redactor, Rule
+from ._keys import SENSITIVE_HEADERS, SENSITIVE_QUERY_KEYS
+from ._marker import REDACTED
+from ._report import RedactionReport
+from ._state import add_rule, get_redactor, reset_redactor
+
+__all__ = [
+    "REDACTED",
+    "SENSITIVE_HEADERS",
+    "SENSITIVE_QUERY_KEYS",
+    "TRUNCATED",
+    "RedactionReport",
+    "Redactor",
+    "Rule",
+    "add_rule",
+    "get_redactor",
+    "reset_redactor",
+]

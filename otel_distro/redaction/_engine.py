@@ -1,0 +1,351 @@
+"""The engine: one :class:`Redactor` applies every rule to values and mappings.
+
+Order for a string: key rules (whole value), then, on at most ``max_scan``
+characters, JSON found in the string (structure-aware), PEM blocks, URLs,
+``key=value`` fragments, value patterns, user patterns, PII patterns and
+Python rules.  A value the engine fails on is replaced whole (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._checksums import luhn_valid
+from ._keys import KeyRules
+from ._marker import REDACTED
+from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
+from ._report import RedactionReport
+from ._text import PAIR_HINT, redact_pairs, redact_pem
+from ._urls import URL_IN_TEXT, redact_query, redact_url
+
+__all__ = ["TRUNCATED", "Redactor", "Rule"]
+
+#: A Python rule: ``rule(key, text)`` returns the new text, or ``None`` for no change.
+Rule = Callable[[str | None, str], str | None]
+
+#: Appended to a string cut at ``max_scan`` characters.
+TRUNCATED = "...[truncated]"
+
+_SCAN_MARGIN = 1024  # scanned past the cut so a secret straddling it is still seen
+_CLEAN_CACHE_MAX = 4096
+_CLEAN_CACHE_LEN = 512
+_QUERY_KEYS = frozenset({"url.query", "url.fragment"})
+
+
+class _Budget:
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: int) -> None:
+        self.nodes = nodes
+
+
+class Redactor:
+    """Redacts secrets (and optionally PII) from values, mappings, text and URLs.
+
+    Thread-safe; build it once (see :func:`otel_distro.redaction.get_redactor`).
+    """
+
+    def __init__(
+        self,
+        *,
+        extra_keys: Iterable[str] = (),
+        extra_patterns: Iterable[str] = (),
+        allow_keys: Iterable[str] = (),
+        pii: bool = False,
+        max_scan: int = 65536,
+        rules: Iterable[Rule] = (),
+        max_depth: int = 16,
+        max_nodes: int = 10_000,
+    ) -> None:
+        self._keys = KeyRules(extra_keys, allow_keys, pii)
+        patterns: list[ValuePattern] = list(BUILTIN_PATTERNS)
+        if pii:
+            patterns.extend(PII_PATTERNS)
+        self._patterns = [(p, re.compile(p.hint)) for p in patterns]
+        self._custom = [custom_pattern(i, p) for i, p in enumerate(extra_patterns, 1)]
+        self._rules = tuple(rules)
+        hints = [p.hint for p in patterns] + [PAIR_HINT, "://", "-----BEGIN "]
+        self._prefilter = re.compile("|".join(f"(?:{h})" for h in hints))
+        self._pair_hint = re.compile(PAIR_HINT)
+        self._max_scan = max_scan
+        self._max_depth = max_depth
+        self._max_nodes = max_nodes
+        self._clean: dict[str, None] = {}
+        self._totals: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, rules: Iterable[Rule] = ()) -> Redactor:
+        """Build from :class:`otel_distro.config.Settings` (``redact_*`` values)."""
+        return cls(
+            extra_keys=settings.redact_keys,
+            extra_patterns=settings.redact_values,
+            allow_keys=settings.redact_allow_keys,
+            pii=settings.redact_pii,
+            max_scan=settings.redact_max_scan,
+            rules=rules,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Redactor(patterns={len(self._patterns)}, custom_patterns={len(self._custom)},"
+            f" rules={len(self._rules)}, max_scan={self._max_scan})"
+        )
+
+    # --- public ------------------------------------------------------------
+
+    def rule_for_key(self, key: str) -> str | None:
+        """The key rule that makes ``key`` sensitive, or ``None``."""
+        return self._keys.rule_for(key)
+
+    def redact_value(
+        self,
+        value: Any,
+        key: str | None = None,
+        *,
+        report: RedactionReport | None = None,
+        path: str | None = None,
+    ) -> Any:
+        """``value`` with secrets replaced; ``key`` is the name it is stored under."""
+        sink = RedactionReport() if report is None else report
+        before = sink.count
+        where = (key or "") if path is None else path
+        result = self._value(value, key, sink, where, 0,
+                             _Budget(self._max_nodes))
+        self._tally(sink, before)
+        return result
+
+    def redact_mapping(
+        self,
+        mapping: Mapping[Any, Any] | None,
+        *,
+        report: RedactionReport | None = None,
+        path: str = "",
+    ) -> dict[str, Any]:
+        """A new dict with every value redacted under its key."""
+        if not mapping:
+            return {}
+        sink = RedactionReport() if report is None else report
+        before = sink.count
+        try:
+            result = self._mapping(mapping, sink, path, 0, _Budget(self._max_nodes))
+        except Exception:
+            sink.add("error", path)
+            result = {str(k): REDACTED for k in _safe_keys(mapping)}
+        self._tally(sink, before)
+        return result
+
+    def redact_text(
+        self, text: str, *, report: RedactionReport | None = None, path: str = ""
+    ) -> str:
+        """Free text (message, traceback, command line) with secrets replaced."""
+        sink = RedactionReport() if report is None else report
+        before = sink.count
+        try:
+            result = self._text(text, sink, path)
+        except Exception:
+            sink.add("error", path)
+            result = REDACTED
+        self._tally(sink, before)
+        return result
+
+    def redact_url(
+        self, url: str, *, report: RedactionReport | None = None, path: str = ""
+    ) -> str:
+        """A URL (absolute or ``/path?query#fragment``) with credentials replaced."""
+        sink = RedactionReport() if report is None else report
+        before = sink.count
+        try:
+            hits: list[str] = []
+            result = self._text(redact_url(url, self._keys.rule_for, hits), sink, path)
+            _record(sink, hits, path)
+        except Exception:
+            sink.add("error", path)
+            result = REDACTED
+        self._tally(sink, before)
+        return result
+
+    def counts(self) -> dict[str, int]:
+        """Replacements so far in this process, by rule name."""
+        with self._lock:
+            return dict(self._totals)
+
+    # --- internals ---------------------------------------------------------
+
+    def _tally(self, sink: RedactionReport, before: int) -> None:
+        if sink.count == before:
+            return
+        with self._lock:
+            self._totals.update(sink.by_rule)  # approximate when a report is reused
+
+    def _value(
+        self, value: Any, key: str | None, sink: RedactionReport, path: str, depth: int,
+        budget: _Budget,
+    ) -> Any:
+        try:
+            if value is None or isinstance(value, bool):
+                return value
+            budget.nodes -= 1
+            if budget.nodes < 0:
+                sink.add("size_limit", path)
+                return REDACTED
+            if key is not None:
+                rule = self._keys.rule_for(key)
+                if rule is not None and not (rule == "token" and isinstance(value, (int, float))):
+                    sink.add(rule, path)
+                    return REDACTED
+            if isinstance(value, str):
+                if key in _QUERY_KEYS:
+                    hits: list[str] = []
+                    value = redact_query(value, self._keys.rule_for, hits)
+                    _record(sink, hits, path)
+                return self._text(value, sink, path, depth, budget, key)
+            if isinstance(value, int):
+                return self._int(value, sink, path)
+            if isinstance(value, float):
+                return value
+            if depth >= self._max_depth:
+                sink.add("depth_limit", path)
+                return REDACTED
+            if isinstance(value, Mapping):
+                return self._mapping(value, sink, path, depth + 1, budget)
+            if isinstance(value, (list, tuple)):
+                items = [
+                    self._value(item, None, sink, f"{path}[{i}]", depth + 1, budget)
+                    for i, item in enumerate(value)
+                ]
+                return tuple(items) if isinstance(value, tuple) else items
+            if isinstance(value, (bytes, bytearray)):
+                text = bytes(value).decode("utf-8", "replace")
+                redacted = self._text(text, sink, path, depth, budget, key)
+                return value if redacted == text else redacted
+            return self._text(str(value), sink, path, depth, budget, key)
+        except Exception:
+            sink.add("error", path)
+            return REDACTED
+
+    def _mapping(
+        self, mapping: Mapping[Any, Any], sink: RedactionReport, path: str, depth: int,
+        budget: _Budget,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for raw_key, value in mapping.items():
+            key = raw_key if isinstance(raw_key, str) else str(raw_key)
+            result[key] = self._value(value, key, sink, f"{path}.{key}" if path else key,
+                                      depth, budget)
+        return result
+
+    def _int(self, value: int, sink: RedactionReport, path: str) -> int | str:
+        if 10**12 <= value < 10**19:
+            digits = str(value)
+            if digits[0] in "23456" and luhn_valid(digits):
+                sink.add("card", path)
+                return REDACTED
+        return value
+
+    def _text(
+        self, text: str, sink: RedactionReport, path: str, depth: int = 0,
+        budget: _Budget | None = None, key: str | None = None,
+    ) -> str:
+        if not text:
+            return text
+        if text in self._clean:
+            return text
+        truncated = len(text) > self._max_scan
+        window = text[: self._max_scan + _SCAN_MARGIN] if truncated else text
+        hits: list[str] = []
+        result = self._json(window, sink, path, depth, budget)
+        if result is None:
+            result = self._scan(window, hits, key)
+            _record(sink, hits, path)
+        if truncated:
+            sink.add("truncated", path)
+            return result[: self._max_scan] + TRUNCATED
+        if result is text and not self._rules and len(text) <= _CLEAN_CACHE_LEN:
+            if len(self._clean) >= _CLEAN_CACHE_MAX:
+                self._clean.clear()
+            self._clean[text] = None
+        return result
+
+    def _json(
+        self, text: str, sink: RedactionReport, path: str, depth: int, budget: _Budget | None,
+    ) -> str | None:
+        """Redact JSON found in ``text`` structurally; ``None`` if it is not JSON."""
+        stripped = text.strip()
+        if len(stripped) < 2 or stripped[0] not in "{[" or stripped[-1] not in "}]":
+            return None
+        if depth >= self._max_depth:
+            return None
+        try:
+            parsed = json.loads(stripped)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(parsed, (dict, list)):
+            return None
+        before = sink.count
+        redacted = self._value(parsed, None, sink, path, depth + 1,
+                               budget or _Budget(self._max_nodes))
+        if sink.count == before:
+            return text
+        return json.dumps(redacted, ensure_ascii=False)
+
+    def _scan(self, text: str, hits: list[str], key: str | None = None) -> str:
+        if self._prefilter.search(text) is not None:
+            if "-----BEGIN " in text:
+                text = redact_pem(text, hits)
+            if "://" in text:
+                text = URL_IN_TEXT.sub(
+                    lambda m: redact_url(m.group(0), self._keys.rule_for, hits), text
+                )
+            if self._pair_hint.search(text) is not None:
+                text = redact_pairs(text, self._keys.rule_for, hits)
+            for pattern, hint in self._patterns:
+                if hint.search(text) is not None:
+                    text = _apply(pattern, text, hits)
+        for pattern in self._custom:
+            text = _apply(pattern, text, hits)
+        for rule in self._rules:
+            replaced = rule(key, text)
+            if replaced is not None and replaced != text:
+                hits.append(getattr(rule, "__name__", "custom_rule"))
+                text = replaced
+        return text
+
+
+def _apply(pattern: ValuePattern, text: str, hits: list[str]) -> str:
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        if pattern.validator is not None and not pattern.validator(match):
+            return match.group(0)
+        count += 1
+        if pattern.group == 0:
+            return REDACTED
+        whole = match.group(0)
+        base = match.start()
+        return whole[: match.start(pattern.group) - base] + REDACTED + \
+            whole[match.end(pattern.group) - base :]
+
+    result = pattern.regex.sub(replace, text)
+    if count:
+        hits.extend([pattern.name] * count)
+        return result
+    return text
+
+
+def _record(sink: RedactionReport, hits: list[str], path: str) -> None:
+    for rule, times in Counter(hits).items():
+        sink.add(rule, path, times)
+
+
+def _safe_keys(mapping: Mapping[Any, Any]) -> list[Any]:
+    try:
+        return list(mapping)
+    except Exception:
+        return []

@@ -1,0 +1,141 @@
+"""Value patterns: secrets recognisable by their shape, wherever they appear.
+
+Every pattern is linear-time on Python's ``re``: it may only start at the
+beginning of a run of its own characters (a negative look-behind), every
+repetition is a single character class (no nested quantifiers) or bounded,
+and literal hints let a value skip the pattern without running it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._checksums import iban_valid, luhn_valid
+
+__all__ = ["BUILTIN_PATTERNS", "PII_PATTERNS", "ValuePattern", "custom_pattern"]
+
+Validator = Callable[["re.Match[str]"], bool]
+
+
+@dataclass(frozen=True)
+class ValuePattern:
+    """A named regex whose matches (or one group of them) are replaced."""
+
+    name: str
+    regex: re.Pattern[str]
+    hint: str  # a regex fragment; the pattern runs only if the hint is found
+    group: int = 0
+    validator: Validator | None = None
+
+    def __repr__(self) -> str:
+        return f"ValuePattern({self.name!r})"
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if "0" <= c <= "9")
+
+
+def _card(match: re.Match[str]) -> bool:
+    digits = _digits(match.group(0))
+    return 13 <= len(digits) <= 19 and luhn_valid(digits)
+
+
+def _iban(match: re.Match[str]) -> bool:
+    return iban_valid(match.group(0))
+
+
+def _credential_like(token: str) -> bool:
+    if len(token) >= 20:
+        return True
+    return any(c.isdigit() or c in "._~+/-=" for c in token)
+
+
+def _auth_scheme(match: re.Match[str]) -> bool:
+    scheme = match.group(1).strip().lower()
+    token = match.group(2)
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if b":" in decoded:
+            return True
+    return _credential_like(token)
+
+
+def _ipv4(match: re.Match[str]) -> bool:
+    return all(int(part) <= 255 for part in match.group(0).split("."))
+
+
+def _ipv6(match: re.Match[str]) -> bool:
+    try:
+        ipaddress.IPv6Address(match.group(0))
+    except ValueError:
+        return False
+    return True
+
+
+def _phone(match: re.Match[str]) -> bool:
+    return 9 <= len(_digits(match.group(0))) <= 15
+
+
+def _p(name: str, pattern: str, hint: str, group: int = 0, validator: Validator | None = None,
+       flags: int = 0) -> ValuePattern:
+    return ValuePattern(name, re.compile(pattern, flags), hint, group, validator)
+
+
+_RUN = r"(?<![A-Za-z0-9_\-])"  # start only where a run of token characters starts
+
+BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
+    _p("jwt", _RUN + r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*", r"eyJ"),
+    _p("auth_scheme",
+       r"(?<![A-Za-z0-9])((?i:bearer|basic|token)[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
+       r"(?i:bearer|basic|token)", group=2, validator=_auth_scheme),
+    _p("aws_key",
+       r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+       r"A3T|ABIA|ACCA|AKIA|ASIA"),
+    _p("github_token", _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+       r"gh[pousr]_|github_pat_"),
+    _p("gitlab_token", _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
+       r"gl(?:pat|dt|rt|ptt)-"),
+    _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox[aboprs]-"),
+    _p("stripe_key",
+       _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
+       r"_live_|_test_|whsec_"),
+    _p("card", r"(?<![0-9.])[2-6][0-9]{12,18}(?![0-9])", r"[0-9]{13}", validator=_card),
+    _p("card",
+       r"(?<![0-9.])[2-6][0-9]{3}([ \-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?(?![0-9])",
+       r"[0-9]{4}[ \-][0-9]{4}", validator=_card),
+    _p("iban",
+       r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
+       r"(?![A-Za-z0-9])",
+       r"[A-Z]{2}[0-9]{2}", validator=_iban),
+)
+
+PII_PATTERNS: tuple[ValuePattern, ...] = (
+    _p("pii_email",
+       r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
+       r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
+       r"@"),
+    _p("pii_ip", r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])(?!\.[0-9])",
+       r"[0-9]\.[0-9]", validator=_ipv4),
+    _p("pii_ip",
+       r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})?"
+       r"(?![0-9A-Fa-f:])",
+       r"[0-9A-Fa-f]?:[0-9A-Fa-f]{0,4}:", validator=_ipv6),
+    _p("pii_phone",
+       r"(?<![A-Za-z0-9+])(?:\+[0-9]{1,3}[ .\-]?)?(?:\([0-9]{2,4}\)[ .\-]?|[0-9]{2,4}[ .\-])"
+       r"[0-9]{3,4}[ .\-]?[0-9]{3,4}(?![0-9A-Za-z])",
+       r"[0-9]{3}", validator=_phone),
+    _p("pii_phone", r"(?<![A-Za-z0-9+])\+[0-9]{8,15}(?![0-9])", r"\+[0-9]", validator=_phone),
+)
+
+
+def custom_pattern(index: int, pattern: str) -> ValuePattern:
+    """A user pattern (``OTEL_DISTRO_REDACT_VALUES``); it always runs, on the scan window."""
+    return ValuePattern(f"custom_value_{index}", re.compile(pattern), "")

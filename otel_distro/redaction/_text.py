@@ -1,0 +1,113 @@
+"""Free-text rules: ``key=value`` fragments and PEM private-key blocks.
+
+Used on log messages, exception messages, tracebacks, command lines and span
+names.  Both scanners move strictly forward through the text (linear time).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ._keys import SENSITIVE_QUERY_KEYS
+from ._marker import REDACTED
+
+__all__ = ["PAIR_HINT", "redact_pairs", "redact_pem"]
+
+KeyRule = Callable[[str], "str | None"]
+
+# ``--flag value`` / ``--flag=value``, or ``key=value`` / ``key: value`` /
+# ``"key": "value"``; the key may only start at a run boundary.
+_PAIR = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
+    r"|([A-Za-z_][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]{0,3}([:=])[ \t]{0,3})"
+)
+PAIR_HINT = r"[:=]|(?:^|\s)-"
+_SCHEME = re.compile(r"(?i:bearer|basic|digest|token|negotiate)[ \t]+")
+_UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
+_LINE = re.compile(r"[^\r\n]+")
+
+
+def _closing_quote(text: str, quote: str, start: int) -> int:
+    index = text.find(quote, start)
+    while index > 0 and text[index - 1] == "\\":
+        index = text.find(quote, index + 1)
+    return len(text) if index == -1 else index
+
+
+def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int]:
+    """Where the value starting at ``start`` lies; (start, start) for none."""
+    if start >= len(text):
+        return start, start
+    first = text[start]
+    if first in "\"'":
+        return start + 1, _closing_quote(text, first, start + 1)
+    if first in "{[":
+        return start, start
+    scheme = _SCHEME.match(text, start)
+    if scheme is not None:
+        start = scheme.end()
+    finder = _LINE if (colon and rule == "cookie") else _UNQUOTED
+    found = finder.match(text, start)
+    return (start, found.end()) if found is not None else (start, start)
+
+
+def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
+    """Replace the values of ``key=value``-like fragments whose key is sensitive."""
+    out: list[str] = []
+    last = 0
+    pos = 0
+    length = len(text)
+    while pos < length:
+        match = _PAIR.search(text, pos)
+        if match is None:
+            break
+        key = match.group(1) or match.group(2)
+        rule = rule_for(key)
+        if rule is None and key.lower() in SENSITIVE_QUERY_KEYS and match.start() > 0 \
+                and text[match.start() - 1] in "?&;":
+            rule = "url_query"
+        if rule is None:
+            pos = match.end()
+            continue
+        start, end = _value_span(text, match.end(), rule, match.group(3) == ":")
+        value = text[start:end]
+        if not value or value.startswith(REDACTED) or (rule == "token" and value.isdigit()):
+            pos = max(end, match.end())
+            continue
+        out.append(text[last:start])
+        out.append(REDACTED)
+        hits.append(rule)
+        last = pos = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+_PEM_BEGIN = "-----BEGIN "
+_PEM_HEADER = re.compile(r"[A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----")
+
+
+def redact_pem(text: str, hits: list[str]) -> str:
+    """Replace whole PEM private-key blocks (to the end of text if unterminated)."""
+    out: list[str] = []
+    last = 0
+    pos = text.find(_PEM_BEGIN)
+    while pos != -1:
+        header = _PEM_HEADER.match(text, pos + len(_PEM_BEGIN))
+        if header is None:
+            pos = text.find(_PEM_BEGIN, pos + 1)
+            continue
+        end_match = _PEM_END.search(text, header.end())
+        end = len(text) if end_match is None else end_match.end()
+        out.append(text[last:pos])
+        out.append(REDACTED)
+        hits.append("private_key")
+        last = end
+        pos = text.find(_PEM_BEGIN, end)
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
