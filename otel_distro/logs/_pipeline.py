@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.context import get_current
+from opentelemetry.context import Context, get_current
 
 from otel_distro.config import Settings
 from otel_distro.logs._correlate import context_values, current_ids
@@ -76,6 +76,7 @@ class Pipeline:
         ts_ns: int | None = None,
         emit: bool = True,
         render: bool = True,
+        context: Context | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Return (the redacted output dict, the rendered line); queue the OTel record."""
         if ts_ns is None:
@@ -97,7 +98,8 @@ class Pipeline:
             event = event[:limit]
         event, attributes = self.redact(event, attributes)
 
-        context = get_current()
+        if context is None:
+            context = get_current()
         ids = current_ids(context)
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
