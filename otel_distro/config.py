@@ -23,6 +23,7 @@ __all__ = [
     "get_settings",
     "load_settings",
     "reset_settings",
+    "variables_markdown",
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -238,12 +239,20 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     # otel-distro's own
     Variable(
+        "OTEL_DISTRO_SERVICE_VERSION",
+        "service_version",
+        parse_str,
+        "",
+        "Resource `service.version` (unless `OTEL_RESOURCE_ATTRIBUTES` sets it).",
+        default_doc="(unset)",
+    ),
+    Variable(
         "OTEL_DISTRO_REQUEST_ID_HEADER",
         "request_id_header",
         parse_header_name,
         "X-Request-ID",
         "Response header carrying the trace id (`off` disables). "
-        "A client-sent value is recorded as `http.request.header.x_request_id`, never trusted.",
+        "A client-sent value is recorded (sanitised) as `http.request.header.<name>`, never trusted.",
     ),
     Variable(
         "OTEL_DISTRO_ASGI_INTERNAL_SPANS",
@@ -529,3 +538,24 @@ def report(message: str) -> None:
         print(f"otel-distro: {message}", file=sys.stderr, flush=True)
     except Exception:  # noqa: S110 - a closed stderr must not break the app
         pass
+
+
+def _default_text(variable: Variable) -> str:
+    if variable.default_doc is not None:
+        return variable.default_doc
+    default = variable.default
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if isinstance(default, tuple):
+        return f"`{','.join(str(item) for item in default)}`" if default else "(empty)"
+    if default == "":
+        return "(empty)"
+    return f"`{default}`"
+
+
+def variables_markdown() -> str:
+    """The README's table of variables, generated from :data:`VARIABLES`."""
+    lines = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for variable in VARIABLES:
+        lines.append(f"| `{variable.name}` | {_default_text(variable)} | {variable.help} |")
+    return "\n".join(lines)

@@ -148,9 +148,8 @@ def _resource_attributes(settings: Settings) -> dict[str, Any]:
         "telemetry.distro.version": __version__,
     }
     if "service.version=" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
-        version = os.environ.get("SERVICE_VERSION", "").strip()
-        if version:
-            attributes["service.version"] = version
+        if settings.service_version:
+            attributes["service.version"] = settings.service_version
     return attributes
 
 
