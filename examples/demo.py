@@ -33,11 +33,10 @@ class Call:
 
 def trace_id_of(response: httpx.Response) -> str:
     """The trace id the app reported, from ``X-Request-ID`` or ``traceresponse``."""
-    traceresponse = response.headers.get("traceresponse", "")
-    parts = traceresponse.split("-")
+    parts = str(response.headers.get("traceresponse", "")).split("-")
     if len(parts) == 4 and len(parts[1]) == 32:
         return parts[1]
-    return response.headers.get("x-request-id", "")
+    return str(response.headers.get("x-request-id", ""))
 
 
 def drive(app: AppProcess) -> list[Call]:
