@@ -268,7 +268,6 @@ def launch_app(
     with tempfile.TemporaryDirectory(prefix="panel-app-") as tmp:
         folder = workdir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        port = port or free_port()
         child_env = clean_environ(
             {"OTEL_SERVICE_NAME": "panel-api", "ENVIRONMENT": "test", **FAST_EXPORT}
         )
@@ -281,18 +280,26 @@ def launch_app(
             paths.append(str(_stock_sdk_path(Path(tmp))))
         paths.append(str(REPO_ROOT))  # the app's package; after anything the caller put first
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-        command = [
-            str(BIN_DIR / "uvicorn"),
-            app,
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", str(workers),
-            *extra_args,
-        ]  # fmt: skip
-        if instrument:
-            command.insert(0, str(BIN_DIR / "opentelemetry-instrument"))
-        process = AppProcess(port=port, workdir=folder, env=child_env, command=command)
-        process.start(startup_timeout=startup_timeout)
+        launcher = [str(BIN_DIR / "opentelemetry-instrument")] if instrument else []
+        for attempt in range(3):
+            chosen = port or free_port()
+            command = [
+                *launcher,
+                str(BIN_DIR / "uvicorn"),
+                app,
+                "--host", "127.0.0.1",
+                "--port", str(chosen),
+                "--workers", str(workers),
+                *extra_args,
+            ]  # fmt: skip
+            process = AppProcess(port=chosen, workdir=folder, env=child_env, command=command)
+            try:
+                process.start(startup_timeout=startup_timeout)
+                break
+            except AppStartError as exc:
+                # Another process took the free port between our probe and uvicorn's bind.
+                if port or attempt == 2 or "address already in use" not in str(exc).lower():
+                    raise
         try:
             yield process
         finally:
