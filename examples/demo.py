@@ -21,6 +21,8 @@ from examples.otlp_capture import OtlpCapture
 from examples.panel.runner import AppProcess, AppStartError, launch_app
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
+SECRETS = ("hunter2-demo", "demo-key-123")  # sent below; redaction should hide them
+
 
 @dataclass
 class Call:
@@ -65,9 +67,9 @@ def drive(app: AppProcess) -> list[Call]:
     call("no token", "GET", f"/sites/{site['id']}")
     call(
         "a log with a secret in it", "POST", "/echo-log", headers=bob,
-        json={"user": "bob", "password": "hunter2-demo"},
+        json={"user": "bob", "password": SECRETS[0]},
     )  # fmt: skip
-    call("an error", "GET", "/boom?api_key=demo-key-123", headers=alice)
+    call("an error", "GET", f"/boom?api_key={SECRETS[1]}", headers=alice)
     return calls
 
 
@@ -77,7 +79,7 @@ def print_calls(calls: list[Call]) -> None:
         print(f"  {c.status}  {c.method:<4} {c.path:<34} {c.trace_id or '-':<32}  {c.label}")
 
 
-def print_capture(capture: OtlpCapture, calls: list[Call]) -> None:
+def print_capture(capture: OtlpCapture, calls: list[Call], app_output: str) -> None:
     spans, logs, metrics = capture.spans(), capture.logs(), capture.metrics()
     print(f"\nReceived by the capture receiver at {capture.endpoint}:")
     print(f"  {len(spans)} spans, {len(logs)} log records, {len(metrics)} metric points")
@@ -93,20 +95,22 @@ def print_capture(capture: OtlpCapture, calls: list[Call]) -> None:
     print(f"\n  log records outside any trace: {len(untraced)}")
     print("  metrics: " + (", ".join(sorted({p.name for p in metrics})) or "none yet"))
     raw = capture.raw_bytes()
-    for secret in ("hunter2-demo", "demo-key-123"):
-        where = "FOUND in" if secret.encode() in raw else "absent from"
-        print(f"  secret {secret!r} is {where} the exported telemetry")
+    for secret in SECRETS:
+        exported = "FOUND in" if secret.encode() in raw else "absent from"
+        printed = "FOUND in" if secret in app_output else "absent from"
+        print(f"  secret {secret!r}: {exported} the telemetry, {printed} the app's output")
 
 
-def wait_for_traces(capture: OtlpCapture, calls: list[Call]) -> None:
-    """Give the batch exporters a moment to deliver every request's server span."""
+def wait_for_delivery(capture: OtlpCapture, calls: list[Call]) -> None:
+    """Give the exporters a moment to deliver every request's server span and some metrics."""
     wanted = {c.trace_id for c in calls if c.trace_id}
     try:
         capture.wait_for(
             lambda: wanted <= {s.trace_id for s in capture.spans(kind="SERVER")}, timeout=10
         )
+        capture.wait_for(capture.metrics, timeout=5)
     except AssertionError:
-        print("\n(not every trace arrived within 10s; showing what did)")
+        print("\n(not everything arrived in time; showing what did)")
 
 
 def main() -> int:
@@ -133,11 +137,11 @@ def main() -> int:
         calls = drive(app)
         print_calls(calls)
         if capture is not None:
-            wait_for_traces(capture, calls)
+            wait_for_delivery(capture, calls)
         code = app.stop()
         print(f"\nStopped the app (exit code {code}) after {time.monotonic() - started:.1f}s.")
         if capture is not None:
-            print_capture(capture, calls)
+            print_capture(capture, calls, app.stdout_text() + app.stderr_text())
         else:
             print(f"Look the trace ids up in the backend behind {user_endpoint}.")
         notes = [line for line in app.stderr_text().splitlines() if "otel-distro" in line]
