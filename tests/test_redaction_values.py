@@ -97,7 +97,10 @@ def test_invalid_iban_is_kept(redactor: Redactor) -> None:
     [
         ("login failed password=hunter2 user=bob", f"login failed password={REDACTED} user=bob"),
         ("password: hunter2", f"password: {REDACTED}"),
-        ('{"password": "hunter2", "user": "x"} tail', f'{{"password": "{REDACTED}", "user": "x"}} tail'),
+        (
+            '{"password": "hunter2", "user": "x"} tail',
+            f'{{"password": "{REDACTED}", "user": "x"}} tail',
+        ),
         ("kwargs {'api_key': 'abc', 'n': 1}", f"kwargs {{'api_key': '{REDACTED}', 'n': 1}}"),
         ("Authorization: Bearer tok", f"Authorization: Bearer {REDACTED}"),
         ("Cookie: a=b; c=d\nnext line", f"Cookie: {REDACTED}\nnext line"),
