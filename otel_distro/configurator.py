@@ -164,7 +164,12 @@ def _sampler(settings: Settings) -> Any:
 
 
 def _wrap_metric_exporters() -> None:
-    """Route every periodic reader's exports through the redacting wrapper."""
+    """Route every periodic reader's exports through the redacting wrapper.
+
+    The SDK has no hook for wrapping metric exporters; the readers were just
+    created and have not exported yet, so the swap is safe (pinned SDK 1.45).
+    A reader that cannot be wrapped is shut down: no unredacted export.
+    """
     from opentelemetry import metrics
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -174,13 +179,18 @@ def _wrap_metric_exporters() -> None:
     provider = metrics.get_meter_provider()
     if not isinstance(provider, MeterProvider):
         return
-    # The SDK has no hook for wrapping metric exporters; the readers were just
-    # created and have not exported yet, so the swap is safe (pinned SDK 1.45).
-    for reader in provider._sdk_config.metric_readers:  # type: ignore[attr-defined]
-        if isinstance(reader, PeriodicExportingMetricReader):
+    for reader in getattr(provider, "_metric_readers", ()):
+        try:
             exporter = reader._exporter
             if not isinstance(exporter, RedactingMetricExporter):
                 reader._exporter = RedactingMetricExporter(exporter)
+        except Exception as exc:
+            report(
+                f"metric export is off: redaction could not be installed on "
+                f"{type(reader).__name__} ({type(exc).__name__})"
+            )
+            if isinstance(reader, PeriodicExportingMetricReader):
+                reader.shutdown()
 
 
 def install_propagators(settings: Settings) -> None:
@@ -300,8 +310,10 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
             export_span_processor=_export_span_processor,  # type: ignore[arg-type]
             log_record_processors=_log_processors(settings),
         )
-    _wrap_metric_exporters()
-    _configure_logging(settings, with_provider=True)
+    try:
+        _wrap_metric_exporters()
+    finally:
+        _configure_logging(settings, with_provider=True)
     if settings.enable_sentry:
         from otel_distro.sentry import init_sentry
 
