@@ -10,6 +10,7 @@ it, and stops everything. ``OTEL_*`` variables you set are passed to the app.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -114,6 +115,8 @@ def wait_for_delivery(capture: OtlpCapture, calls: list[Call]) -> None:
 
 
 def main() -> int:
+    # Turn SIGTERM into an exception so the app and the receiver are still cleaned up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     user_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     user_otel = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     env = {

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import gzip
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import httpx
@@ -21,7 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from examples.panel.runner import group_alive
+from examples.panel.runner import REPO_ROOT, clean_environ, group_alive
 from examples.panel.tokens import make_token
 from tests.support import AppProcess, AppStartError, OtlpCapture, launch_app
 
@@ -168,10 +171,10 @@ def test_wait_for_times_out_with_a_summary(otlp_capture: OtlpCapture) -> None:
 def test_stock_sdk_launch_exports_server_span_with_route(
     launch: Callable[..., AppProcess], otlp_capture: OtlpCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under plain opentelemetry-instrument the demo app's request reaches the receiver as a
-    SERVER span with its route, and stray OTEL_* variables of the test run do not leak in."""
+    """Under plain opentelemetry-instrument the demo app's request reaches the receiver (gzip)
+    as a SERVER span with its route, and stray OTEL_* variables of the test run do not leak in."""
     monkeypatch.setenv("OTEL_SERVICE_NAME", "stray-value")
-    app = launch(stock_sdk=True)
+    app = launch(stock_sdk=True, env={"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"})
 
     response = app.client().get("/upstream/echo-headers")
 
@@ -181,6 +184,7 @@ def test_stock_sdk_launch_exports_server_span_with_route(
     )
     assert spans[0].attributes["http.route"] == "/upstream/echo-headers"
     assert spans[0].resource["service.name"] == "panel-api"
+    assert {r.content_encoding for r in otlp_capture.received("traces")} == {"gzip"}
 
 
 @pytest.mark.integration
@@ -226,3 +230,25 @@ def test_launch_failure_shows_the_app_output(otlp_capture: OtlpCapture) -> None:
         launch_app("examples.no_such_module:app", capture=otlp_capture, stock_sdk=True),
     ):
         pass
+
+
+@pytest.mark.integration
+def test_make_demo_runs_end_to_end() -> None:
+    """``python -m examples.demo`` starts the app under otel-distro, prints a trace id for
+    every request, reports the spans received for each, and exits cleanly."""
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.demo"],
+        cwd=REPO_ROOT,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    requests = re.findall(r"^  (\d{3})  (GET|POST) +(\S+) +([0-9a-f]{32})  ", result.stdout, re.M)
+    assert len(requests) == 8, result.stdout
+    assert {status for status, *_ in requests} == {"200", "201", "401", "404", "500"}
+    per_trace = re.findall(r"^  ([0-9a-f]{16}) +(\d+) +(\d+) ", result.stdout, re.M)
+    assert [trace for trace, *_ in per_trace] == [trace[:16] for *_, trace in requests]
+    assert all(int(spans) >= 1 for _, spans, _ in per_trace), result.stdout
