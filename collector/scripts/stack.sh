@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Run the local stack without Docker: Jaeger v2 (memory storage) and the
+# otel-distro collector (collector/config.yaml), both built by build.sh and
+# both listening on loopback only.
+#
+# Usage: bash collector/scripts/stack.sh up|down|status|restart [collector|jaeger]
+#
+# Env (defaults in brackets):
+#   STACK_HOST [127.0.0.1]             address every listener binds to
+#   OTELCOL_OTLP_GRPC_PORT [4317]      collector OTLP/gRPC receiver
+#   OTELCOL_OTLP_HTTP_PORT [4318]      collector OTLP/HTTP receiver
+#   OTELCOL_HEALTH_PORT [13133]        collector health_check
+#   OTELCOL_METRICS_PORT [8888]        collector's own metrics (Prometheus)
+#   JAEGER_OTLP_GRPC_PORT [14317]      Jaeger OTLP/gRPC receiver (collector -> Jaeger)
+#   JAEGER_QUERY_HTTP_PORT [16686]     Jaeger HTTP API and UI
+#   JAEGER_QUERY_GRPC_PORT [16685]     Jaeger query gRPC API
+#   JAEGER_HEALTH_PORT [13134]         Jaeger health (/status)
+#   STACK_OUTPUT_DIR [telemetry/collector]  collector file output
+#   STACK_RUN_DIR [.cache/stack/run]   pid files, logs and stack.env
+#   STACK_START_TIMEOUT [60]           seconds to wait for health
+#   OTELCOL_BIN, JAEGER_BIN            use these binaries instead of .cache/stack/
+# Every process runs in its own process group, recorded in a pid file;
+# `down` (and a failed `up`) stops the whole group: no orphans.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+HOST="${STACK_HOST:-127.0.0.1}"
+OTELCOL_OTLP_GRPC_PORT="${OTELCOL_OTLP_GRPC_PORT:-4317}"
+OTELCOL_OTLP_HTTP_PORT="${OTELCOL_OTLP_HTTP_PORT:-4318}"
+OTELCOL_HEALTH_PORT="${OTELCOL_HEALTH_PORT:-13133}"
+OTELCOL_METRICS_PORT="${OTELCOL_METRICS_PORT:-8888}"
+JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-14317}"
+JAEGER_QUERY_HTTP_PORT="${JAEGER_QUERY_HTTP_PORT:-16686}"
+JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
+JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13134}"
+RUN_DIR="$(mkdir -p "${STACK_RUN_DIR:-.cache/stack/run}" && cd "${STACK_RUN_DIR:-.cache/stack/run}" && pwd)"
+OUTPUT_DIR="$(mkdir -p "${STACK_OUTPUT_DIR:-telemetry/collector}" && cd "${STACK_OUTPUT_DIR:-telemetry/collector}" && pwd)"
+START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
+OTELCOL_BIN="${OTELCOL_BIN:-$ROOT/.cache/stack/otelcol/otelcol-distro}"
+JAEGER_BIN="${JAEGER_BIN:-$ROOT/.cache/stack/jaeger/jaeger}"
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+
+# running NAME: true if NAME's recorded process is alive and is still ours.
+running() {
+    local file pid
+    file="$(pid_file "$1")"
+    [[ -f "$file" ]] || return 1
+    pid="$(cat "$file")"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    # Guard against a recycled pid: the command line must name our binary.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(binary_of "$1")"
+}
+
+binary_of() {
+    case "$1" in
+        collector) echo "$OTELCOL_BIN" ;;
+        jaeger) echo "$JAEGER_BIN" ;;
+    esac
+}
+
+# port_in_use PORT: true if something accepts connections on HOST:PORT.
+port_in_use() {
+    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+check_ports() { # VAR_NAME...
+    local var port
+    for var in "$@"; do
+        port="${!var}"
+        [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]] \
+            || die "$var='$port' is not a port number (1-65535)"
+        if port_in_use "$port"; then
+            die "port $port on $HOST ($var) is already in use; stop what listens there or set $var to a free port"
+        fi
+    done
+}
+
+# http_status HOST PORT PATH: prints the HTTP status code (or nothing).
+http_status() {
+    local line
+    exec 3<>"/dev/tcp/$1/$2" || return 0
+    printf 'GET %s HTTP/1.0\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$3" "$1" "$2" >&3
+    IFS=' ' read -r -t 5 _ line _ <&3 || true
+    exec 3<&- 3>&-
+    echo "${line:-}"
+}
+
+wait_healthy() { # NAME PORT PATH
+    local name="$1" port="$2" path="$3" deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! running "$name"; then
+            tail -n 30 "$RUN_DIR/$name.log" >&2 || true
+            die "$name exited during start-up (log above, full log: $RUN_DIR/$name.log)"
+        fi
+        if [[ "$(http_status "$HOST" "$port" "$path" 2>/dev/null)" == "200" ]]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -n 30 "$RUN_DIR/$name.log" >&2 || true
+    die "$name was not healthy at http://$HOST:$port$path after ${START_TIMEOUT}s (log: $RUN_DIR/$name.log)"
+}
+
+# start NAME ARGS...: run the binary in its own session/process group.
+start() {
+    local name="$1"
+    shift
+    local bin
+    bin="$(binary_of "$name")"
+    [[ -x "$bin" ]] || die "$bin is missing; run 'make stack-build' first"
+    # setsid: the process leads a new process group, so `down` can stop the
+    # group as a whole. Not a process-group leader here, so setsid does not fork
+    # and $! is the binary's own pid.
+    setsid "$bin" "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
+    echo "$!" >"$(pid_file "$name")"
+}
+
+stop() { # NAME
+    local name="$1" file pid
+    file="$(pid_file "$name")"
+    [[ -f "$file" ]] || return 0
+    pid="$(cat "$file")"
+    if running "$name"; then
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        local deadline=$((SECONDS + 15))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "$name did not stop within 15s; killing it"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (pid $pid)"
+    fi
+    rm -f "$file"
+}
+
+export_config_env() {
+    # Read by collector/config.yaml
+    export OTELCOL_OTLP_GRPC_ENDPOINT="$HOST:$OTELCOL_OTLP_GRPC_PORT"
+    export OTELCOL_OTLP_HTTP_ENDPOINT="$HOST:$OTELCOL_OTLP_HTTP_PORT"
+    export OTELCOL_HEALTH_ENDPOINT="$HOST:$OTELCOL_HEALTH_PORT"
+    export OTELCOL_METRICS_HOST="$HOST"
+    export OTELCOL_METRICS_PORT
+    export OTELCOL_JAEGER_ENDPOINT="$HOST:$JAEGER_OTLP_GRPC_PORT"
+    export OTELCOL_OUTPUT_DIR="$OUTPUT_DIR"
+    # Read by collector/jaeger/config.yaml
+    export JAEGER_OTLP_GRPC_ENDPOINT="$HOST:$JAEGER_OTLP_GRPC_PORT"
+    export JAEGER_QUERY_HTTP_ENDPOINT="$HOST:$JAEGER_QUERY_HTTP_PORT"
+    export JAEGER_QUERY_GRPC_ENDPOINT="$HOST:$JAEGER_QUERY_GRPC_PORT"
+    export JAEGER_HEALTH_ENDPOINT="$HOST:$JAEGER_HEALTH_PORT"
+}
+
+JAEGER_PORTS=(JAEGER_OTLP_GRPC_PORT JAEGER_QUERY_HTTP_PORT JAEGER_QUERY_GRPC_PORT JAEGER_HEALTH_PORT)
+OTELCOL_PORTS=(OTELCOL_OTLP_GRPC_PORT OTELCOL_OTLP_HTTP_PORT OTELCOL_HEALTH_PORT OTELCOL_METRICS_PORT)
+
+start_jaeger() {
+    start jaeger --config "$ROOT/collector/jaeger/config.yaml"
+    wait_healthy jaeger "$JAEGER_HEALTH_PORT" /status
+}
+
+start_collector() {
+    start collector --config "$ROOT/collector/config.yaml"
+    wait_healthy collector "$OTELCOL_HEALTH_PORT" /
+}
+
+write_env_file() {
+    cat >"$RUN_DIR/stack.env" <<EOF
+OTEL_EXPORTER_OTLP_ENDPOINT=http://$HOST:$OTELCOL_OTLP_HTTP_PORT
+OTELCOL_OTLP_GRPC=http://$HOST:$OTELCOL_OTLP_GRPC_PORT
+JAEGER_API=http://$HOST:$JAEGER_QUERY_HTTP_PORT
+OTELCOL_OUTPUT_DIR=$OUTPUT_DIR
+EOF
+}
+
+cmd_up() {
+    if running jaeger && running collector; then
+        log "already running"
+        cmd_status
+        return
+    fi
+    # Something half-started before: clean it up first.
+    stop collector
+    stop jaeger
+    check_ports "${JAEGER_PORTS[@]}" "${OTELCOL_PORTS[@]}"
+    export_config_env
+    # On any failure from here on, stop whatever was started.
+    trap 'log "start-up failed; stopping what was started"; stop collector; stop jaeger' EXIT
+    start_jaeger
+    start_collector
+    trap - EXIT
+    write_env_file
+    cmd_status
+}
+
+cmd_down() {
+    stop collector
+    stop jaeger
+    rm -f "$RUN_DIR/stack.env"
+}
+
+cmd_status() {
+    local name state=0
+    for name in jaeger collector; do
+        if running "$name"; then
+            log "$name running (pid $(cat "$(pid_file "$name")"), log $RUN_DIR/$name.log)"
+        else
+            log "$name not running"
+            state=1
+        fi
+    done
+    if ((state == 0)); then
+        cat >&2 <<EOF
+stack: send OTLP to   http://$HOST:$OTELCOL_OTLP_HTTP_PORT (HTTP)  or  $HOST:$OTELCOL_OTLP_GRPC_PORT (gRPC)
+stack: Jaeger API/UI  http://$HOST:$JAEGER_QUERY_HTTP_PORT  (e.g. http://$HOST:$JAEGER_QUERY_HTTP_PORT/api/services)
+stack: file output    $OUTPUT_DIR  (traces.jsonl, logs.jsonl, metrics.jsonl)
+stack: stop with      make stack-down
+EOF
+    fi
+    return "$state"
+}
+
+cmd_restart() { # [collector|jaeger]
+    export_config_env
+    local name="${1:-collector}" ports
+    case "$name" in
+        collector) ports=("${OTELCOL_PORTS[@]}") ;;
+        jaeger) ports=("${JAEGER_PORTS[@]}") ;;
+        *) die "restart what? (collector or jaeger)" ;;
+    esac
+    stop "$name"
+    check_ports "${ports[@]}"
+    trap 'log "restart failed; stopping $name"; stop "$name"' EXIT
+    "start_$name"
+    trap - EXIT
+    log "restarted $name (pid $(cat "$(pid_file "$name")"))"
+}
+
+case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    restart) cmd_restart "${2:-collector}" ;;
+    *) die "usage: stack.sh up|down|status|restart [collector|jaeger]" ;;
+esac
