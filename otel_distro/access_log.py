@@ -112,10 +112,7 @@ class AccessLogSpanProcessor(SpanProcessor):
         span_context = span.get_span_context()
         if span_context is not None and span_context.is_valid:
             context = set_span_in_context(NonRecordingSpan(span_context))
-        line = pipeline.finish(
-            level, ACCESS_LOGGER, EVENT, values, ts_ns=span.end_time, context=context
-        )[1]
-        pipeline.output.write(line)
+        pipeline.capture(level, ACCESS_LOGGER, EVENT, values, ts_ns=span.end_time, context=context)
 
     def shutdown(self) -> None:
         return None

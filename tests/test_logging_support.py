@@ -74,7 +74,8 @@ class Logs:
         return list(self.exporter.get_finished_logs())
 
     def lines(self) -> list[str]:
-        """Every stdout line written so far."""
+        """Every stdout line written so far (flushes the queue first)."""
+        logs.flush()
         self._out.extend(self.capsys.readouterr().out.splitlines())
         return list(self._out)
 

@@ -20,7 +20,6 @@ from opentelemetry._logs import LoggerProvider
 
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.logs import _stdlib, _structlog
-from otel_distro.logs._correlate import set_context_source
 from otel_distro.logs._emit import SCOPE, Emitter
 from otel_distro.logs._pipeline import Pipeline
 from otel_distro.logs._render import Output
@@ -31,7 +30,6 @@ __all__ = [
     "configure",
     "flush",
     "get_logger",
-    "set_context_source",
     "should_skip_instrumentor",
 ]
 
@@ -122,4 +120,3 @@ def reset() -> None:
     _stdlib.unpatch_logging_config()
     logging.getLogger().removeHandler(_handler)
     structlog.reset_defaults()
-    set_context_source(None)

@@ -1,63 +1,76 @@
-"""Trace ids and the allow-listed request context (tenant, user) for log records."""
+"""Trace ids and the allow-listed request context (tenant, user) of a log event.
+
+The caller's thread only takes cheap snapshots (the OTel ``Context`` and the
+request state of :mod:`otel_distro.context`); the worker reads ids and values
+from them later.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
 from opentelemetry.trace import get_current_span
 
-__all__ = ["ContextSource", "context_values", "current_ids", "set_context_source"]
-
-ContextSource = Callable[[tuple[str, ...]], "dict[str, str]"]
+__all__ = ["context_values", "current_ids", "request_snapshot"]
 
 _MAX_VALUE = 256
+_last: list[Any] = [0, 0, None]  # trace id, span id, their hex form
 
 
 def current_ids(context: Context | None = None) -> tuple[str, str] | None:
-    """``(trace_id, span_id)`` in hex for the current (or given) context, or None."""
+    """``(trace_id, span_id)`` in hex for the given (or current) context, or None."""
     span_context = get_current_span(context).get_span_context()
     if not span_context.is_valid:
         return None
-    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
+    trace_id, span_id = span_context.trace_id, span_context.span_id
+    last = _last
+    if last[0] == trace_id and last[1] == span_id:
+        return last[2]  # type: ignore[no-any-return]
+    ids = format(trace_id, "032x"), format(span_id, "016x")
+    _last[:] = [trace_id, span_id, ids]
+    return ids
 
 
-def _from_baggage(keys: tuple[str, ...]) -> dict[str, str]:
-    entries = baggage.get_all()
-    if not entries:
-        return {}
-    return {key: str(entries[key]) for key in keys if key in entries}
-
-
-def _default_source() -> ContextSource:
+def _load_request_source() -> Callable[[], Any]:
     try:
-        from otel_distro.context import context_values as source
+        from otel_distro.context import current_request
     except Exception:
-        return _from_baggage
-    return source
+        return lambda: None
+    return current_request
 
 
-_source: ContextSource | None = None
+_current_request: Callable[[], Any] | None = None
 
 
-def set_context_source(source: ContextSource | None) -> None:
-    """Read request context with *source* (None: ``otel_distro.context``, else baggage)."""
-    global _source
-    _source = source
-
-
-def context_values(keys: tuple[str, ...]) -> dict[str, str]:
-    """Allow-listed request-context values (tenant.id, user.id, ...), capped; never raises."""
-    global _source
-    if not keys:
-        return {}
-    if _source is None:
-        _source = _default_source()
+def request_snapshot() -> dict[str, str] | None:
+    """A copy of the current request's context values (tenant set after auth), or None."""
+    global _current_request
+    if _current_request is None:
+        _current_request = _load_request_source()
     try:
-        found = _source(keys)
+        state = _current_request()
+        values = getattr(state, "values", None)
+        return dict(values) if values else None
     except Exception:
-        return {}
-    if not found:
-        return {}
-    return {key: str(value)[:_MAX_VALUE] for key, value in found.items()}
+        return None
+
+
+def context_values(
+    keys: tuple[str, ...], context: Context | None, request: dict[str, str] | None
+) -> dict[str, str]:
+    """Allow-listed values: baggage in *context*, overridden by the request snapshot."""
+    found: dict[str, str] = {}
+    try:
+        entries = baggage.get_all(context)
+    except Exception:
+        entries = {}
+    for key in keys:
+        value: object = request.get(key) if request else None
+        if value is None:
+            value = entries.get(key)
+        if value is not None:
+            found[key] = str(value)[:_MAX_VALUE]
+    return found

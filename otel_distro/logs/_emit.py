@@ -1,11 +1,14 @@
-"""Hand finished log events to the OTel SDK off the caller's thread.
+"""The log worker: finishes queued events off the caller's thread.
 
-The caller appends one small tuple to a deque; a daemon thread turns batches of
-them into ``LogRecord``\\s and emits them through the SDK logger (scope
-``otel_distro.logging``, so later processors know the record is already
-redacted).  ``flush()`` drains synchronously; the provider's ``force_flush``
-and ``shutdown`` are wrapped to drain first, and an ``atexit`` hook drains
-before the provider's own shutdown.  Nothing here raises into the app.
+The caller appends one tuple per event to a deque (``put``); a daemon thread
+drains it in batches, calling ``Pipeline.complete`` on each item (redact,
+render, emit the OTel record through the SDK logger of scope
+``otel_distro.logging``) and writing the batch's lines with one ``write``.
+
+``flush()`` drains synchronously in the calling thread.  The provider's
+``force_flush``/``shutdown`` are wrapped to drain first, and an ``atexit`` hook
+(registered after the provider's own) drains at exit.  After ``fork`` the child
+starts with an empty queue and a new thread.  Nothing here raises into the app.
 """
 
 from __future__ import annotations
@@ -16,28 +19,22 @@ import threading
 from collections import deque
 from typing import Any
 
-from opentelemetry._logs import LoggerProvider, LogRecord, NoOpLogger, SeverityNumber
+from opentelemetry._logs import LoggerProvider, NoOpLogger
 from opentelemetry._logs import get_logger_provider as _global_provider
-from opentelemetry.context import Context
 
 __all__ = ["SCOPE", "Emitter"]
 
 SCOPE = "otel_distro.logging"
 
-# (time_ns, severity number, severity text, body, attributes, context)
-Item = tuple[int, SeverityNumber, str, Any, dict[str, Any], Context]
-
-_WAKE_AT = 512
-_MAX_PENDING = 32768
-_IDLE_SECONDS = 0.25
+_MAX_PENDING = 65536
+_BATCH = 1024
 
 
 class Emitter:
-    """A bounded queue of events and the thread that emits them."""
+    """A bounded queue of captured events and the thread that completes them."""
 
     def __init__(self) -> None:
-        self._provider: LoggerProvider | None = None
-        self._logger: Any = None
+        self.logger: Any = None
         self.enabled = False
         self.dropped = 0
         self._init_runtime()
@@ -45,21 +42,19 @@ class Emitter:
             os.register_at_fork(after_in_child=self._init_runtime)
 
     def _init_runtime(self) -> None:
-        self._items: deque[Item] = deque()
+        self._items: deque[tuple[Any, ...]] = deque()
         self._lock = threading.RLock()
         self._wake = threading.Event()
+        self._awake = False
         self._thread: threading.Thread | None = None
 
-    # configuration ------------------------------------------------------------
-
     def set_provider(self, provider: LoggerProvider | None) -> None:
-        """Emit through *provider* (None: the global one, resolved now)."""
+        """Emit OTel records through *provider* (None: the global one)."""
         self.flush()
         provider = provider if provider is not None else _global_provider()
         logger = provider.get_logger(SCOPE)
-        self._provider = provider
-        self._logger = logger
-        self.enabled = not isinstance(logger, NoOpLogger)
+        self.logger = logger
+        self.enabled = not isinstance(logger, NoOpLogger) and _is_real(provider)
         _wrap_flush(provider, self)
         # Registered after the provider's own atexit hook, so it runs before it.
         atexit.unregister(self.flush)
@@ -67,16 +62,17 @@ class Emitter:
 
     # hot path -------------------------------------------------------------------
 
-    def put(self, item: Item) -> None:
-        """Queue one event (drops and counts it when the queue is full)."""
+    def put(self, item: tuple[Any, ...]) -> None:
+        """Queue one captured event (drops and counts it when the queue is full)."""
         items = self._items
         if len(items) >= _MAX_PENDING:
             self.dropped += 1
             return
         items.append(item)
-        if self._thread is None:
-            self._start()
-        elif len(items) == _WAKE_AT:
+        if not self._awake:
+            self._awake = True
+            if self._thread is None:
+                self._start()
             self._wake.set()
 
     # worker ---------------------------------------------------------------------
@@ -92,44 +88,62 @@ class Emitter:
     def _run(self) -> None:
         wake = self._wake
         while True:
-            wake.wait(_IDLE_SECONDS)
+            wake.wait()
             wake.clear()
-            self._drain()
+            while True:
+                self._drain()
+                self._awake = False
+                if not self._items:
+                    break
+                self._awake = True
 
     def _drain(self) -> None:
         items = self._items
-        logger = self._logger
         with self._lock:
             while items:
+                batch = []
                 try:
-                    ts, number, text, body, attributes, context = items.popleft()
+                    for _ in range(_BATCH):
+                        batch.append(items.popleft())
                 except IndexError:
-                    return
-                try:
-                    logger.emit(
-                        LogRecord(
-                            timestamp=ts,
-                            observed_timestamp=ts,
-                            context=context,
-                            severity_number=number,
-                            severity_text=text,
-                            body=body,
-                            attributes=attributes,
-                        )
-                    )
-                except Exception:  # noqa: S112 - a broken processor must not stop the thread
-                    continue
+                    pass
+                _complete(batch)
 
     def flush(self) -> None:
-        """Emit everything queued so far, in the calling thread."""
+        """Complete everything queued so far, in the calling thread."""
         try:
-            if self._logger is not None:
-                self._drain()
+            self._drain()
         except Exception:  # noqa: S110 - flushing is best effort
             pass
 
     def pending(self) -> int:
         return len(self._items)
+
+
+def _complete(batch: list[tuple[Any, ...]]) -> None:
+    """Each item is ``(pipeline, ...)``; lines of one output are written together."""
+    lines: list[str] = []
+    output: Any = None
+    for item in batch:
+        pipeline = item[0]
+        try:
+            line = pipeline.complete(item)
+        except Exception:  # noqa: S112 - one bad event must not stop the others
+            continue
+        if line is None:
+            continue
+        if output is not pipeline.output and lines:
+            output.write_lines(lines)
+            lines = []
+        output = pipeline.output
+        lines.append(line)
+    if lines and output is not None:
+        output.write_lines(lines)
+
+
+def _is_real(provider: Any) -> bool:
+    """False for the API's proxy provider before an SDK provider is set."""
+    return type(provider).__name__ != "ProxyLoggerProvider"
 
 
 def _wrap_flush(provider: Any, emitter: Emitter) -> None:

@@ -1,10 +1,11 @@
-"""The per-record work shared by structlog and standard-library logging.
+"""The per-event work shared by structlog, standard-library logging and the access log.
 
-``Pipeline.finish`` takes one event (level, logger name, message, key-values,
-``exc_info``) and, once: cleans the values, adds ``exception.*``, the request
-context (tenant.id, user.id, ...) and trace ids, redacts, queues the OTel record
-and returns the rendered line.  Everything runs on the caller's thread except
-the SDK emit (see ``_emit``).
+``Pipeline.capture`` runs on the caller's thread and only snapshots the event:
+cleaned values (so later mutation by the app cannot change them), ``exception.*``
+from ``exc_info``, the OTel context and the request state.  ``Pipeline.complete``
+runs on the log worker: request context (tenant.id, user.id, ...) and trace ids,
+one redaction pass, the rendered line and the OTel record.  ``finish`` does both
+synchronously for application-owned structlog chains.
 """
 
 from __future__ import annotations
@@ -13,20 +14,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry._logs import SeverityNumber
+from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.context import Context, get_current
 
 from otel_distro.config import Settings
-from otel_distro.logs._correlate import context_values, current_ids
+from otel_distro.logs._correlate import context_values, current_ids, request_snapshot
 from otel_distro.logs._emit import Emitter
 from otel_distro.logs._redact import Redact, load_redact
 from otel_distro.logs._render import Output, console_renderer, render_json
 from otel_distro.logs._values import clean, clean_mapping, exception_attributes
 
-__all__ = ["LEVELS", "Pipeline", "severity"]
+__all__ = ["LEVELS", "Level", "Pipeline", "severity"]
 
-# level name -> (levelno, OTel severity number, OTel severity text, rendered name)
-LEVELS: dict[str, tuple[int, SeverityNumber, str, str]] = {
+# (levelno, OTel severity number, OTel severity text, rendered name)
+Level = tuple[int, SeverityNumber, str, str]
+
+LEVELS: dict[str, Level] = {
     "debug": (10, SeverityNumber.DEBUG, "DEBUG", "debug"),
     "info": (20, SeverityNumber.INFO, "INFO", "info"),
     "notset": (0, SeverityNumber.UNSPECIFIED, "UNSPECIFIED", "notset"),
@@ -40,7 +43,7 @@ LEVELS: dict[str, tuple[int, SeverityNumber, str, str]] = {
 _BY_NUMBER = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
-def severity(levelno: int) -> tuple[int, SeverityNumber, str, str]:
+def severity(levelno: int) -> Level:
     """The LEVELS row for a standard-library level number (custom levels round down)."""
     name = _BY_NUMBER.get(levelno)
     if name is None:
@@ -48,73 +51,138 @@ def severity(levelno: int) -> tuple[int, SeverityNumber, str, str]:
     return LEVELS[name]
 
 
+_second: list[Any] = [-1, ""]
+
+
 def _iso(ts_ns: int) -> str:
     seconds, rest = divmod(ts_ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1000:06d}Z"
+    cached = _second
+    if cached[0] != seconds:
+        cached[:] = [seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))]
+    return f"{cached[1]}.{rest // 1000:06d}Z"
 
 
 class Pipeline:
-    """Settings-derived state for finishing records; built by ``configure``."""
+    """Settings-derived state for capturing and completing events; built by ``configure``."""
 
     def __init__(self, settings: Settings, emitter: Emitter, output: Output) -> None:
         self.min_level: int = LEVELS[str(settings.log_level).lower()][0]
         self.limit: int = settings.redact_max_scan
         self.context_keys: tuple[str, ...] = tuple(dict.fromkeys(settings.baggage_attributes))
-        self.json = settings.effective_log_format == "json"
-        self.console = None if self.json else console_renderer()
+        self.console = None if settings.effective_log_format == "json" else console_renderer()
         self.redact: Redact = load_redact()
         self.emitter = emitter
         self.output = output
 
-    def finish(
+    def capture(
         self,
-        level: tuple[int, SeverityNumber, str, str],
+        level: Level,
         name: str | None,
         event: Any,
-        values: Mapping[str, Any],
+        values: Mapping[str, Any] | None,
         exc_info: Any = None,
         ts_ns: int | None = None,
-        emit: bool = True,
-        render: bool = True,
         context: Context | None = None,
-    ) -> tuple[dict[str, Any], str]:
-        """Return (the redacted output dict, the rendered line); queue the OTel record."""
-        if ts_ns is None:
-            ts_ns = time.time_ns()
+        emit: bool = True,
+    ) -> None:
+        """Snapshot one event on the caller's thread and queue it for the worker."""
+        self.emitter.put(
+            self._item(level, name, event, values, exc_info, ts_ns, context, emit, True)
+        )
+
+    def _item(
+        self,
+        level: Level,
+        name: str | None,
+        event: Any,
+        values: Mapping[str, Any] | None,
+        exc_info: Any,
+        ts_ns: int | None,
+        context: Context | None,
+        emit: bool,
+        write: bool,
+    ) -> tuple[Any, ...]:
         limit = self.limit
         attributes = clean_mapping(values, limit) if values else {}
         if exc_info:
             extra = exception_attributes(exc_info, limit)
             if extra:
                 attributes.update(extra)
-        if self.context_keys:
-            found = context_values(self.context_keys)
-            if found:
-                for key, value in found.items():
-                    attributes.setdefault(key, value)
         if type(event) is not str:
             event = clean(event, limit)
         elif len(event) > limit:
             event = event[:limit]
-        event, attributes = self.redact(event, attributes)
+        return (
+            self,
+            time.time_ns() if ts_ns is None else ts_ns,
+            level,
+            name,
+            event,
+            attributes,
+            get_current() if context is None else context,
+            request_snapshot() if self.context_keys else None,
+            emit and self.emitter.enabled,
+            write,
+        )
 
-        if context is None:
-            context = get_current()
-        ids = current_ids(context)
+    def complete(self, item: tuple[Any, ...]) -> str | None:
+        """Worker side: emits the OTel record, returns the line (None: not written)."""
+        out, attributes = self._complete(item)
+        body = out["event"]
+        line = self.render(out) if item[9] else None
+        if item[8]:
+            self._emit(item, body, attributes)
+        return line
+
+    def _emit(self, item: tuple[Any, ...], body: Any, attributes: dict[str, Any]) -> None:
+        _, ts_ns, level, name, _, _, context, _, _, _ = item
+        if name:
+            attributes["logger.name"] = name
+        self.emitter.logger.emit(
+            LogRecord(
+                timestamp=ts_ns,
+                observed_timestamp=ts_ns,
+                context=context,
+                severity_number=level[1],
+                severity_text=level[2],
+                body=body,
+                attributes=attributes,
+            )
+        )
+
+    def _complete(self, item: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+        _, ts_ns, level, name, event, attributes, context, request, _, _ = item
+        if self.context_keys:
+            for key, value in context_values(self.context_keys, context, request).items():
+                attributes.setdefault(key, value)
+        event, attributes = self.redact(event, attributes)
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
             "level": level[3],
             "logger": name,
             "event": event,
         }
+        ids = current_ids(context)
         if ids is not None:
             out["trace_id"], out["span_id"] = ids
         out.update(attributes)
-        if emit and self.emitter.enabled:
-            if name:
-                attributes["logger.name"] = name
-            self.emitter.put((ts_ns, level[1], level[2], event, attributes, context))
-        return out, (self.render(out) if render else "")
+        return out, attributes
+
+    def finish(
+        self,
+        level: Level,
+        name: str | None,
+        event: Any,
+        values: Mapping[str, Any] | None,
+        exc_info: Any = None,
+        emit: bool = True,
+    ) -> dict[str, Any]:
+        """Capture and complete synchronously; returns the redacted output dict, writes nothing."""
+        item = self._item(level, name, event, values, exc_info, None, None, emit, False)
+        out, attributes = self._complete(item)
+        if item[8]:
+            self._emit(item, out["event"], attributes)
+        return out
 
     def render(self, out: dict[str, Any]) -> str:
         if self.console is None:

@@ -23,7 +23,7 @@ def _fallback(value: object) -> str:
         return f"<unprintable {type(value).__qualname__}>"
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, default=_fallback, allow_nan=True).encode
+_dumps = json.JSONEncoder(default=_fallback).encode
 
 
 def render_json(event: dict[str, Any]) -> str:
@@ -79,28 +79,29 @@ class Output:
             except Exception:  # noqa: S110 - closing is best effort
                 pass
 
-    def write(self, line: str) -> None:
-        """Write one line; a closed or broken stream never raises."""
+    def write_lines(self, lines: list[str]) -> None:
+        """Write lines with one write and flush; a closed or broken stream never raises."""
+        text = "\n".join(lines) + "\n"
         try:
             stream = sys.stdout
-            stream.write(line + "\n")
+            stream.write(text)
             stream.flush()
         except Exception:  # noqa: S110 - a closed stdout must not break the app
             pass
         handler = self._file
         if handler is not None:
-            self._write_file(handler, line)
+            self._write_file(handler, lines)
 
-    def _write_file(self, handler: logging.handlers.RotatingFileHandler, line: str) -> None:
-        record = logging.makeLogRecord({"msg": line})
+    def _write_file(self, handler: logging.handlers.RotatingFileHandler, lines: list[str]) -> None:
         try:
             with self._lock:
-                if handler.shouldRollover(record):
-                    handler.doRollover()
-                stream = handler.stream
-                if stream is not None:
-                    stream.write(line + "\n")
-                    stream.flush()
+                for line in lines:
+                    if handler.shouldRollover(logging.makeLogRecord({"msg": line})):
+                        handler.doRollover()
+                    stream = handler.stream
+                    if stream is not None:
+                        stream.write(line + "\n")
+                handler.flush()
         except Exception:
             self._file = None
             from otel_distro.config import report

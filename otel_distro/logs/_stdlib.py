@@ -1,4 +1,4 @@
-"""Standard-library logging: one root handler that finishes records like structlog does.
+"""Standard-library logging: one root handler that captures records like structlog does.
 
 Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler`,
 are rendered in the same format and emitted to OpenTelemetry once.  OTel
@@ -54,7 +54,7 @@ class RootHandler(logging.Handler):
                 record.name.startswith(_NO_EMIT_PREFIXES)
                 or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
             )
-            line = pipeline.finish(
+            pipeline.capture(
                 severity(record.levelno),
                 record.name,
                 event,
@@ -62,8 +62,7 @@ class RootHandler(logging.Handler):
                 exc_info,
                 ts_ns=int(record.created * 1e9),
                 emit=emit,
-            )[1]
-            pipeline.output.write(line)
+            )
         except Exception:  # noqa: S110 - logging never raises into the app
             pass
         finally:

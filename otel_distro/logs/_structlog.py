@@ -11,7 +11,6 @@ OpenTelemetry exactly once.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -35,33 +34,35 @@ class Holder:
     pipeline: Pipeline | None = None
 
 
-def _fallback_line(event_dict: MutableMapping[str, Any]) -> str:
-    try:
-        return json.dumps({"event": str(event_dict.get("event")), "logging_error": True})
-    except Exception:
-        return '{"logging_error": true}'
+_NOTHING: tuple[tuple[()], dict[str, Any]] = ((), {})
 
 
 class FinalProcessor:
-    """Last processor of our chain: finish the record once, return the rendered line."""
+    """Last processor of our chain: capture the event for the log worker.
+
+    Returns empty ``(args, kwargs)`` so the wrapped :class:`Sink` writes nothing;
+    the worker renders and writes the line.
+    """
 
     def __init__(self, holder: type[Holder]) -> None:
         self._holder = holder
 
-    def __call__(self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> tuple[tuple[()], dict[str, Any]]:
         try:
             pipeline = self._holder.pipeline
             if pipeline is None:
-                return _fallback_line(event_dict)
+                return _NOTHING
             event = event_dict.pop("event", None)
             exc_info = event_dict.pop("exc_info", None)
             name = getattr(logger, "name", None) or event_dict.pop("logger", None)
             for key in _OWN_KEYS:
                 event_dict.pop(key, None)
-            level = LEVELS.get(method_name, _INFO)
-            return pipeline.finish(level, name, event, event_dict, exc_info)[1]
-        except Exception:
-            return _fallback_line(event_dict)
+            pipeline.capture(LEVELS.get(method_name, _INFO), name, event, event_dict, exc_info)
+        except Exception:  # noqa: S110 - logging never raises into the app
+            pass
+        return _NOTHING
 
 
 class BridgeProcessor:
@@ -87,9 +88,7 @@ class BridgeProcessor:
             exc_info = event_dict.pop("exc_info", None)
             name = kept.get("logger") or getattr(logger, "name", None)
             level = LEVELS.get(method_name, _INFO)
-            out = pipeline.finish(
-                level, name, event, event_dict, exc_info, emit=self.emit, render=False
-            )[0]
+            out = pipeline.finish(level, name, event, event_dict, exc_info, emit=self.emit)
             for key in _OWN_KEYS:
                 out.pop(key, None)
             stack = out.pop("exception.stacktrace", None)
@@ -102,14 +101,14 @@ class BridgeProcessor:
 
 
 class Sink:
-    """The wrapped logger: every method writes the rendered line."""
+    """The wrapped logger; lines are written by the log worker, so methods do nothing."""
 
     def __init__(self, name: str | None, output: Output) -> None:
         self.name = name
         self._output = output
 
-    def write(self, line: Any) -> None:
-        self._output.write(line if type(line) is str else str(line))
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
     msg = log = debug = info = warning = warn = error = critical = fatal = exception = write
 

@@ -92,7 +92,8 @@ def _clean_items(value: Mapping[Any, Any], limit: int, depth: int, seen: set[int
     for n, (key, item) in enumerate(value.items()):
         if n >= _MAX_ITEMS:
             break
-        out[key if type(key) is str else safe_str(key, 256)] = clean(item, limit, depth + 1, seen)
+        name = key if type(key) is str else safe_str(key, 256)
+        out[name or "(empty)"] = clean(item, limit, depth + 1, seen)
     return out
 
 
@@ -100,11 +101,13 @@ def clean_mapping(values: Mapping[str, Any], limit: int) -> dict[str, Any]:
     """Clean every value of an event's attributes (keys become strings)."""
     out: dict[str, Any] = {}
     for key, value in values.items():
+        if type(key) is not str or not key:
+            key = safe_str(key, 256) or "(empty)"
         kind = type(value)
         if kind is str and len(value) <= limit:
-            out[key if type(key) is str else safe_str(key, 256)] = value
+            out[key] = value
         else:
-            out[key if type(key) is str else safe_str(key, 256)] = clean(value, limit)
+            out[key] = clean(value, limit)
     return out
 
 
