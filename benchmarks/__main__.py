@@ -1,0 +1,20 @@
+"""Run every benchmark in turn: ``python -m benchmarks`` (or ``make bench``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHMARKS = ("bench_request", "bench_redaction", "bench_logging")
+
+
+def main() -> int:
+    failed = 0
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        failed |= subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], check=False).returncode
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
