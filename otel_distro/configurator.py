@@ -345,15 +345,14 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
 
     def _configure(self, **kwargs: Any) -> None:
         try:
-            from otel_distro.distro import apply_environment_defaults, distro_configured
+            from otel_distro.distro import (
+                apply_environment_defaults,
+                distro_configured,
+                warn_if_not_selected,
+            )
 
             if not distro_configured():
-                chosen = os.environ.get("OTEL_PYTHON_DISTRO", "(first found)")
-                report(
-                    f"OTEL_PYTHON_DISTRO={chosen!r} loaded another distro: otel-distro's "
-                    "instrumentation hooks (tenant, request id, one span per request) are not "
-                    "installed; set OTEL_PYTHON_DISTRO=otel_distro"
-                )
+                warn_if_not_selected()
                 apply_environment_defaults()
             config_file = os.environ.get("OTEL_CONFIG_FILE", "").strip()
             if config_file:

@@ -18,7 +18,12 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 
 from otel_distro.config import get_settings, report
 
-__all__ = ["OtelDistro", "apply_environment_defaults", "distro_configured"]
+__all__ = [
+    "OtelDistro",
+    "apply_environment_defaults",
+    "distro_configured",
+    "warn_if_not_selected",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -59,6 +64,23 @@ def apply_environment_defaults(environ: MutableMapping[str, str] | None = None) 
 def distro_configured() -> bool:
     """Whether our distro ran in this process (else another distro won)."""
     return _configured
+
+
+def warn_if_not_selected() -> None:
+    """Say once, at startup, that another distro was loaded instead of ours.
+
+    Runs from the configurator and from the ``opentelemetry_pre_instrument`` entry
+    point, so the warning appears even when neither our distro nor our
+    configurator was selected.
+    """
+    if _configured:
+        return
+    chosen = os.environ.get("OTEL_PYTHON_DISTRO", "(first found)")
+    report(
+        f"OTEL_PYTHON_DISTRO={chosen!r} loaded another distro: otel-distro's instrumentation "
+        "hooks (tenant, request id, one span per request, no duplicate logs) are not installed; "
+        f"set OTEL_PYTHON_DISTRO={ENTRY_POINT_NAME}"
+    )
 
 
 class OtelDistro(BaseDistro):  # type: ignore[misc]

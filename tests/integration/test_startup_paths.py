@@ -68,3 +68,12 @@ def test_other_configurator_warning(otlp_capture: OtlpCapture) -> None:
         app.stop()
         stderr = app.stderr_text()
     assert stderr.count("OTEL_PYTHON_CONFIGURATOR='vendor' selects another configurator") == 1
+
+
+def test_other_distro_warning(otlp_capture: OtlpCapture) -> None:
+    """When another distro is selected, one startup line says ours is not in charge."""
+    with launch_app(capture=otlp_capture, env={"OTEL_PYTHON_DISTRO": "vendor_distro"}) as app:
+        assert app.client().get("/health").status_code == 200
+        app.stop()
+        stderr = app.stderr_text()
+    assert stderr.count("OTEL_PYTHON_DISTRO='vendor_distro' loaded another distro") == 1, stderr
