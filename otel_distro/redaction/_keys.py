@@ -187,6 +187,11 @@ class KeyRules:
         self._cache[key] = rule
         return rule
 
+    @property
+    def cached(self) -> dict[str, str | None]:
+        """The key -> rule cache (read-only use: a fast path for known keys)."""
+        return self._cache
+
     def is_allowed(self, key: str) -> bool:
         return normalise_key(key) in self._allow
 

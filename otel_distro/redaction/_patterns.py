@@ -31,6 +31,7 @@ class ValuePattern:
     hint: str  # a regex fragment; the pattern runs only if the hint is found
     group: int = 0
     validator: Validator | None = None
+    needs: str = "literal"  # cheap precondition: "literal", "digits" (4 in a row) or "run"
 
     def __repr__(self) -> str:
         return f"ValuePattern({self.name!r})"
@@ -85,8 +86,8 @@ def _phone(match: re.Match[str]) -> bool:
 
 
 def _p(name: str, pattern: str, hint: str, group: int = 0, validator: Validator | None = None,
-       flags: int = 0) -> ValuePattern:
-    return ValuePattern(name, re.compile(pattern, flags), hint, group, validator)
+       needs: str = "literal") -> ValuePattern:
+    return ValuePattern(name, re.compile(pattern), hint, group, validator, needs)
 
 
 _RUN = r"(?<![A-Za-z0-9_\-])"  # start only where a run of token characters starts
@@ -98,23 +99,24 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
        r"(?i:bearer|basic|token)", group=2, validator=_auth_scheme),
     _p("aws_key",
        r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-       r"A3T|ABIA|ACCA|AKIA|ASIA"),
+       r"A3T|ABIA|ACCA|AKIA|ASIA", needs="run"),
     _p("github_token", _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-       r"gh[pousr]_|github_pat_"),
+       r"gh[pousr]_|github_pat_", needs="run"),
     _p("gitlab_token", _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
-       r"gl(?:pat|dt|rt|ptt)-"),
+       r"gl(?:pat|dt|rt|ptt)-", needs="run"),
     _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox[aboprs]-"),
     _p("stripe_key",
        _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
-       r"_live_|_test_|whsec_"),
-    _p("card", r"(?<![0-9.])[2-6][0-9]{12,18}(?![0-9])", r"[0-9]{13}", validator=_card),
+       r"_live_|_test_|whsec_", needs="run"),
+    _p("card", r"(?<![0-9.])[2-6][0-9]{12,18}(?![0-9])", r"[0-9]{13}", validator=_card,
+       needs="digits"),
     _p("card",
        r"(?<![0-9.])[2-6][0-9]{3}([ \-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?(?![0-9])",
-       r"[0-9]{4}[ \-][0-9]{4}", validator=_card),
+       r"[0-9]{4}[ \-][0-9]{4}", validator=_card, needs="digits"),
     _p("iban",
        r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
        r"(?![A-Za-z0-9])",
-       r"[A-Z]{2}[0-9]{2}", validator=_iban),
+       r"[A-Z]{2}[0-9]{2}", validator=_iban, needs="digits"),
 )
 
 PII_PATTERNS: tuple[ValuePattern, ...] = (

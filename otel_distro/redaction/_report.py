@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 __all__ = ["RedactionReport"]
 
 
@@ -16,13 +14,13 @@ class RedactionReport:
 
     def __init__(self) -> None:
         self._entries: dict[str, None] = {}
-        self.by_rule: Counter[str] = Counter()
+        self.by_rule: dict[str, int] = {}
         self.count = 0
 
     def add(self, rule: str, path: str, times: int = 1) -> None:
         """Record ``times`` replacements by ``rule`` at ``path``."""
         self.count += times
-        self.by_rule[rule] += times
+        self.by_rule[rule] = self.by_rule.get(rule, 0) + times
         if len(self._entries) < self.MAX_ENTRIES:
             self._entries[f"{rule}:{path}" if path else rule] = None
 

@@ -32,7 +32,7 @@ def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
         name, sep, value = parts[index].partition("=")
         if not sep or not value or value == REDACTED:
             continue
-        decoded = unquote_plus(name[:256])
+        decoded = unquote_plus(name[:256]) if "%" in name or "+" in name else name[:256]
         rule = "url_query" if decoded.lower() in SENSITIVE_QUERY_KEYS else rule_for(decoded)
         if rule is None or (rule == "token" and value.isdigit()):
             continue
