@@ -127,7 +127,7 @@ async def site_status(
     site = _find_site(principal, site_id)
     url = os.environ.get("PANEL_UPSTREAM_URL") or str(request.url_for("echo_headers"))
     async with httpx.AsyncClient(timeout=10.0) as client:
-        response = await client.get(url, params={"site": site.domain})
+        response = await client.get(httpx.URL(url).copy_merge_params({"site": site.domain}))
     logger.info("site_status_checked", site_id=site.id, upstream_status=response.status_code)
     try:
         upstream: Any = response.json()
