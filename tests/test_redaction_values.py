@@ -158,3 +158,13 @@ def test_luhn() -> None:
 def test_iban_mod97() -> None:
     """The IBAN check accepts a valid IBAN with spaces and rejects a bad checksum."""
     assert iban_valid("DE89 3704 0044 0532 0130 00") and not iban_valid("DE88370400440532013000")
+
+
+def test_numeric_token_in_text_is_redacted(redactor: Redactor) -> None:
+    """A one-time code written as ``token=123456`` is a secret."""
+    assert redactor.redact_text("token=839201") == f"token={REDACTED}"
+
+
+def test_token_total_in_text_is_kept(redactor: Redactor) -> None:
+    """``prompt_tokens: 120``-style counts are kept."""
+    assert redactor.redact_text("used tokens: 120") == "used tokens: 120"

@@ -16,6 +16,7 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "SENSITIVE_QUERY_KEYS",
     "KeyRules",
+    "counts_tokens",
     "normalise_key",
 ]
 
@@ -140,6 +141,11 @@ SENSITIVE_HEADERS: tuple[str, ...] = (
     "signature",
     "private[-_]?key",
 )
+
+
+def counts_tokens(rule: str | None, key: str, value: str) -> bool:
+    """True for a number written under a plural ``...tokens`` key (a count, not a secret)."""
+    return rule == "token" and value.isdigit() and key.lower().endswith("tokens")
 
 
 def normalise_key(key: str) -> str:

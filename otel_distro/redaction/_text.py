@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ._keys import SENSITIVE_QUERY_KEYS
+from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
 __all__ = ["PAIR_HINT", "redact_pairs", "redact_pem"]
@@ -72,7 +72,7 @@ def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
             continue
         start, end = _value_span(text, match.end(), rule, match.group(3) == ":")
         value = text[start:end]
-        if not value or value.startswith(REDACTED) or (rule == "token" and value.isdigit()):
+        if not value or value.startswith(REDACTED) or counts_tokens(rule, key, value):
             pos = max(end, match.end())
             continue
         out.append(text[last:start])

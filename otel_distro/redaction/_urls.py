@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-from ._keys import SENSITIVE_QUERY_KEYS
+from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
 __all__ = ["URL_IN_TEXT", "redact_query", "redact_url"]
@@ -34,7 +34,7 @@ def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
             continue
         decoded = unquote_plus(name[:256]) if "%" in name or "+" in name else name[:256]
         rule = "url_query" if decoded.lower() in SENSITIVE_QUERY_KEYS else rule_for(decoded)
-        if rule is None or (rule == "token" and value.isdigit()):
+        if rule is None or counts_tokens(rule, decoded, value):
             continue
         parts[index] = f"{name}={REDACTED}"
         hits.append(rule)
