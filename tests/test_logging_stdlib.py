@@ -125,3 +125,9 @@ def test_contrib_logging_and_structlog_instrumentors_are_skipped() -> None:
 def test_other_instrumentors_are_not_skipped() -> None:
     """Unrelated instrumentors load normally."""
     assert not should_skip_instrumentor("httpx")
+
+
+def test_uvicorn_color_message_is_not_an_attribute(log_setup: Logs) -> None:
+    """uvicorn's ANSI ``color_message`` duplicate is not copied onto the record."""
+    logging.getLogger("uvicorn.error").info("Started", extra={"color_message": "\x1b[36mStarted"})
+    assert "color_message" not in log_setup.attributes()

@@ -29,6 +29,7 @@ _busy: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_distro_loggin
 _RESERVED = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
     | {"message", "asctime", "taskName", "_logger", "_name", "_from_structlog", "_record"}
+    | {"color_message"}  # uvicorn's ANSI-coloured duplicate of the message
 )
 # Loggers whose records are rendered but never emitted (the SDK's own warnings
 # would otherwise feed back into the export pipeline).
