@@ -12,7 +12,9 @@ def main() -> int:
     failed = 0
     for name in BENCHMARKS:
         print(f"== {name}", flush=True)
-        failed |= subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], check=False).returncode
+        failed |= subprocess.run(
+            [sys.executable, "-m", f"benchmarks.{name}"], check=False
+        ).returncode
     return 1 if failed else 0
 
 

@@ -252,7 +252,8 @@ VARIABLES: tuple[Variable, ...] = (
         parse_header_name,
         "X-Request-ID",
         "Response header carrying the trace id (`off` disables). "
-        "A client-sent value is recorded (sanitised) as `http.request.header.<name>`, never trusted.",
+        "A client-sent value is recorded (sanitised) as `http.request.header.<name>`, "
+        "never trusted.",
     ),
     Variable(
         "OTEL_DISTRO_ASGI_INTERNAL_SPANS",

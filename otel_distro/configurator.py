@@ -147,9 +147,9 @@ def _resource_attributes(settings: Settings) -> dict[str, Any]:
         "telemetry.distro.name": "otel-distro",
         "telemetry.distro.version": __version__,
     }
-    if "service.version=" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
-        if settings.service_version:
-            attributes["service.version"] = settings.service_version
+    resource_env = os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    if settings.service_version and "service.version=" not in resource_env:
+        attributes["service.version"] = settings.service_version
     return attributes
 
 

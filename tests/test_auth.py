@@ -57,7 +57,10 @@ def unsigned_token() -> str:
     ("token", "reason"),
     [
         (hs_token({"sub": "u", "team_id": "t", "exp": int(time.time()) - 60}), "expired"),
-        (hs_token({"sub": "u", "team_id": "t"}, secret="wrong-secret-but-long-enough!!"), "bad_signature"),
+        (
+            hs_token({"sub": "u", "team_id": "t"}, secret="wrong-secret-but-long-enough!!"),
+            "bad_signature",
+        ),
         (unsigned_token(), "alg_none"),
         ("not.a.jwt", "malformed"),
         ("x" * 10000, "malformed"),
@@ -72,8 +75,11 @@ def test_bad_tokens_set_nothing(token: str, reason: str) -> None:
 
 
 def test_audience_and_issuer_are_enforced() -> None:
-    v = verifier(OTEL_DISTRO_JWT_SECRET=SECRET, OTEL_DISTRO_JWT_AUDIENCE="panel",
-                 OTEL_DISTRO_JWT_ISSUER="https://id.example")
+    v = verifier(
+        OTEL_DISTRO_JWT_SECRET=SECRET,
+        OTEL_DISTRO_JWT_AUDIENCE="panel",
+        OTEL_DISTRO_JWT_ISSUER="https://id.example",
+    )
     good = hs_token({"sub": "u", "team_id": "t", "aud": "panel", "iss": "https://id.example"})
     bad = hs_token({"sub": "u", "team_id": "t", "aud": "other", "iss": "https://id.example"})
     assert v.verify(good).tenant_id == "t"

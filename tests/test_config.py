@@ -35,7 +35,13 @@ def test_defaults_when_nothing_is_set() -> None:
         ("OTEL_DISTRO_TRUSTED_PEERS", "10.0.0.0/33", "trusted_peers", (), "CIDR"),
         ("OTEL_DISTRO_REDACT_VALUES", "(unclosed", "redact_values", (), "regular expressions"),
         ("OTEL_DISTRO_REDACT_VALUES", "x*", "redact_values", (), "empty string"),
-        ("OTEL_DISTRO_REQUEST_ID_HEADER", "bad header", "request_id_header", "X-Request-ID", "header"),
+        (
+            "OTEL_DISTRO_REQUEST_ID_HEADER",
+            "bad header",
+            "request_id_header",
+            "X-Request-ID",
+            "header",
+        ),
     ],
 )
 def test_bad_value_names_variable_value_and_allowed(

@@ -38,7 +38,9 @@ class ScopeGetter:
 
 def extract(header: str | None, client: str = "203.0.113.9", **env: str) -> dict[str, object]:
     propagator = TrustedBaggagePropagator(load_settings(env))
-    ctx = propagator.extract(scope(header, client), context=otel_context.Context(), getter=ScopeGetter())
+    ctx = propagator.extract(
+        scope(header, client), context=otel_context.Context(), getter=ScopeGetter()
+    )
     return dict(baggage.get_all(ctx))
 
 

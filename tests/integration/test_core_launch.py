@@ -135,9 +135,7 @@ def test_outbound_traceparent_always_flows(app: AppProcess, capture: OtlpCapture
 
 def test_trusted_peer_baggage_is_honoured(otlp_capture: OtlpCapture) -> None:
     """From a peer in OTEL_DISTRO_TRUSTED_PEERS, inbound tenant baggage is kept."""
-    with launch_app(
-        capture=otlp_capture, env={"OTEL_DISTRO_TRUSTED_PEERS": "127.0.0.1/32"}
-    ) as app:
+    with launch_app(capture=otlp_capture, env={"OTEL_DISTRO_TRUSTED_PEERS": "127.0.0.1/32"}) as app:
         response = app.client().get("/health", headers={"baggage": "tenant.id=partner"})
         server = [s for s in spans_of(otlp_capture, trace_id_of(response)) if s.kind == "SERVER"]
         assert server[0].attributes["tenant.id"] == "partner"
@@ -171,9 +169,9 @@ def test_builtin_jwt_resolution(otlp_capture: OtlpCapture) -> None:
         good_span = [s for s in spans_of(otlp_capture, trace_id_of(good)) if s.kind == "SERVER"][0]
         assert good_span.attributes["tenant.id"] == "t-9"
         assert good_span.attributes["user.id"] == "u-9"
-        bad_span = [
-            s for s in spans_of(otlp_capture, trace_id_of(expired)) if s.kind == "SERVER"
-        ][0]
+        bad_span = [s for s in spans_of(otlp_capture, trace_id_of(expired)) if s.kind == "SERVER"][
+            0
+        ]
         assert "tenant.id" not in bad_span.attributes
         assert [e.attributes["reason"] for e in bad_span.events] == ["expired"]
 

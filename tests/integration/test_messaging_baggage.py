@@ -103,7 +103,7 @@ async def test_consumer_drops_protected_baggage(
     broker: Broker, instrumented: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     """A message's baggage header is untrusted: a forged tenant never reaches the consumer span."""
-    provider, exporter = instrumented
+    _, exporter = instrumented
     use_propagators()
     connection = await aio_pika.connect_robust(broker.url)
     async with connection:

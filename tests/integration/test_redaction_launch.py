@@ -20,8 +20,7 @@ from tests.support import OtlpCapture, launch_app
 pytestmark = pytest.mark.integration
 
 JWT_IN_PATH = (
-    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYXRoLXNlY3JldC11c2VyIn0."
-    "c2lnbmF0dXJlLXBhdGgtc2VjcmV0LXZhbHVl"
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYXRoLXNlY3JldC11c2VyIn0.c2lnbmF0dXJlLXBhdGgtc2VjcmV0LXZhbHVl"
 )
 SECRETS = {
     "query": "QUERYSECRETq1w2e3",
