@@ -168,3 +168,16 @@ def test_numeric_token_in_text_is_redacted(redactor: Redactor) -> None:
 def test_token_total_in_text_is_kept(redactor: Redactor) -> None:
     """``prompt_tokens: 120``-style counts are kept."""
     assert redactor.redact_text("used tokens: 120") == "used tokens: 120"
+
+
+@pytest.mark.parametrize("placeholder", ["$1", "?", "%s", "%(pw)s"])
+def test_sql_placeholders_are_kept(redactor: Redactor, placeholder: str) -> None:
+    """``WHERE token = $1`` carries no secret: placeholders are kept."""
+    text = f"UPDATE t SET x=1 WHERE token = {placeholder}"
+    assert redactor.redact_text(text) == text
+
+
+def test_digits_inside_hex_ids_are_not_cards(redactor: Redactor) -> None:
+    """A Luhn-valid digit run glued to hex letters (trace ids) is not a card."""
+    trace_id = "ab4111111111111111cd4bf92f3577b34d"
+    assert redactor.redact_text(trace_id) == trace_id

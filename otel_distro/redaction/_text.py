@@ -26,6 +26,10 @@ PAIR_HINT = r"[:=]|(?:^|\s)-"
 _SCHEME = re.compile(r"(?i:bearer|basic|digest|token|negotiate)[ \t]+")
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
+# SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
+_PLACEHOLDER = re.compile(
+    r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s|:[A-Za-z_][A-Za-z0-9_]{0,63})(?![A-Za-z0-9_])"
+)
 
 
 def _closing_quote(text: str, quote: str, start: int) -> int:
@@ -43,6 +47,8 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
     if first in "\"'":
         return start + 1, _closing_quote(text, first, start + 1)
     if first in "{[":
+        return start, start
+    if _PLACEHOLDER.match(text, start) is not None:
         return start, start
     scheme = _SCHEME.match(text, start)
     if scheme is not None:
