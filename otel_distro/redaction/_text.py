@@ -28,7 +28,7 @@ _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
 _PLACEHOLDER = re.compile(
-    r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s|:[A-Za-z_][A-Za-z0-9_]{0,63})(?![A-Za-z0-9_])"
+    r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])"
 )
 
 
