@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -198,7 +199,9 @@ def test_log_to_file_writes_the_same_line(setup_logs: Callable[..., Logs], tmp_p
 def test_log_file_rotates(setup_logs: Callable[..., Logs], tmp_path: Path) -> None:
     """The log file rotates at LOG_FILE_MAX_BYTES, keeping LOG_FILE_BACKUP_COUNT files."""
     setup_logs(
-        LOG_TO_FILE="true", LOG_DIR=str(tmp_path), LOG_FILE_MAX_BYTES="300",
+        LOG_TO_FILE="true",
+        LOG_DIR=str(tmp_path),
+        LOG_FILE_MAX_BYTES="300",
         LOG_FILE_BACKUP_COUNT="2",
     )
     for n in range(20):
@@ -279,3 +282,14 @@ def test_disabled_sdk_renders_without_emitting(capsys: pytest.CaptureFixture[str
     logs.flush()
     assert "visible" in capsys.readouterr().out
     assert not logs._emitter.enabled
+
+
+def test_errors_are_written_before_the_call_returns(
+    log_setup: Logs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error line (and every line queued before it) is out when error() returns."""
+    log = get_logger("app")
+    log.info("before")
+    log.error("failed")
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["before", "failed"]

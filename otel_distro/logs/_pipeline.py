@@ -40,6 +40,7 @@ LEVELS: dict[str, Level] = {
     "critical": (50, SeverityNumber.FATAL, "FATAL", "critical"),
     "fatal": (50, SeverityNumber.FATAL, "FATAL", "critical"),
 }
+_SYNC_LEVEL = 40
 _BY_NUMBER = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
@@ -85,10 +86,15 @@ class Pipeline:
         context: Context | None = None,
         emit: bool = True,
     ) -> None:
-        """Snapshot one event on the caller's thread and queue it for the worker."""
-        self.emitter.put(
-            self._item(level, name, event, values, exc_info, ts_ns, context, emit, True)
-        )
+        """Snapshot one event on the caller's thread and queue it for the worker.
+
+        ERROR and above are completed before returning (after everything queued
+        earlier, keeping order), so a crash right after still has its line.
+        """
+        emitter = self.emitter
+        emitter.put(self._item(level, name, event, values, exc_info, ts_ns, context, emit, True))
+        if level[0] >= _SYNC_LEVEL:
+            emitter.flush()
 
     def _item(
         self,

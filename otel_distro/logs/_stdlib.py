@@ -44,6 +44,14 @@ class RootHandler(logging.Handler):
         super().__init__(logging.NOTSET)
         self._holder = holder
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Filter and emit without the handler lock: ``emit`` only queues (thread-safe),
+        and not locking avoids a lock-order cycle with the log worker."""
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         pipeline = self._holder.pipeline
         if pipeline is None or _busy.get():
