@@ -1,0 +1,91 @@
+"""Logs through real launches: correlated, exactly once, none lost, stdlib included."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from examples.panel.tokens import make_token
+from tests.support import OtlpCapture, launch_app
+
+pytestmark = pytest.mark.integration
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in text.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            lines.append(parsed)
+    return lines
+
+
+def drive(app: Any) -> list[str]:
+    """Requests that log through structlog and stdlib (httpx) loggers; their trace ids."""
+    headers = {"Authorization": f"Bearer {make_token('u-1', 't-1')}"}
+    client = app.client()
+    created = client.post("/sites", json={"name": "a", "domain": "a.example"}, headers=headers)
+    status = client.get(f"/sites/{created.json()['id']}/status", headers=headers)
+    logged = client.post("/echo-log", json={"note": "hello"})
+    return [r.headers["x-request-id"] for r in (created, status, logged)]
+
+
+@pytest.mark.parametrize(
+    "extra_env",
+    [
+        {},
+        {"OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "true"},
+        {"OTEL_PYTHON_LOG_CORRELATION": "true", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": ""},
+    ],
+    ids=["default", "sdk-logging-handler-requested", "contrib-logging-enabled"],
+)
+def test_each_log_call_is_one_correlated_record(
+    otlp_capture: OtlpCapture, extra_env: dict[str, str]
+) -> None:
+    """Every JSON line of a request has its trace id, and is exported exactly once.
+
+    The contrib logging and structlog instrumentations are installed in this
+    environment; the SDK's own handler is requested in one variant.  None may
+    add a second copy of any record.
+    """
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO", **extra_env}
+    with launch_app(capture=otlp_capture, env=env) as app:
+        trace_ids = drive(app)
+        app.stop()
+        lines = json_lines(app.stdout_text())
+    for trace_id in trace_ids:
+        rendered = [line for line in lines if line.get("trace_id") == trace_id]
+        exported = [log for log in otlp_capture.logs() if log.trace_id == trace_id]
+        assert rendered, f"no rendered line for {trace_id}"
+        assert sorted(line["event"] for line in rendered) == sorted(
+            str(log.body) for log in exported
+        ), (rendered, exported)
+        server = otlp_capture.spans(trace_id=trace_id, kind="SERVER")
+        assert server, trace_id
+    events = [line["event"] for line in lines]
+    assert "site_created" in events and "echo_log" in events
+    # a stdlib logger (httpx) inside a request: rendered and exported with the trace id
+    assert any(line.get("logger") == "httpx" and line.get("trace_id") for line in lines), lines
+    # tenant context on records after authentication
+    created = [log for log in otlp_capture.logs() if log.body == "site_created"]
+    assert created[0].attributes.get("tenant.id") == "t-1"
+    assert created[0].attributes.get("user.id") == "u-1"
+
+
+def test_app_that_reconfigures_structlog(otlp_capture: OtlpCapture) -> None:
+    """An app's own structlog.configure() keeps OTel emission and correlation, or is warned."""
+    with launch_app("examples.structlog_app:app", capture=otlp_capture) as app:
+        trace_id = app.client().get("/work").headers["x-request-id"]
+        app.stop()
+        stderr = app.stderr_text()
+    exported = [log for log in otlp_capture.logs() if log.body == "work_done"]
+    if exported:
+        assert exported[0].trace_id == trace_id
+        assert len(exported) == 1
+    else:
+        assert "structlog.configure" in stderr, stderr
