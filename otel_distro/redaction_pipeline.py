@@ -6,7 +6,8 @@
 * logs: :class:`RedactingLogRecordProcessor`, registered before the batch
   processor, rewrites body, attributes and resource in ``on_emit``; records of
   our own ``otel_distro*`` loggers were redacted by the structlog bridge and
-  are skipped (one pass per record);
+  are skipped (one pass per record).  :class:`RedactingLogRecordExporter` does
+  the same on copies in the export thread, for setups that prefer that;
 * metrics: :class:`RedactingMetricExporter` rebuilds data-point and exemplar
   attributes and the resource;
 * baggage: :func:`redact_attributes` for the processors that copy baggage.
@@ -18,6 +19,7 @@ and a metrics batch that cannot be redacted is not exported.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,7 +29,8 @@ from typing import Any
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
     MetricExportResult,
@@ -43,6 +46,7 @@ from otel_distro.redaction import REDACTED, RedactionReport, Redactor, get_redac
 __all__ = [
     "OWN_SCOPE_PREFIX",
     "REPORT_ATTRIBUTE",
+    "RedactingLogRecordExporter",
     "RedactingLogRecordProcessor",
     "RedactingMetricExporter",
     "RedactingSpanExporter",
@@ -273,17 +277,7 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
             scope = log_record.instrumentation_scope
             if scope is not None and scope.name.startswith(OWN_SCOPE_PREFIX):
                 return
-            report = RedactionReport()
-            body = record.body
-            if isinstance(body, str):
-                record.body = redactor.redact_text(body, report=report, path="body")
-            elif body is not None:
-                record.body = redactor.redact_value(body, report=report, path="body")
-            if record.attributes or report:
-                attributes = redactor.redact_mapping(record.attributes, report=report)
-                if report:
-                    attributes[REPORT_ATTRIBUTE] = report.entries
-                record.attributes = _like(record.attributes, attributes)
+            _redact_record(record, redactor)
         except Exception:
             _count_error("log record")
             record.body = REDACTED
@@ -294,6 +288,62 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+class RedactingLogRecordExporter(LogRecordExporter):
+    """Alternative to the processor: redacts copies of each record in the export thread.
+
+    Same rules and the same ``otel_distro*`` skip, but the work leaves the
+    emitting thread.  Use one of the two, not both.
+    """
+
+    def __init__(self, exporter: LogRecordExporter, redactor: Redactor | None = None) -> None:
+        self._exporter = exporter
+        self._redactor = redactor
+        self._resources = _ResourceCache()
+
+    def __repr__(self) -> str:
+        return f"RedactingLogRecordExporter({self._exporter!r})"
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        redactor = _redactor(self._redactor)
+        redacted: list[ReadableLogRecord] = []
+        for item in batch:
+            try:
+                redacted.append(self._redact(item, redactor))
+            except Exception:
+                _count_error("log record")
+        return self._exporter.export(redacted)
+
+    def _redact(self, item: ReadableLogRecord, redactor: Redactor) -> ReadableLogRecord:
+        resource = self._resources.get(item.resource, redactor)
+        scope = item.instrumentation_scope
+        if scope is not None and scope.name.startswith(OWN_SCOPE_PREFIX):
+            return replace(item, resource=resource)
+        record = copy.copy(item.log_record)
+        _redact_record(record, redactor)
+        return replace(item, log_record=record, resource=resource)
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+
+def _redact_record(record: Any, redactor: Redactor) -> None:
+    """Redact body and attributes of an API ``LogRecord`` in place."""
+    report = RedactionReport()
+    body = record.body
+    if isinstance(body, str):
+        record.body = redactor.redact_text(body, report=report, path="body")
+    elif body is not None:
+        record.body = redactor.redact_value(body, report=report, path="body")
+    if record.attributes or report:
+        attributes = redactor.redact_mapping(record.attributes, report=report)
+        if report:
+            attributes[REPORT_ATTRIBUTE] = report.entries
+        record.attributes = _like(record.attributes, attributes)
 
 
 def _like(original: Any, attributes: dict[str, Any]) -> Any:

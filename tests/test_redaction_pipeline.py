@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -27,6 +31,7 @@ from otel_distro.config import reset_settings
 from otel_distro.redaction import REDACTED, SENSITIVE_HEADERS, Redactor, reset_redactor
 from otel_distro.redaction_pipeline import (
     REPORT_ATTRIBUTE,
+    RedactingLogRecordExporter,
     RedactingLogRecordProcessor,
     RedactingMetricExporter,
     RedactingSpanExporter,
@@ -248,6 +253,31 @@ def test_log_processor_failure_masks_the_record() -> None:
     provider.get_logger("app").emit(body="password=pw1", attributes={"a": "b"})
     record = memory.get_finished_logs()[0].log_record
     assert record.body == REDACTED and not record.attributes
+
+
+def _exported_logs(scope: str, **fields: Any) -> tuple[Any, InMemoryLogRecordExporter]:
+    memory = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=RESOURCE)
+    provider.add_log_record_processor(BatchLogRecordProcessor(RedactingLogRecordExporter(memory)))
+    provider.get_logger(scope).emit(**fields)
+    provider.force_flush()
+    record = memory.get_finished_logs()[0]
+    provider.shutdown()
+    return record, memory
+
+
+def test_log_exporter_wrapper_redacts_copies() -> None:
+    """The exporter variant redacts body, attributes and resource in the export thread."""
+    record, _ = _exported_logs("app", body="password=pw1", attributes={"token": "t1"})
+    assert record.log_record.body == f"password={REDACTED}"
+    assert dict(record.log_record.attributes or {})["token"] == REDACTED
+    assert record.resource.attributes["process.command_line"] == f"app --password={REDACTED}"
+
+
+def test_log_exporter_wrapper_skips_own_scope() -> None:
+    """The exporter variant also leaves ``otel_distro*`` records to the bridge."""
+    record, _ = _exported_logs("otel_distro.logging", body="password=handled")
+    assert record.log_record.body == "password=handled"
 
 
 # --- metrics ---------------------------------------------------------------------
