@@ -4,8 +4,12 @@ A thin layer over ``examples/panel/runner.py`` (shared with ``make demo``)::
 
     with launch_app(capture=otlp_capture, env={"OTEL_DISTRO_REDACT_PII": "true"}) as app:
         app.client().get("/health")
-        app.stop()          # SIGTERM: the SDK flushes before exiting
-        otlp_capture.spans()
+        otlp_capture.wait_for(lambda: otlp_capture.spans(name="GET /health"))
+        app.stop()          # SIGTERM to the process group, SIGKILL after a bound
+
+Prefer ``wait_for`` over relying on the flush at exit: uvicorn re-raises SIGTERM after
+its graceful shutdown, so ``atexit`` hooks only run if a SIGTERM handler was installed
+before uvicorn started (``app.stop(sig=signal.SIGINT)`` always exits normally).
 
 Files the app writes (logs, the file fallback) land in ``app.workdir``, a temporary
 folder removed after the ``with`` block; read it (and ``app.stdout_text()``) inside.
