@@ -3,8 +3,8 @@
 A thin layer over ``examples/panel/runner.py`` (shared with ``make demo``)::
 
     with launch_app(capture=otlp_capture, env={"OTEL_DISTRO_REDACT_PII": "true"}) as app:
-        app.client().get("/health")
-        otlp_capture.wait_for(lambda: otlp_capture.spans(name="GET /health"))
+        app.client().get("/upstream/echo-headers")
+        otlp_capture.wait_for(lambda: otlp_capture.spans(kind="SERVER"))
         app.stop()          # SIGTERM to the process group, SIGKILL after a bound
 
 Prefer ``wait_for`` over relying on the flush at exit: uvicorn re-raises SIGTERM after
