@@ -8,7 +8,13 @@ Run: ``python -m benchmarks.bench_logging [records]``.
 * full       -- the whole path in all threads: the above plus the SDK emit
                 (``LogRecord``, processors) and OTLP protobuf encoding in a
                 ``BatchLogRecordProcessor`` (``time.process_time``);
-* filtered   -- a ``debug()`` call below ``LOG_LEVEL=INFO``.
+* filtered   -- a ``debug()`` call below ``LOG_LEVEL=INFO``;
+* stock      -- for comparison, plain structlog plus a processor emitting each event
+                through the SDK on the caller's thread, the way the contrib bridge
+                does (no redaction, no ids in the line), encoded the same way.
+
+The provider has the distro's own log processors (tenant attributes, redaction
+for foreign scopes) before the batch processor, as the configurator sets it up.
 
 Every record is logged inside an active span with tenant baggage, as in a request.
 Ratios are against ``plain`` measured in the same run.
@@ -34,6 +40,7 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExportResult,
 )
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import set_span_in_context
 
 from otel_distro import logs
 from otel_distro.config import load_settings
@@ -48,14 +55,16 @@ class Null(io.TextIOBase):
 
 
 class EncodingExporter(LogRecordExporter):
-    """Encodes every batch to OTLP protobuf bytes, then drops them."""
+    """Encodes every batch to OTLP protobuf bytes, then drops them; times itself."""
 
     def __init__(self) -> None:
         self.records = 0
-        self.bytes = 0
+        self.seconds = 0.0
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        self.bytes += len(encode_logs(batch).SerializeToString())
+        start = time.thread_time()
+        encode_logs(batch).SerializeToString()
+        self.seconds += time.thread_time() - start
         self.records += len(batch)
         return LogRecordExportResult.SUCCESS
 
@@ -95,47 +104,117 @@ def plain(n: int) -> float:
     return result
 
 
-def ours(n: int, profile: bool) -> dict[str, float]:
+def provider_for(n: int) -> tuple[LoggerProvider, EncodingExporter]:
     exporter = EncodingExporter()
     provider = LoggerProvider(shutdown_on_exit=False)
+    try:
+        from otel_distro.processors import BaggageAttributesLogProcessor
+        from otel_distro.redaction_pipeline import RedactingLogRecordProcessor
+
+        provider.add_log_record_processor(BaggageAttributesLogProcessor(("tenant.id", "user.id")))
+        provider.add_log_record_processor(RedactingLogRecordProcessor())
+    except ImportError:
+        pass
     provider.add_log_record_processor(
         BatchLogRecordProcessor(
             exporter, max_queue_size=4 * n, max_export_batch_size=512, schedule_delay_millis=50
         )
     )
+    return provider, exporter
+
+
+def in_request() -> object:
+    span = TracerProvider().get_tracer("bench").start_span("request")
+    ctx = baggage.set_baggage("tenant.id", "t-42", set_span_in_context(span))
+    return context.attach(baggage.set_baggage("user.id", "u-7", ctx))
+
+
+def measure(
+    log: Any, provider: LoggerProvider, exporter: EncodingExporter, n: int
+) -> dict[str, float]:
+    per_record(lambda i: call(log, i), 1000, time.perf_counter)
+    provider.force_flush()
+    caller = per_record(lambda i: call(log, i), n, time.thread_time)
+    provider.force_flush()
+    exporter.seconds = 0.0
+    start = time.process_time()
+    for i in range(n):
+        call(log, i)
+    provider.force_flush()
+    full = (time.process_time() - start) / n * 1e6
+    return {"caller": caller, "full": full, "encode": exporter.seconds / n * 1e6}
+
+
+def ours(n: int, profile: bool) -> dict[str, float]:
+    provider, exporter = provider_for(n)
     logs.configure(load_settings({"ENVIRONMENT": "production"}), provider)
     log = logs.get_logger("bench")
-    span = TracerProvider().get_tracer("bench").start_span("request")
-    from opentelemetry.trace import set_span_in_context
-
-    ctx = baggage.set_baggage("tenant.id", "t-42", set_span_in_context(span))
-    token = context.attach(baggage.set_baggage("user.id", "u-7", ctx))
+    token = in_request()
     try:
-        per_record(lambda i: call(log, i), 1000, time.perf_counter)
-        provider.force_flush()
-        caller = per_record(lambda i: call(log, i), n, time.thread_time)
-        provider.force_flush()
-
-        start = time.process_time()
-        for i in range(n):
-            call(log, i)
-        provider.force_flush()
-        full = (time.process_time() - start) / n * 1e6
-        filtered = per_record(lambda i: log.debug("noise", i=i), n, time.process_time)
+        result = measure(log, provider, exporter, n)
+        result["filtered"] = per_record(lambda i: log.debug("noise", i=i), n, time.process_time)
         if profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for i in range(n):
-                call(log, i)
-            provider.force_flush()
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
-            stats.print_stats(18)
+            profile_worker(log, n)
     finally:
-        context.detach(token)
+        context.detach(token)  # type: ignore[arg-type]
         logs.reset()
         provider.shutdown()
-    return {"caller": caller, "full": full, "filtered": filtered}
+    return result
+
+
+def profile_worker(log: Any, n: int) -> None:
+    """Profile caller + worker work in this thread (the worker thread is held off)."""
+    emitter = logs._emitter
+    emitter._awake = True  # the worker is not woken; flush() drains here
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n):
+        call(log, i)
+    emitter.flush()
+    profiler.disable()
+    emitter._awake = False
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+
+
+def stock(n: int) -> dict[str, float]:
+    from opentelemetry._logs import LogRecord, SeverityNumber
+    from opentelemetry.context import get_current
+
+    provider, exporter = provider_for(n)
+    otel_logger = provider.get_logger("stock.bridge")
+
+    def emit(logger: Any, method: str, event_dict: Any) -> Any:
+        attributes = {k: v for k, v in event_dict.items() if k not in ("event", "level")}
+        otel_logger.emit(
+            LogRecord(
+                timestamp=time.time_ns(),
+                context=get_current(),
+                severity_number=SeverityNumber.INFO,
+                severity_text="INFO",
+                body=event_dict.get("event"),
+                attributes=attributes,
+            )
+        )
+        return event_dict
+
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            emit,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(20),
+        logger_factory=structlog.PrintLoggerFactory(Null()),
+        cache_logger_on_first_use=True,
+    )
+    token = in_request()
+    try:
+        return measure(structlog.get_logger("bench"), provider, exporter, n)
+    finally:
+        context.detach(token)  # type: ignore[arg-type]
+        structlog.reset_defaults()
+        provider.shutdown()
 
 
 def main(argv: list[str]) -> int:
@@ -146,6 +225,7 @@ def main(argv: list[str]) -> int:
     try:
         base = plain(n)
         result = ours(n, profile)
+        baseline = stock(n)
     finally:
         sys.stdout = stdout
     print(f"records per measurement: {n}")
@@ -158,7 +238,13 @@ def main(argv: list[str]) -> int:
         f"otel-distro full path     {result['full']:7.1f} us/record  "
         f"ratio {result['full'] / base:4.2f} (target <= {TARGET_FULL})"
     )
+    print(f"  of which OTLP encoding   {result['encode']:7.1f} us/record")
     print(f"filtered debug() call     {result['filtered']:7.2f} us/record")
+    print(
+        f"stock SDK bridge: caller  {baseline['caller']:7.1f} us/record  ratio "
+        f"{baseline['caller'] / base:4.2f}; full {baseline['full']:7.1f} us/record  ratio "
+        f"{baseline['full'] / base:4.2f} (encoding {baseline['encode']:.1f})"
+    )
     return 0
 
 
