@@ -412,6 +412,14 @@ VARIABLES: tuple[Variable, ...] = (
         "Paths (exact, or prefix ending in `*`) without an access-log record.",
     ),
     Variable(
+        "OTEL_DISTRO_FLUSH_ON_SIGTERM",
+        "flush_on_sigterm",
+        parse_bool,
+        True,
+        "Turn SIGTERM into a normal exit so the final export runs (only if the app has no "
+        "SIGTERM handler of its own).",
+    ),
+    Variable(
         "OTEL_DISTRO_FILE_FALLBACK",
         "file_fallback",
         parse_bool,

@@ -314,6 +314,10 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
         _wrap_metric_exporters()
     finally:
         _configure_logging(settings, with_provider=True)
+    if settings.flush_on_sigterm:
+        from otel_distro.shutdown import install_sigterm_flush
+
+        install_sigterm_flush()
     if settings.enable_sentry:
         from otel_distro.sentry import init_sentry
 

@@ -77,3 +77,19 @@ def test_other_distro_warning(otlp_capture: OtlpCapture) -> None:
         app.stop()
         stderr = app.stderr_text()
     assert stderr.count("OTEL_PYTHON_DISTRO='vendor_distro' loaded another distro") == 1, stderr
+
+
+def test_sigterm_flushes_everything(otlp_capture: OtlpCapture) -> None:
+    """Batches that have not exported yet still leave the process when it gets SIGTERM."""
+    slow = {
+        "OTEL_BSP_SCHEDULE_DELAY": "60000",
+        "OTEL_BLRP_SCHEDULE_DELAY": "60000",
+        "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+    }
+    with launch_app(capture=otlp_capture, env=slow) as app:
+        trace_id = app.client().post("/echo-log", json={"n": 1}).headers["x-request-id"]
+        assert otlp_capture.received() == []
+        app.stop()  # SIGTERM to the process group
+    assert otlp_capture.spans(trace_id=trace_id, kind="SERVER")
+    assert [log for log in otlp_capture.logs() if log.body == "echo_log"]
+    assert otlp_capture.metrics()
