@@ -125,6 +125,15 @@ def test_counts_accumulate_by_rule() -> None:
     assert redactor.counts() == {"password": 2, "secret": 1}
 
 
+def test_counts_do_not_double_when_a_report_is_reused() -> None:
+    """Passing one report through several calls counts each replacement once."""
+    redactor = Redactor()
+    report = RedactionReport()
+    redactor.redact_mapping({"password": "a"}, report=report)
+    redactor.redact_text("token=x", report=report)
+    assert redactor.counts() == {"password": 1, "token": 1}
+
+
 def test_error_in_a_value_fails_closed() -> None:
     """A value whose conversion raises is replaced and counted, nothing propagates."""
 

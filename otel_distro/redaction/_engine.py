@@ -177,8 +177,9 @@ class Redactor:
     def _tally(self, sink: RedactionReport, before: int) -> None:
         if sink.count == before:
             return
+        new = sink.take_new()
         with self._lock:
-            self._totals.update(sink.by_rule)  # approximate when a report is reused
+            self._totals.update(new)
 
     def _value(
         self, value: Any, key: str | None, sink: RedactionReport, path: str, depth: int,

@@ -198,9 +198,6 @@ class KeyRules:
         """The key -> rule cache (read-only use: a fast path for known keys)."""
         return self._cache
 
-    def is_allowed(self, key: str) -> bool:
-        return normalise_key(key) in self._allow
-
     def _compute(self, key: str) -> str | None:
         key = key[:256]
         norm = normalise_key(key)

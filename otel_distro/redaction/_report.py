@@ -10,10 +10,11 @@ class RedactionReport:
 
     MAX_ENTRIES = 32
 
-    __slots__ = ("_entries", "by_rule", "count")
+    __slots__ = ("_entries", "_taken", "by_rule", "count")
 
     def __init__(self) -> None:
         self._entries: dict[str, None] = {}
+        self._taken: dict[str, int] = {}
         self.by_rule: dict[str, int] = {}
         self.count = 0
 
@@ -23,6 +24,12 @@ class RedactionReport:
         self.by_rule[rule] = self.by_rule.get(rule, 0) + times
         if len(self._entries) < self.MAX_ENTRIES:
             self._entries[f"{rule}:{path}" if path else rule] = None
+
+    def take_new(self) -> dict[str, int]:
+        """Counts added since the last call (so process totals never count twice)."""
+        new = {rule: n - self._taken.get(rule, 0) for rule, n in self.by_rule.items()}
+        self._taken = dict(self.by_rule)
+        return {rule: n for rule, n in new.items() if n}
 
     @property
     def entries(self) -> tuple[str, ...]:
