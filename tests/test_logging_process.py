@@ -1,4 +1,4 @@
-"""Whole-process behaviour, in a subprocess: nothing queued is lost at exit."""
+"""Whole-process behaviour, in subprocesses: nothing lost at exit, nothing doubled by fork."""
 
 from __future__ import annotations
 
@@ -64,3 +64,30 @@ def test_every_line_is_written_at_exit(tmp_path: Path) -> None:
     _, lines = _run(tmp_path)
     events = [json.loads(line)["event"] for line in lines]
     assert len(events) == 1000 and events.count("structlog_event") == 500
+
+
+FORK_SCRIPT = SCRIPT.split("for i in range(500):")[0] + textwrap.dedent(
+    """
+    import os
+    get_logger("app").info("queued_before_fork")
+    pid = os.fork()
+    if pid == 0:
+        get_logger("app").info("child_event")
+        sys.exit(0)
+    os.waitpid(pid, 0)
+    """
+)
+
+
+def test_fork_neither_loses_nor_doubles(tmp_path: Path) -> None:
+    """A forked worker logs its own events; the parent's queued event is not repeated."""
+    exported = tmp_path / "exported.txt"
+    subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT, str(exported)],
+        timeout=60,
+        check=True,
+        capture_output=True,
+    )
+    bodies = exported.read_text().splitlines()
+    assert bodies.count("child_event") == 1
+    assert bodies.count("queued_before_fork") == 1
