@@ -449,10 +449,16 @@ def _point_redactor(
 
 
 def observe_redactions(meter: Meter, redactor: Redactor | None = None) -> None:
-    """Create the ``otel_distro.redactions`` counter (by ``rule``) on ``meter``."""
+    """Create the ``otel_distro.redactions`` counter (by ``rule``) on ``meter``.
+
+    ``pipeline_error`` counts spans dropped, log records masked and metric
+    batches withheld because redaction itself failed.
+    """
 
     def callback(_options: CallbackOptions) -> Iterable[Observation]:
         counts = _redactor(redactor).counts()
+        if _errors:
+            counts["pipeline_error"] = _errors
         return [Observation(count, {"rule": rule}) for rule, count in sorted(counts.items())]
 
     meter.create_observable_counter(

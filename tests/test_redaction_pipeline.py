@@ -348,6 +348,21 @@ def test_redaction_counter_is_observable() -> None:
     )
 
 
+def test_pipeline_failures_are_counted() -> None:
+    """A span dropped because redaction failed shows up as ``pipeline_error``."""
+    memory = InMemorySpanExporter()
+    tracer, _ = _spans(RedactingSpanExporter(memory, _BrokenRedactor()))
+    with tracer.start_as_current_span("op"):
+        pass
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    observe_redactions(provider.get_meter("otel_distro"), Redactor())
+    data = reader.get_metrics_data()
+    assert data is not None
+    points = data.resource_metrics[0].scope_metrics[0].metrics[0].data.data_points
+    assert any(dict(p.attributes or {}) == {"rule": "pipeline_error"} for p in points)
+
+
 # --- headers and baggage -----------------------------------------------------------
 
 
