@@ -255,17 +255,11 @@ def test_make_demo_runs_end_to_end() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="uvicorn re-raises SIGTERM after its graceful shutdown with the handler it found at "
-    "start; with SIG_DFL the process dies by the signal and the SDK's atexit flush never runs. "
-    "Fix: the distro installs a SIGTERM handler (when the current one is SIG_DFL) that shuts "
-    "the providers down, then re-raises with SIG_DFL. Remove this xfail when that lands.",
-)
 def test_sigterm_stop_flushes_buffered_telemetry(
     launch: Callable[..., AppProcess], otlp_capture: OtlpCapture
 ) -> None:
-    """Stopping with SIGTERM (what orchestrators send) still delivers what was buffered."""
+    """Stopping with SIGTERM (what orchestrators send) still delivers what was buffered:
+    uvicorn re-raises SIGTERM after its graceful shutdown, so this needs the distro's handler."""
     slow = {"OTEL_BSP_SCHEDULE_DELAY": "60000", "OTEL_BLRP_SCHEDULE_DELAY": "60000"}
     app = launch(env=slow)
     assert app.client().get("/upstream/echo-headers").status_code == 200

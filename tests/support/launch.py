@@ -7,9 +7,9 @@ A thin layer over ``examples/panel/runner.py`` (shared with ``make demo``)::
         otlp_capture.wait_for(lambda: otlp_capture.spans(kind="SERVER"))
         app.stop()          # SIGTERM to the process group, SIGKILL after a bound
 
-Prefer ``wait_for`` over relying on the flush at exit: uvicorn re-raises SIGTERM after
-its graceful shutdown, so ``atexit`` hooks only run if a SIGTERM handler was installed
-before uvicorn started (``app.stop(sig=signal.SIGINT)`` always exits normally).
+uvicorn re-raises SIGTERM after its graceful shutdown, so the final flush at exit only
+happens when a SIGTERM handler was installed before uvicorn started (otel-distro installs
+one; the stock SDK does not: use ``wait_for``, or ``app.stop(sig=signal.SIGINT)``).
 
 Files the app writes (logs, the file fallback) land in ``app.workdir``, a temporary
 folder removed after the ``with`` block; read it (and ``app.stdout_text()``) inside.
