@@ -1,10 +1,11 @@
 """Property: planted secrets never reach the OTLP bytes; benign look-alikes do.
 
-Secrets are generated (JWTs, cloud tokens, Luhn-valid cards, mod-97 IBANs, PEM
-keys, values under sensitive keys) and planted at random places: nested
-attribute structures, JSON inside strings, log bodies and kwargs, URLs,
-captured headers and exception messages.  Spans and log records then go through
-the SDK, our processors/exporter wrappers and the OTLP protobuf encoding.
+Secrets are generated (JWTs, cloud tokens, Luhn-valid cards, mod-97 IBANs,
+values under sensitive keys) and planted at random places: nested attribute
+structures, JSON inside strings, log bodies and kwargs, URLs, captured headers,
+exception messages and metric attributes.  Spans, log records and metrics then
+go through the SDK, our processors/exporter wrappers and the OTLP protobuf
+encoding.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -26,7 +35,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_distro.redaction import Redactor
 from otel_distro.redaction._checksums import luhn_valid
-from otel_distro.redaction_pipeline import RedactingLogRecordProcessor, RedactingSpanExporter
+from otel_distro.redaction_pipeline import (
+    RedactingLogRecordProcessor,
+    RedactingMetricExporter,
+    RedactingSpanExporter,
+)
 
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"
@@ -173,6 +186,37 @@ _LOGGER_PROVIDER.add_log_record_processor(RedactingLogRecordProcessor(Redactor()
 _LOGGER_PROVIDER.add_log_record_processor(SimpleLogRecordProcessor(_LOGS))
 
 
+def _encoded_metrics(attributes: dict[str, Any]) -> bytes:
+    """A counter whose attributes are URLs and messages, through the metric wrapper."""
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    point_attributes = {"url": attributes["url.full"], "message": attributes["message"]}
+    provider.get_meter("prop").create_counter("requests").add(1, point_attributes)
+    data = reader.get_metrics_data()
+    assert data is not None
+    capture = _MetricsCapture()
+    RedactingMetricExporter(capture, Redactor()).export(data)
+    return encode_metrics(capture.data[0]).SerializeToString()
+
+
+class _MetricsCapture(MetricExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: list[MetricsData] = []
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        self.data.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        return None
+
+
 def _encoded(attributes: dict[str, Any], exception_text: str, body: Any,
              kwargs: dict[str, Any]) -> bytes:
     _SPANS.clear()
@@ -186,7 +230,7 @@ def _encoded(attributes: dict[str, Any], exception_text: str, body: Any,
     _LOGGER_PROVIDER.get_logger("app").emit(body=exception_text, attributes=kwargs)
     spans = encode_spans(_SPANS.get_finished_spans()).SerializeToString()
     logs = encode_logs(_LOGS.get_finished_logs()).SerializeToString()
-    return spans + logs
+    return spans + logs + _encoded_metrics(attributes)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
