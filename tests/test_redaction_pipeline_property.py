@@ -1,7 +1,7 @@
 """Property: planted secrets never reach the OTLP bytes; benign look-alikes do.
 
 Secrets are generated (JWTs, cloud tokens, Luhn-valid cards, mod-97 IBANs,
-values under sensitive keys) and planted at random places: nested attribute
+PEM private keys, values under sensitive keys) and planted at random places: nested attribute
 structures, JSON inside strings, log bodies and kwargs, URLs, captured headers,
 exception messages and metric attributes.  Spans, log records and metrics then
 go through the SDK, our processors/exporter wrappers and the OTLP protobuf
@@ -100,14 +100,19 @@ shape_secrets = st.one_of(
 # A "keyed" secret is only recognisable by the key it is stored or written under.
 keyed_values = st.builds(lambda s: "Zq" + s, _text(14))
 keys = st.sampled_from(SENSITIVE_KEYS)
+# The body of a PEM private key.
+pem_bodies = st.builds(lambda s: "MII" + s, _text(48, ALNUM + "+/"))
 
 
 @st.composite
 def free_text(draw: st.DrawFn) -> tuple[str, str]:
     """(text, secret): a secret written into a sentence in one of many forms."""
-    secret = draw(st.one_of(shape_secrets, keyed_values))
+    secret = draw(st.one_of(shape_secrets, keyed_values, pem_bodies))
     key = draw(keys)
-    if secret.startswith("Zq"):
+    if secret.startswith("MII"):
+        kind = draw(st.sampled_from(["RSA ", "EC ", ""]))
+        fragment = f"-----BEGIN {kind}PRIVATE KEY-----\n{secret}\n-----END {kind}PRIVATE KEY-----"
+    elif secret.startswith("Zq"):
         form = draw(st.sampled_from([
             "{k}={v}", "{k}: {v}", '"{k}": "{v}"', "'{k}': '{v}'", "{k}='{v}'",
             "Authorization: Bearer {v}", "--{k} {v}", "--{k}={v}",
