@@ -193,6 +193,16 @@ def _wrap_metric_exporters() -> None:
                 reader.shutdown()
 
 
+def _observe_redactions() -> None:
+    """Export how many values redaction replaced, by rule (never what it replaced)."""
+    from opentelemetry import metrics
+
+    from otel_distro import __version__
+    from otel_distro.redaction_pipeline import observe_redactions
+
+    observe_redactions(metrics.get_meter("otel_distro", __version__))
+
+
 def install_propagators(settings: Settings) -> None:
     """Set the global propagators explicitly (``OTEL_PROPAGATORS`` was read too early)."""
     from importlib.metadata import entry_points
@@ -312,6 +322,7 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
         )
     try:
         _wrap_metric_exporters()
+        _observe_redactions()
     finally:
         _configure_logging(settings, with_provider=True)
     if settings.flush_on_sigterm:
