@@ -42,10 +42,12 @@ values = st.recursive(
     | st.uuids()
     | st.builds(object)
     | st.builds(Unprintable),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.one_of(st.text(), st.integers()), inner, max_size=4)
-    | st.tuples(inner, inner)
-    | st.frozensets(st.integers(), max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.one_of(st.text(), st.integers()), inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.frozensets(st.integers(), max_size=3)
+    ),
     max_leaves=20,
 )
 
@@ -134,3 +136,16 @@ def test_exception_type_is_qualified_outside_builtins() -> None:
     """Non-builtin exception types carry their module."""
     attrs = exception_attributes(json.JSONDecodeError("m", "d", 0), LIMIT)
     assert attrs is not None and attrs["exception.type"] == "json.decoder.JSONDecodeError"
+
+
+def test_lone_surrogates_are_escaped() -> None:
+    """Strings with lone surrogates (undecodable file names) become valid UTF-8."""
+    cleaned = clean("name-\udcff", LIMIT)
+    assert cleaned.encode("utf-8") and cleaned.startswith("name-")
+
+
+def test_surrogate_event_is_exported(log_setup: Logs) -> None:
+    """An event name with a lone surrogate still gives an exportable record."""
+    get_logger("app").info("file \udcff missing", path="/tmp/\udcfe")
+    record = log_setup.records()[0].log_record
+    assert str(record.body).encode("utf-8") and str((record.attributes or {})["path"]).encode()

@@ -114,10 +114,8 @@ class Pipeline:
             extra = exception_attributes(exc_info, limit)
             if extra:
                 attributes.update(extra)
-        if type(event) is not str:
+        if type(event) is not str or len(event) > limit or not event.isascii():
             event = clean(event, limit)
-        elif len(event) > limit:
-            event = event[:limit]
         return (
             self,
             time.time_ns() if ts_ns is None else ts_ns,

@@ -33,14 +33,25 @@ def safe_str(value: object, limit: int) -> str:
             text = f"<unprintable {type(value).__qualname__}>"
         except Exception:
             text = "<unprintable>"
-    return text if len(text) <= limit else text[:limit] + "...[truncated]"
+    return _text(text, limit)
+
+
+def _text(value: str, limit: int) -> str:
+    if len(value) > limit:
+        value = value[:limit] + "...[truncated]"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: OTLP and JSON consumers reject them
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def clean(value: Any, limit: int, depth: int = 0, seen: set[int] | None = None) -> Any:
     """Return *value* as str/int/float/bool/None, or lists and str-keyed dicts of those."""
     kind = type(value)
     if kind is str:
-        return value if len(value) <= limit else value[:limit] + "...[truncated]"
+        return _text(value, limit)
     if kind is int:
         return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
     if kind is float:
@@ -92,7 +103,7 @@ def _clean_items(value: Mapping[Any, Any], limit: int, depth: int, seen: set[int
     for n, (key, item) in enumerate(value.items()):
         if n >= _MAX_ITEMS:
             break
-        name = key if type(key) is str else safe_str(key, 256)
+        name = _text(key if type(key) is str else safe_str(key, 256), 256)
         out[name or "(empty)"] = clean(item, limit, depth + 1, seen)
     return out
 
@@ -101,10 +112,9 @@ def clean_mapping(values: Mapping[str, Any], limit: int) -> dict[str, Any]:
     """Clean every value of an event's attributes (keys become strings)."""
     out: dict[str, Any] = {}
     for key, value in values.items():
-        if type(key) is not str or not key:
-            key = safe_str(key, 256) or "(empty)"
-        kind = type(value)
-        if kind is str and len(value) <= limit:
+        if type(key) is not str or not key or not key.isascii():
+            key = _text(safe_str(key, 256), 256) or "(empty)"
+        if type(value) is str and len(value) <= limit and value.isascii():
             out[key] = value
         else:
             out[key] = clean(value, limit)
@@ -135,7 +145,7 @@ def exception_attributes(exc_info: object, limit: int) -> dict[str, str] | None:
         return {
             "exception.type": name,
             "exception.message": safe_str(exc, limit),
-            "exception.stacktrace": stack if len(stack) <= limit else stack[-limit:],
+            "exception.stacktrace": _text(stack[-limit:], limit),
         }
     except Exception:
         return None
