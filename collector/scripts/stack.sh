@@ -118,7 +118,16 @@ start() {
     # group as a whole. Not a process-group leader here, so setsid does not fork
     # and $! is the binary's own pid.
     setsid "$bin" "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
-    echo "$!" >"$(pid_file "$name")"
+    local pid=$! real deadline=$((SECONDS + 10))
+    echo "$pid" >"$(pid_file "$name")"
+    # Until the forked shell has exec'd the binary, /proc shows the shell:
+    # wait for the exec so `running` (which checks the command line) is exact.
+    real="$(readlink -f "$bin")"
+    while [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$real" ]]; do
+        kill -0 "$pid" 2>/dev/null || return 0 # exited already: wait_healthy reports it
+        ((SECONDS < deadline)) || die "$name (pid $pid) did not start $bin"
+        sleep 0.05
+    done
 }
 
 stop() { # NAME
