@@ -20,7 +20,7 @@ from otel_distro.config import Settings, get_settings
 from otel_distro.logs._pipeline import LEVELS
 from otel_distro.logs._structlog import Holder
 
-__all__ = ["ACCESS_LOGGER", "EVENT", "AccessLogSpanProcessor", "is_excluded"]
+__all__ = ["ACCESS_LOGGER", "EVENT", "AccessLogSpanProcessor", "is_active", "is_excluded"]
 
 ACCESS_LOGGER = "otel_distro.access"
 EVENT = "http_request"
@@ -34,6 +34,15 @@ _FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("client.address", ("client.address", "net.peer.ip")),
     ("client.port", ("client.port", "net.peer.port")),
 )
+
+
+_active = False
+
+
+def is_active() -> bool:
+    """True once an enabled :class:`AccessLogSpanProcessor` exists (uvicorn's own
+    access log is then redundant and silenced)."""
+    return _active
 
 
 def is_excluded(path: str | None, patterns: tuple[str, ...]) -> bool:
@@ -71,8 +80,10 @@ class AccessLogSpanProcessor(SpanProcessor):
     """Logs each ended SERVER span as one access-log record (never raises)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
+        global _active
         settings = settings if settings is not None else get_settings()
         self._enabled = bool(settings.access_log)
+        _active = _active or self._enabled
         self._excluded: tuple[str, ...] = tuple(settings.access_log_excluded_paths)
         self._context_keys: tuple[str, ...] = tuple(settings.baggage_attributes)
 

@@ -8,8 +8,15 @@ import warnings
 
 from opentelemetry.sdk._logs import LoggingHandler
 
+from otel_distro.access_log import AccessLogSpanProcessor
 from otel_distro.logging import get_logger, should_skip_instrumentor
-from tests.test_logging_support import Logs, clean_logging_state, log_setup, setup_logs
+from tests.test_logging_support import (
+    Logs,
+    clean_logging_state,
+    log_setup,
+    make_settings,
+    setup_logs,
+)
 
 __all__ = ["clean_logging_state", "log_setup", "setup_logs"]
 
@@ -89,10 +96,19 @@ def test_uvicorn_logging_config_flows_through_ours(log_setup: Logs) -> None:
 
 def test_uvicorn_access_log_is_dropped_when_ours_is_on(log_setup: Logs) -> None:
     """uvicorn.access lines are dropped: the access-log processor writes one per request."""
+    AccessLogSpanProcessor(make_settings())
     uvicorn_config = __import__("uvicorn.config", fromlist=["LOGGING_CONFIG"])
     logging.config.dictConfig(uvicorn_config.LOGGING_CONFIG)
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET / HTTP/1.1" 200')
     assert log_setup.records() == [] and log_setup.lines() == []
+
+
+def test_uvicorn_access_log_flows_without_ours(log_setup: Logs) -> None:
+    """Without the access-log processor (no tracing), uvicorn.access lines flow through ours."""
+    uvicorn_config = __import__("uvicorn.config", fromlist=["LOGGING_CONFIG"])
+    logging.config.dictConfig(uvicorn_config.LOGGING_CONFIG)
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET / HTTP/1.1" 200')
+    assert len(log_setup.records()) == 1
 
 
 def test_basic_config_force_keeps_our_handler(log_setup: Logs) -> None:

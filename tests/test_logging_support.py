@@ -18,7 +18,7 @@ import structlog
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
-from otel_distro import logs
+from otel_distro import access_log, logs
 from otel_distro.config import VARIABLES, Settings, load_settings, reset_settings
 
 _ENV_NAMES = [v.name for v in VARIABLES] + [
@@ -46,11 +46,13 @@ def clean_logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved = {n: (list(lg.handlers), lg.propagate, lg.level) for n, lg in named.items()}
     reset_settings()
     _reset_redactor()
+    access_log._active = False
     yield
     logs.reset()
     reset_settings()
     _reset_redactor()
     structlog.reset_defaults()
+    access_log._active = False
     root.handlers[:] = handlers
     root.setLevel(level)
     for n, (hs, propagate, lvl) in saved.items():

@@ -82,7 +82,9 @@ def _readopt() -> None:
     pipeline = Holder.pipeline
     if pipeline is None or _settings is None:
         return
-    _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=bool(_settings.access_log))
+    from otel_distro.access_log import is_active
+
+    _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=is_active())
 
 
 def get_logger(name: str | None = None, **initial_values: Any) -> Any:
