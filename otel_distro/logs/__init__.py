@@ -7,7 +7,9 @@ Public surface (re-exported by :mod:`otel_distro.logging`):
 * :func:`get_logger` -- a structlog logger;
 * :func:`should_skip_instrumentor` -- whether the distro must not load a contrib
   instrumentor because it would duplicate records;
-* :func:`flush` -- hand queued records to the SDK now.
+* :func:`flush` -- complete every queued event now (lines written, records emitted);
+* :func:`use_fast_log_encoder` -- make the OTLP/HTTP log exporter encode with the
+  direct (byte-identical, faster) encoder; for the configurator to opt in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from opentelemetry._logs import LoggerProvider
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.logs import _stdlib, _structlog
 from otel_distro.logs._emit import SCOPE, Emitter
+from otel_distro.logs._otlp import use_fast_log_encoder
 from otel_distro.logs._pipeline import Pipeline
 from otel_distro.logs._render import Output
 from otel_distro.logs._structlog import Holder
@@ -31,6 +34,7 @@ __all__ = [
     "flush",
     "get_logger",
     "should_skip_instrumentor",
+    "use_fast_log_encoder",
 ]
 
 _log = logging.getLogger("otel_distro.logging")
@@ -107,7 +111,7 @@ def should_skip_instrumentor(entry_point_name: str) -> bool:
 
 
 def flush() -> None:
-    """Hand every queued record to the SDK now (the provider's own flush also does this)."""
+    """Complete every queued event now (the provider's force_flush/shutdown also do this)."""
     _emitter.flush()
 
 
