@@ -23,6 +23,9 @@ what="${1:-all}"
 log() { printf 'stack-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+    PATH="/usr/local/go/bin:$PATH" # the official tarball's place, often not on PATH
+fi
 command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.26 on PATH)"
 export CGO_ENABLED=0 GOWORK=off GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 

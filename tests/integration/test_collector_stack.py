@@ -456,6 +456,11 @@ def test_spans_sent_after_a_collector_restart_reach_jaeger(tmp_path: Path) -> No
             for trace in after
             for span in trace["spans"]
         )
+        with tracer.start_as_current_span("marked") as marked:
+            trace_id = marked.get_span_context().trace_id
+        trace = stack.wait_for_trace(trace_id, timeout=60)
+        assert trace["traceID"] == f"{trace_id:032x}"
+        assert [span["operationName"] for span in trace["spans"]] == ["marked"]
     finally:
         stop.set()
         sender.join(timeout=10)
