@@ -1,5 +1,7 @@
-"""docker-compose.yml is valid for a real Compose implementation and agrees with the
-local stack: same collector config, image versions equal to what we build."""
+"""The stack's files, checked without running a collector: docker-compose.yml is valid
+for a real Compose implementation and agrees with the local stack (same collector
+config, image versions equal to what we build); collector/config.yaml's redaction
+rules do what its comments say and are documented."""
 
 from __future__ import annotations
 
@@ -170,3 +172,89 @@ def test_every_config_variable_is_documented() -> None:
     assert used
     documented = DOCS.read_text()
     assert sorted(name for name in used if f"`{name}`" not in documented) == []
+
+
+# --- collector/config.yaml's redaction rules, checked as regular expressions -------
+# (RE2, which the collector uses, and Python's re agree on these patterns.)
+
+
+def _processors() -> dict[str, Any]:
+    processors = yaml.safe_load(COLLECTOR_CONFIG.read_text())["processors"]
+    assert isinstance(processors, dict)
+    return processors
+
+
+def test_span_name_rules_are_the_attribute_value_rules() -> None:
+    """transform/redact_text masks span names, status messages and event names with
+    exactly the value patterns the redaction processor applies to attributes."""
+    blocked = set(_processors()["redaction"]["blocked_values"])
+    groups = _processors()["transform/redact_text"]["trace_statements"]
+    by_field: dict[str, set[str]] = {}
+    for group in groups:
+        for statement in group["statements"]:
+            found = re.fullmatch(r'replace_pattern\(([\w.]+), "(.*)", "\*\*\*\*"\)', statement)
+            assert found, statement
+            pattern = found.group(2).replace("\\\\", "\\")
+            by_field.setdefault(found.group(1), set()).add(pattern)
+    assert by_field == {
+        "span.name": blocked,
+        "span.status.message": blocked,
+        "spanevent.name": blocked,
+    }
+
+
+def test_metrics_redaction_is_the_same_rules_without_summary() -> None:
+    """redaction/metrics inherits every rule; only the summary attribute is off."""
+    processors = _processors()
+    assert processors["redaction/metrics"] == {**processors["redaction"], "summary": "silent"}
+
+
+@pytest.mark.parametrize(
+    ("key", "masked"),
+    [
+        ("password", True),
+        ("user.password", True),
+        ("db.PASSWORD", True),
+        ("http.request.header.authorization", True),
+        ("http.request.header.cookie", True),
+        ("http.response.header.set-cookie", True),
+        ("x-api-key", True),
+        ("refresh_token", True),
+        ("client_secret", True),
+        ("gen_ai.usage.input_tokens", False),
+        ("session.id", False),
+        ("http.route", False),
+        ("tokenizer", False),
+        ("secretary.name", False),
+    ],
+)
+def test_secret_key_rule(key: str, masked: bool) -> None:
+    """Keys that name a secret (as their last segment) are masked; others are not."""
+    (pattern,) = _processors()["redaction"]["blocked_key_patterns"]
+    assert bool(re.search(pattern, key)) is masked
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("4111 1111 1111 1111", "****"),
+        ("card 5500-0000-0000-0004 ok", "card **** ok"),
+        ("amex 378282246310005", "amex ****"),
+        ("Authorization: Bearer abcdefghijklmnop0123456789", "Authorization: ****"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "jwt ****"),
+        # ordinary values stay as they are
+        ("0af7651916cd43dd8448eb211c80319c", None),
+        ("2026-11-28T00:25:32.123456789Z", None),
+        ("1732752000123456789", None),
+        ("order 12345678", None),
+        ("the bearer of this note", None),
+        ("+31 20 123 4567", None),
+    ],
+)
+def test_secret_value_rules(value: str, masked: str | None) -> None:
+    """Card numbers, bearer tokens and JWTs inside text are masked; ids, timestamps
+    and other ordinary values are left unchanged."""
+    result = value
+    for pattern in _processors()["redaction"]["blocked_values"]:
+        result = re.sub(pattern, "****", result)
+    assert result == (value if masked is None else masked)
