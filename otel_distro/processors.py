@@ -51,7 +51,8 @@ class BaggageAttributesLogProcessor(LogRecordProcessor):
     """Copies allow-listed request context / baggage entries onto log records.
 
     Registered before the batch processor, which drops the record's context.
-    Keys already present on the record (e.g. set by the structlog bridge) win.
+    Records of the distro's own log bridge (scope ``otel_distro...``) already
+    carry these keys and are skipped; keys already on a record win.
     """
 
     def __init__(self, keys: tuple[str, ...]) -> None:
@@ -61,6 +62,9 @@ class BaggageAttributesLogProcessor(LogRecordProcessor):
         if not self._keys:
             return
         try:
+            scope = log_record.instrumentation_scope
+            if scope is not None and scope.name.startswith("otel_distro"):
+                return
             record = log_record.log_record
             values = context_values(self._keys, record.context)
             if not values:

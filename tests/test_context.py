@@ -76,3 +76,27 @@ def test_identifiers_are_sanitised() -> None:
     assert sanitize_identifier("a,b;c=d e") == "a_b_c=d_e"
     assert len(sanitize_identifier("x" * 1000) or "") == 128
     assert sanitize_identifier(None) is None
+
+
+def test_log_processor_copies_tenant_onto_foreign_records() -> None:
+    """Records from other emitters get tenant/user; the distro's own bridge is skipped."""
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+
+    from otel_distro.processors import BaggageAttributesLogProcessor
+
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(BaggageAttributesLogProcessor(("tenant.id", "user.id")))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    from opentelemetry._logs import LogRecord
+
+    with set_tenant(tenant_id="acme", user_id="u1"):
+        provider.get_logger("vendor.lib").emit(LogRecord(body="foreign"))
+        provider.get_logger("otel_distro.logging").emit(LogRecord(body="ours"))
+    attributes = {
+        record.log_record.body: dict(record.log_record.attributes or {})
+        for record in exporter.get_finished_logs()
+    }
+    assert attributes["foreign"] == {"tenant.id": "acme", "user.id": "u1"}
+    assert attributes["ours"] == {}
