@@ -41,6 +41,11 @@ START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
 OTELCOL_BIN="${OTELCOL_BIN:-$ROOT/.cache/stack/otelcol/otelcol-distro}"
 JAEGER_BIN="${JAEGER_BIN:-$ROOT/.cache/stack/jaeger/jaeger}"
 
+# A signal ends the script through `exit`, so the EXIT traps below (which stop
+# half-started processes) run on Ctrl-C too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
