@@ -52,7 +52,7 @@ HOST = "127.0.0.1"
 _PORT_RANGE = (20000, 32000)
 _START_ATTEMPTS = 3
 
-# stack.sh variable -> role; each gets its own free port.
+# stack.sh's port variables; each gets its own free port.
 _PORT_VARS = (
     "OTELCOL_OTLP_GRPC_PORT",
     "OTELCOL_OTLP_HTTP_PORT",
