@@ -399,8 +399,7 @@ class RedactingMetricExporter(MetricExporter):
 
         def point(p: Any) -> Any:
             exemplars = [
-                replace(ex, filtered_attributes=attrs(ex.filtered_attributes))
-                for ex in p.exemplars
+                replace(ex, filtered_attributes=attrs(ex.filtered_attributes)) for ex in p.exemplars
             ]
             return replace(p, attributes=attrs(p.attributes), exemplars=exemplars)
 

@@ -112,8 +112,7 @@ class Redactor:
         sink = RedactionReport() if report is None else report
         before = sink.count
         where = (key or "") if path is None else path
-        result = self._value(value, key, sink, where, 0,
-                             _Budget(self._max_nodes))
+        result = self._value(value, key, sink, where, 0, _Budget(self._max_nodes))
         self._tally(sink, before)
         return result
 
@@ -151,9 +150,7 @@ class Redactor:
         self._tally(sink, before)
         return result
 
-    def redact_url(
-        self, url: str, *, report: RedactionReport | None = None, path: str = ""
-    ) -> str:
+    def redact_url(self, url: str, *, report: RedactionReport | None = None, path: str = "") -> str:
         """A URL (absolute or ``/path?query#fragment``) with credentials replaced."""
         sink = RedactionReport() if report is None else report
         before = sink.count
@@ -182,7 +179,12 @@ class Redactor:
             self._totals.update(new)
 
     def _value(
-        self, value: Any, key: str | None, sink: RedactionReport, path: str, depth: int,
+        self,
+        value: Any,
+        key: str | None,
+        sink: RedactionReport,
+        path: str,
+        depth: int,
         budget: _Budget,
     ) -> Any:
         try:
@@ -228,7 +230,11 @@ class Redactor:
             return REDACTED
 
     def _mapping(
-        self, mapping: Mapping[Any, Any], sink: RedactionReport, path: str, depth: int,
+        self,
+        mapping: Mapping[Any, Any],
+        sink: RedactionReport,
+        path: str,
+        depth: int,
         budget: _Budget,
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -239,13 +245,18 @@ class Redactor:
             # Fast path: a clean key with a value already known clean, or a small number.
             if rules.get(key, _MISSING) is None:
                 kind = type(value)
-                if (kind is str and value in clean and key not in _QUERY_KEYS) or (
-                    kind is int and -(10**12) < value < 10**12
-                ) or kind is float or kind is bool or value is None:
+                if (
+                    (kind is str and value in clean and key not in _QUERY_KEYS)
+                    or (kind is int and -(10**12) < value < 10**12)
+                    or kind is float
+                    or kind is bool
+                    or value is None
+                ):
                     result[key] = value
                     continue
-            result[key] = self._value(value, key, sink, f"{path}.{key}" if path else key,
-                                      depth, budget)
+            result[key] = self._value(
+                value, key, sink, f"{path}.{key}" if path else key, depth, budget
+            )
         return result
 
     def _int(self, value: int, sink: RedactionReport, path: str) -> int | str:
@@ -257,8 +268,13 @@ class Redactor:
         return value
 
     def _text(
-        self, text: str, sink: RedactionReport, path: str, depth: int = 0,
-        budget: _Budget | None = None, key: str | None = None,
+        self,
+        text: str,
+        sink: RedactionReport,
+        path: str,
+        depth: int = 0,
+        budget: _Budget | None = None,
+        key: str | None = None,
     ) -> str:
         if not text:
             return text
@@ -281,7 +297,12 @@ class Redactor:
         return result
 
     def _json(
-        self, text: str, sink: RedactionReport, path: str, depth: int, budget: _Budget | None,
+        self,
+        text: str,
+        sink: RedactionReport,
+        path: str,
+        depth: int,
+        budget: _Budget | None,
     ) -> str | None:
         """Redact JSON found in ``text`` structurally; ``None`` if it is not JSON."""
         if text[0] not in "{[ \t\r\n":
@@ -298,8 +319,9 @@ class Redactor:
         if not isinstance(parsed, (dict, list)):
             return None
         before = sink.count
-        redacted = self._value(parsed, None, sink, path, depth + 1,
-                               budget or _Budget(self._max_nodes))
+        redacted = self._value(
+            parsed, None, sink, path, depth + 1, budget or _Budget(self._max_nodes)
+        )
         if sink.count == before:
             return text
         return json.dumps(redacted, ensure_ascii=False)
@@ -320,8 +342,9 @@ class Redactor:
         if literal or digits or run:
             for pattern, hint in self._patterns:
                 needs = pattern.needs
-                if (literal if needs == "literal" else digits if needs == "digits" else run) \
-                        and hint.search(text) is not None:
+                if (
+                    literal if needs == "literal" else digits if needs == "digits" else run
+                ) and hint.search(text) is not None:
                     text = _apply(pattern, text, hits)
         for pattern, hint in self._pii:
             if hint.search(text) is not None:
@@ -339,8 +362,22 @@ class Redactor:
 # Every built-in rule needs one of these substrings, a run of 4 digits (cards,
 # IBANs) or a long token run (cloud tokens); checking them is far cheaper than
 # running the patterns.  PII and user patterns are not gated.
-_GATE_LITERALS = (":", "=", "eyJ", "earer", "EARER", "asic", "ASIC", "oken", "OKEN", "xox",
-                  " -", "\t-", "\n-", "---")
+_GATE_LITERALS = (
+    ":",
+    "=",
+    "eyJ",
+    "earer",
+    "EARER",
+    "asic",
+    "ASIC",
+    "oken",
+    "OKEN",
+    "xox",
+    " -",
+    "\t-",
+    "\n-",
+    "---",
+)
 _DIGITS = re.compile(r"[0-9]{4}")
 
 
@@ -351,6 +388,7 @@ def _has_literal(text: str) -> bool:
         if literal in text:
             return True
     return False
+
 
 _RUN = re.compile(r"[A-Za-z0-9_\-]{16}")
 
@@ -367,8 +405,11 @@ def _apply(pattern: ValuePattern, text: str, hits: list[str]) -> str:
             return REDACTED
         whole = match.group(0)
         base = match.start()
-        return whole[: match.start(pattern.group) - base] + REDACTED + \
-            whole[match.end(pattern.group) - base :]
+        return (
+            whole[: match.start(pattern.group) - base]
+            + REDACTED
+            + whole[match.end(pattern.group) - base :]
+        )
 
     result = pattern.regex.sub(replace, text)
     if count:

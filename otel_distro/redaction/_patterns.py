@@ -85,8 +85,14 @@ def _phone(match: re.Match[str]) -> bool:
     return 9 <= len(_digits(match.group(0))) <= 15
 
 
-def _p(name: str, pattern: str, hint: str, group: int = 0, validator: Validator | None = None,
-       needs: str = "literal") -> ValuePattern:
+def _p(
+    name: str,
+    pattern: str,
+    hint: str,
+    group: int = 0,
+    validator: Validator | None = None,
+    needs: str = "literal",
+) -> ValuePattern:
     return ValuePattern(name, re.compile(pattern), hint, group, validator, needs)
 
 
@@ -94,47 +100,90 @@ _RUN = r"(?<![A-Za-z0-9_\-])"  # start only where a run of token characters star
 
 BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     _p("jwt", _RUN + r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*", r"eyJ"),
-    _p("auth_scheme",
-       r"(?<![A-Za-z0-9])((?i:bearer|basic|token)[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
-       r"(?i:bearer|basic|token)", group=2, validator=_auth_scheme),
-    _p("aws_key",
-       r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-       r"A3T|ABIA|ACCA|AKIA|ASIA", needs="run"),
-    _p("github_token", _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-       r"gh[pousr]_|github_pat_", needs="run"),
-    _p("gitlab_token", _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
-       r"gl(?:pat|dt|rt|ptt)-", needs="run"),
+    _p(
+        "auth_scheme",
+        r"(?<![A-Za-z0-9])((?i:bearer|basic|token)[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
+        r"(?i:bearer|basic|token)",
+        group=2,
+        validator=_auth_scheme,
+    ),
+    _p(
+        "aws_key",
+        r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        r"A3T|ABIA|ACCA|AKIA|ASIA",
+        needs="run",
+    ),
+    _p(
+        "github_token",
+        _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+        r"gh[pousr]_|github_pat_",
+        needs="run",
+    ),
+    _p(
+        "gitlab_token",
+        _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
+        r"gl(?:pat|dt|rt|ptt)-",
+        needs="run",
+    ),
     _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox[aboprs]-"),
-    _p("stripe_key",
-       _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
-       r"_live_|_test_|whsec_", needs="run"),
-    _p("card", r"(?<![0-9A-Za-z.])[2-6][0-9]{12,18}(?![0-9A-Za-z])", r"[0-9]{13}", validator=_card,
-       needs="digits"),
-    _p("card",
-       r"(?<![0-9A-Za-z.])[2-6][0-9]{3}([ \-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?"
-       r"(?![0-9A-Za-z])",
-       r"[0-9]{4}[ \-][0-9]{4}", validator=_card, needs="digits"),
-    _p("iban",
-       r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
-       r"(?![A-Za-z0-9])",
-       r"[A-Z]{2}[0-9]{2}", validator=_iban, needs="digits"),
+    _p(
+        "stripe_key",
+        _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
+        r"_live_|_test_|whsec_",
+        needs="run",
+    ),
+    _p(
+        "card",
+        r"(?<![0-9A-Za-z.])[2-6][0-9]{12,18}(?![0-9A-Za-z])",
+        r"[0-9]{13}",
+        validator=_card,
+        needs="digits",
+    ),
+    _p(
+        "card",
+        r"(?<![0-9A-Za-z.])[2-6][0-9]{3}([ \-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?"
+        r"(?![0-9A-Za-z])",
+        r"[0-9]{4}[ \-][0-9]{4}",
+        validator=_card,
+        needs="digits",
+    ),
+    _p(
+        "iban",
+        r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
+        r"(?![A-Za-z0-9])",
+        r"[A-Z]{2}[0-9]{2}",
+        validator=_iban,
+        needs="digits",
+    ),
 )
 
 PII_PATTERNS: tuple[ValuePattern, ...] = (
-    _p("pii_email",
-       r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
-       r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
-       r"@"),
-    _p("pii_ip", r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])(?!\.[0-9])",
-       r"[0-9]\.[0-9]", validator=_ipv4),
-    _p("pii_ip",
-       r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})?"
-       r"(?![0-9A-Fa-f:])",
-       r"[0-9A-Fa-f]?:[0-9A-Fa-f]{0,4}:", validator=_ipv6),
-    _p("pii_phone",
-       r"(?<![A-Za-z0-9+])(?:\+[0-9]{1,3}[ .\-]?)?(?:\([0-9]{2,4}\)[ .\-]?|[0-9]{2,4}[ .\-])"
-       r"[0-9]{3,4}[ .\-]?[0-9]{3,4}(?![0-9A-Za-z])",
-       r"[0-9]{3}", validator=_phone),
+    _p(
+        "pii_email",
+        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
+        r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
+        r"@",
+    ),
+    _p(
+        "pii_ip",
+        r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])(?!\.[0-9])",
+        r"[0-9]\.[0-9]",
+        validator=_ipv4,
+    ),
+    _p(
+        "pii_ip",
+        r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})?"
+        r"(?![0-9A-Fa-f:])",
+        r"[0-9A-Fa-f]?:[0-9A-Fa-f]{0,4}:",
+        validator=_ipv6,
+    ),
+    _p(
+        "pii_phone",
+        r"(?<![A-Za-z0-9+])(?:\+[0-9]{1,3}[ .\-]?)?(?:\([0-9]{2,4}\)[ .\-]?|[0-9]{2,4}[ .\-])"
+        r"[0-9]{3,4}[ .\-]?[0-9]{3,4}(?![0-9A-Za-z])",
+        r"[0-9]{3}",
+        validator=_phone,
+    ),
     _p("pii_phone", r"(?<![A-Za-z0-9+])\+[0-9]{8,15}(?![0-9])", r"\+[0-9]", validator=_phone),
 )
 

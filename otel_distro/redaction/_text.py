@@ -27,9 +27,7 @@ _SCHEME = re.compile(r"(?i:bearer|basic|digest|token|negotiate)[ \t]+")
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
-_PLACEHOLDER = re.compile(
-    r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])"
-)
+_PLACEHOLDER = re.compile(r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])")
 
 
 def _closing_quote(text: str, quote: str, start: int) -> int:
@@ -70,8 +68,12 @@ def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
             break
         key = match.group(1) or match.group(2)
         rule = rule_for(key)
-        if rule is None and key.lower() in SENSITIVE_QUERY_KEYS and match.start() > 0 \
-                and text[match.start() - 1] in "?&;":
+        if (
+            rule is None
+            and key.lower() in SENSITIVE_QUERY_KEYS
+            and match.start() > 0
+            and text[match.start() - 1] in "?&;"
+        ):
             rule = "url_query"
         if rule is None:
             pos = match.end()
