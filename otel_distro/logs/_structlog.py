@@ -2,8 +2,9 @@
 
 Our chain is ``merge_contextvars`` then :class:`FinalProcessor`, which captures
 the event for the log worker (``Pipeline.capture``); loggers filter levels up
-front (``make_filtering_bound_logger``), so filtered calls are a no-op.  An application that later calls ``structlog.configure(processors=...)``
-gets :class:`BridgeProcessor` inserted before its last processor (usually the
+front (``make_filtering_bound_logger``), so filtered calls are a no-op.  An
+application that later calls ``structlog.configure(processors=...)`` gets
+:class:`BridgeProcessor` inserted before its last processor (usually the
 renderer): its lines keep trace ids and redaction and its events still reach
 OpenTelemetry exactly once.
 """
