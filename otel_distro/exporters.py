@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,6 +107,14 @@ class JsonLinesWriter:
             self.path.unlink(missing_ok=True)
 
 
+def _write_request(writer: JsonLinesWriter, encode: Callable[[Any], Message], batch: Any) -> bool:
+    """Encode one batch as an export request and append it; False on any failure."""
+    try:
+        return writer.write(otlp_json_line(encode(batch)))
+    except Exception:
+        return False
+
+
 def _directory(directory: str | os.PathLike[str] | None) -> Path:
     if directory is not None:
         return Path(directory)
@@ -122,10 +130,7 @@ class FileSpanExporter(SpanExporter):
         self.writer = JsonLinesWriter(_directory(directory) / "traces.jsonl")
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        try:
-            ok = self.writer.write(otlp_json_line(encode_spans(spans)))
-        except Exception:
-            ok = False
+        ok = _write_request(self.writer, encode_spans, spans)
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -142,10 +147,7 @@ class FileLogExporter(LogRecordExporter):
         self.writer = JsonLinesWriter(_directory(directory) / "logs.jsonl")
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        try:
-            ok = self.writer.write(otlp_json_line(encode_logs(batch)))
-        except Exception:
-            ok = False
+        ok = _write_request(self.writer, encode_logs, batch)
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -165,10 +167,7 @@ class FileMetricExporter(MetricExporter):
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
-        try:
-            ok = self.writer.write(otlp_json_line(encode_metrics(metrics_data)))
-        except Exception:
-            ok = False
+        ok = _write_request(self.writer, encode_metrics, metrics_data)
         return MetricExportResult.SUCCESS if ok else MetricExportResult.FAILURE
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
