@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test unit integration lint typecheck demo stack stack-build stack-down bench clean
+.PHONY: venv test unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean
 
 venv: $(STAMP)
 
@@ -45,8 +45,11 @@ stack: venv stack-build
 stack-down:
 	bash collector/scripts/stack.sh down
 
+stack-status:
+	bash collector/scripts/stack.sh status
+
 bench: venv
 	$(PY) -m benchmarks
 
-clean:
+clean: stack-down
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs
