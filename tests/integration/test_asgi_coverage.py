@@ -56,3 +56,13 @@ def test_our_variables_are_instrument_flags() -> None:
     ).stdout
     assert "--distro_trusted_peers" in out
     assert "--distro_jwt_secret" in out
+
+
+def test_internal_spans_can_be_turned_back_on(otlp_capture: OtlpCapture) -> None:
+    """OTEL_DISTRO_ASGI_INTERNAL_SPANS=true restores the ASGI send/receive spans."""
+    env = {"OTEL_DISTRO_ASGI_INTERNAL_SPANS": "true"}
+    with launch_app(capture=otlp_capture, env=env) as app:
+        trace_id = app.client().get("/upstream/echo-headers").headers["x-request-id"]
+        otlp_capture.wait_for(
+            lambda: any(s.name.endswith("http send") for s in otlp_capture.spans(trace_id=trace_id))
+        )
