@@ -89,3 +89,29 @@ def test_app_that_reconfigures_structlog(otlp_capture: OtlpCapture) -> None:
         assert len(exported) == 1
     else:
         assert "structlog.configure" in stderr, stderr
+
+
+def test_outbound_calls_are_logged_redacted_and_correlated(otlp_capture: OtlpCapture) -> None:
+    """Each httpx call is one external_http_call record on the request's trace, URL redacted."""
+    env = {"EXTERNAL_HTTP_ENABLE_BODY_LOGGING": "true"}
+    headers = {"Authorization": f"Bearer {make_token('u-5', 't-5')}"}
+    with launch_app(capture=otlp_capture, env=env) as app:
+        created = app.client().post(
+            "/sites", json={"name": "x", "domain": "x.example"}, headers=headers
+        )
+        status = app.client().get(f"/sites/{created.json()['id']}/status", headers=headers)
+        trace_id = status.headers["x-request-id"]
+        calls = otlp_capture.wait_for(
+            lambda: [
+                log
+                for log in otlp_capture.logs()
+                if log.body == "external_http_call" and log.trace_id == trace_id
+            ],
+            message="the external_http_call record",
+        )
+    assert len(calls) == 1
+    attributes = calls[0].attributes
+    assert attributes["http.request.method"] == "GET"
+    assert attributes["http.response.status_code"] == 200
+    assert "/upstream/echo-headers" in attributes["url.full"]
+    assert attributes["tenant.id"] == "t-5"

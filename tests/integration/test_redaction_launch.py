@@ -135,5 +135,7 @@ def test_no_planted_secret_survives_any_channel(otlp_capture: OtlpCapture, upstr
         for url in client_urls
     ), client_urls
     # captured sensitive headers are present as keys, masked as values
+    calls = [log for log in otlp_capture.logs() if log.body == "external_http_call"]
+    assert calls and "REDACTED:REDACTED@" in calls[0].attributes["url.full"]
     created_span = [s for s in otlp_capture.spans() if s.name == "POST /sites"][0]
     assert created_span.attributes["http.request.header.cookie"] in ("REDACTED", ["REDACTED"])

@@ -1,0 +1,85 @@
+"""Outbound HTTP calls (httpx): one ``external_http_call`` log record per call.
+
+The distro hands these hooks to the httpx instrumentor.  Each completed call
+is logged with method, URL, status and duration, correlated with its client
+span; with ``EXTERNAL_HTTP_ENABLE_BODY_LOGGING=true`` an in-memory request body
+is added, cut to ``EXTERNAL_HTTP_MAX_BODY_BYTES``.  Everything goes through the
+log pipeline, so URLs, bodies and any secret in them are redacted there.
+Response bodies are not logged: reading them here would consume the stream the
+application is about to read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from otel_distro.config import get_settings
+
+__all__ = ["async_response_hook", "response_hook"]
+
+EVENT = "external_http_call"
+Emit = Callable[[str, str, dict[str, Any]], None]
+
+
+def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
+    from otel_distro.logging import get_logger
+
+    getattr(get_logger("otel_distro.http_client"), level)(event, **fields)
+
+
+def _url_text(url: Any) -> str:
+    if isinstance(url, tuple) and len(url) == 4:  # raw transport form
+        scheme, host, port, target = url
+        text = f"{scheme.decode()}://{host.decode()}"
+        if port is not None:
+            text += f":{port}"
+        return text + str(target.decode("latin-1"))
+    return str(url)
+
+
+def _request_body(stream: Any, limit: int) -> str | None:
+    """An in-memory request body, cut to ``limit`` bytes; None for streamed bodies."""
+    import httpx
+
+    if limit <= 0 or not isinstance(stream, httpx.ByteStream):
+        return None
+    data = b"".join(stream)
+    if not data:
+        return None
+    text = data[:limit].decode("utf-8", "replace")
+    return text + "...[truncated]" if len(data) > limit else text
+
+
+def _fields(span: Any, request: Any, response: Any) -> tuple[str, dict[str, Any]]:
+    settings = get_settings()
+    status = int(response.status_code)
+    fields: dict[str, Any] = {
+        "http.request.method": request.method.decode("ascii", "replace"),
+        "url.full": _url_text(request.url),
+        "http.response.status_code": status,
+    }
+    start = getattr(span, "start_time", None)
+    if isinstance(start, int):
+        fields["duration_ms"] = round((time.time_ns() - start) / 1e6, 3)
+    if settings.external_http_enable_body_logging:
+        body = _request_body(request.stream, settings.external_http_max_body_bytes)
+        if body is not None:
+            fields["http.request.body"] = body
+    level = "error" if status >= 500 else "warning" if status >= 400 else "info"
+    return level, fields
+
+
+def response_hook(span: Any, request: Any, response: Any, emit: Emit | None = None) -> None:
+    """httpx instrumentor response hook (sync clients); never raises."""
+    try:
+        level, fields = _fields(span, request, response)
+        (emit or _emit)(level, EVENT, fields)
+    except Exception:  # noqa: S110 - telemetry never breaks an outbound call
+        pass
+
+
+async def async_response_hook(span: Any, request: Any, response: Any) -> None:
+    """httpx instrumentor response hook (async clients); never raises."""
+    response_hook(span, request, response)
