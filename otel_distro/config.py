@@ -228,7 +228,7 @@ VARIABLES: tuple[Variable, ...] = (
         "external_http_enable_body_logging",
         parse_bool,
         False,
-        "Log (redacted, truncated) bodies of outbound HTTP calls.",
+        "Add the (redacted, truncated) in-memory request body to each `external_http_call` record.",
     ),
     Variable(
         "EXTERNAL_HTTP_MAX_BODY_BYTES",
