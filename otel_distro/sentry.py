@@ -35,7 +35,6 @@ def init_sentry(settings: Settings) -> bool:
             dsn=settings.sentry_dsn,
             environment=settings.sentry_environment,
             traces_sample_rate=settings.sentry_traces_sample_rate,
-            send_default_pii=False,
             before_send=_scrub,
             before_send_transaction=_scrub,
         )

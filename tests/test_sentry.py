@@ -44,7 +44,6 @@ def test_starts_with_settings() -> None:
         options = sentry_sdk.get_client().options
         assert options["environment"] == "staging"
         assert options["traces_sample_rate"] == 0.25
-        assert options["send_default_pii"] is False
     finally:
         sentry_sdk.init(dsn=None)
 
