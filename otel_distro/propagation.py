@@ -73,6 +73,11 @@ def _ip_in(address: str, networks: Iterable[Network]) -> bool:
     return any(ip in network for network in networks)
 
 
+def _normalized_key(key: str) -> str:
+    """A baggage key as a lenient reader might see it (``Tenant%2EId`` -> ``tenant.id``)."""
+    return unquote(key).strip().lower()
+
+
 def parse_baggage_header(header: str, max_bytes: int) -> dict[str, str] | None:
     """Strictly parse a W3C baggage header; None when it must be dropped whole."""
     if len(header.encode("utf-8", "replace")) > max_bytes:
@@ -151,7 +156,7 @@ class TrustedBaggagePropagator(TextMapPropagator):
 
     def __init__(self, settings: Settings) -> None:
         self._trusted: tuple[Network, ...] = settings.trusted_peers
-        self._protected = settings.protected_keys
+        self._protected = frozenset(key.lower() for key in settings.protected_keys)
         self._max_bytes: int = settings.baggage_max_bytes
         self._destinations = DestinationPolicy(settings.baggage_propagate_to)
         self._request_keys = tuple(sorted(settings.protected_keys))
@@ -176,7 +181,7 @@ class TrustedBaggagePropagator(TextMapPropagator):
             peer = peer_address(carrier)
             trusted = peer is not None and _ip_in(peer, self._trusted)
             for key, value in entries.items():
-                if key in self._protected and not trusted:
+                if not trusted and _normalized_key(key) in self._protected:
                     continue
                 context = baggage.set_baggage(key, value, context=context)
         except Exception:  # noqa: S110 - hostile input never breaks a request

@@ -49,6 +49,12 @@ def test_protected_keys_from_untrusted_peer_are_dropped() -> None:
     assert extract("tenant.id=evil,user.id=root,plan=gold") == {"plan": "gold"}
 
 
+@pytest.mark.parametrize("key", ["Tenant.ID", "TENANT.ID", "tenant%2Eid", "User.Id"])
+def test_protected_key_variants_are_dropped(key: str) -> None:
+    """Case and percent-encoding variants of protected keys are dropped too."""
+    assert extract(f"{key}=evil,plan=gold") == {"plan": "gold"}
+
+
 def test_trusted_peer_keeps_protected_keys() -> None:
     """A peer inside OTEL_DISTRO_TRUSTED_PEERS is honoured."""
     found = extract("tenant.id=acme", client="10.1.2.3", OTEL_DISTRO_TRUSTED_PEERS="10.0.0.0/8")
