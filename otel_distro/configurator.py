@@ -277,6 +277,9 @@ def _configure_logging(settings: Settings, with_provider: bool) -> None:
         if with_provider:
             from opentelemetry._logs import get_logger_provider
 
+            from otel_distro.logs import use_fast_log_encoder
+
+            use_fast_log_encoder()  # byte-identical OTLP, ~3x cheaper in the export thread
             distro_logging.configure(settings, get_logger_provider())
         else:
             distro_logging.configure(settings, None)

@@ -107,3 +107,20 @@ def test_http_exporter_sends_with_the_fast_encoder(fast_encoder: None) -> None:
         exporter.shutdown()
         logs = capture.logs()
     assert [(log.body, log.attributes["site_id"]) for log in logs] == [("site_created", 7)]
+
+
+def test_unexpected_encoder_failure_falls_back_to_stock(
+    fast_encoder: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the fast path ever fails, the stock encoder produces the request instead."""
+    from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+    from otel_distro.logs import _otlp
+
+    def broken(batch: Any) -> bytes:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(_otlp, "encode_logs_request", broken)
+    batch = _one({"k": "v"})
+    encoded = _log_exporter.encode_logs(batch)
+    assert encoded.SerializeToString() == encode_logs(batch).SerializeToString()

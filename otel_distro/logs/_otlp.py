@@ -180,8 +180,12 @@ class _Encoded:
         return self._data
 
 
-def _encode_logs(batch: Sequence[Any]) -> _Encoded:
-    return _Encoded(encode_logs_request(batch))
+def _encode_logs(batch: Sequence[Any]) -> Any:
+    try:
+        return _Encoded(encode_logs_request(batch))
+    except Exception:
+        # anything unexpected: the stock encoder decides (and reports) as it always did
+        return _stock(batch) if _stock is not None else None
 
 
 _stock: Any = None
