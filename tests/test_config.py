@@ -35,6 +35,8 @@ def test_defaults_when_nothing_is_set() -> None:
         ("OTEL_DISTRO_TRUSTED_PEERS", "10.0.0.0/33", "trusted_peers", (), "CIDR"),
         ("OTEL_DISTRO_REDACT_VALUES", "(unclosed", "redact_values", (), "regular expressions"),
         ("OTEL_DISTRO_REDACT_VALUES", "x*", "redact_values", (), "empty string"),
+        ("OTEL_DISTRO_REDACT_VALUES", "(a+)+b", "redact_values", (), "nested repeats"),
+        ("OTEL_DISTRO_REDACT_VALUES", "(?:[a-z]{2,}\\.)*q", "redact_values", (), "nested"),
         (
             "OTEL_DISTRO_REQUEST_ID_HEADER",
             "bad header",
@@ -60,6 +62,15 @@ def test_secret_values_are_never_echoed() -> None:
     """Secrets are masked in problems and in the settings repr."""
     settings = load_settings({"OTEL_DISTRO_JWT_SECRET": "hunter2-secret"})
     assert "hunter2" not in repr(settings)
+
+
+def test_ordinary_patterns_are_accepted() -> None:
+    """Bounded or un-nested patterns are fine."""
+    settings = load_settings(
+        {"OTEL_DISTRO_REDACT_VALUES": r"EMP-[0-9]{6},(?:ab){1,3}c,acct_[A-Za-z0-9]+,(x|y)z"}
+    )
+    assert settings.problems == ()
+    assert len(settings.redact_values) == 4
 
 
 def test_values_are_parsed_to_types() -> None:
