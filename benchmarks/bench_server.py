@@ -17,6 +17,9 @@ intervals are used.  Run: ``python -m benchmarks.bench_server``.
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import threading
 import time
 from contextlib import ExitStack
@@ -57,11 +60,27 @@ def _rate(client: httpx.Client, count: int) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
+def _throughput(base_url: str, seconds: int = 5, connections: int = 8) -> float | None:
+    """Requests per second at saturation, measured with wrk (None if wrk is missing)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", f"{base_url}/items/1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    return float(match.group(1)) if match else None
+
+
 def main() -> None:
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     endpoint = f"http://127.0.0.1:{sink.server_address[1]}"
     results: dict[str, float] = {}
+    throughput: dict[str, float] = {}
     variants: dict[str, tuple[dict[str, str], dict[str, bool]]] = {
         "bare": ({}, {"instrument": False}),
         "stock": ({}, {"stock_sdk": True}),
@@ -86,6 +105,11 @@ def main() -> None:
             for name, client in clients.items():
                 value = _rate(client, REQUESTS)
                 results[name] = min(results.get(name, value), value)
+        for _ in range(2):
+            for name, client in clients.items():
+                rps = _throughput(str(client.base_url).rstrip("/"))
+                if rps is not None:
+                    throughput[name] = max(throughput.get(name, rps), rps)
     sink.shutdown()
     stock_overhead = results["stock"] - results["bare"]
     print(f"{'variant':22} {'us/request':>11} {'overhead':>9} {'vs stock':>9}")
@@ -93,6 +117,12 @@ def main() -> None:
         overhead = value - results["bare"]
         ratio = f"{overhead / stock_overhead:8.2f}x" if name != "bare" else ""
         print(f"{name:22} {value:11.1f} {overhead:9.0f} {ratio:>9}")
+    if throughput:
+        print(f"\nsaturation (wrk, 8 connections): {'req/s':>8} {'vs stock':>9}")
+        for name, rps in throughput.items():
+            print(f"{name:22} {rps:18.0f} {rps / throughput['stock']:8.2f}x")
+    else:
+        print("\n(wrk not installed: saturation throughput skipped)")
 
 
 if __name__ == "__main__":
