@@ -3,8 +3,9 @@
 Inbound ``baggage`` headers are attacker-controlled: an oversized or malformed
 header is dropped whole, and protected keys (``tenant.id``, ``user.id``, ...)
 are kept only when the peer address is in ``OTEL_DISTRO_TRUSTED_PEERS``.
-Outbound, baggage is injected only when the destination of the current client
-span (httpx, aio-pika, ...) is allowed by ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO``;
+Outbound, baggage is injected only when the destination of the current client or
+producer span (httpx, aio-pika, ...) is allowed by ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO``
+(every host the span names; any other span kind means "destination unknown");
 ``traceparent`` is untouched and flows everywhere.
 """
 
@@ -30,12 +31,13 @@ from opentelemetry.propagators.textmap import (
 from opentelemetry.propagators.textmap import (
     default_setter as textmap_default_setter,
 )
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from otel_distro.config import Network, Settings
 from otel_distro.context import context_values
 
 __all__ = [
+    "ContainedPropagator",
     "DestinationPolicy",
     "RequestIdResponsePropagator",
     "TrustedBaggagePropagator",
@@ -54,6 +56,8 @@ _DESTINATION_KEYS = (
     "net.sock.peer.addr",
 )
 _URL_KEYS = ("url.full", "http.url")
+_HOSTNAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?")
+_OUTBOUND_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
 
 
 def peer_address(carrier: object) -> str | None:
@@ -122,8 +126,10 @@ class DestinationPolicy:
         cached = self._cache.get(host)
         if cached is not None:
             return cached
-        allowed = _ip_in(host, self._networks) or any(
-            fnmatch.fnmatchcase(host, glob) for glob in self._globs
+        # globs match host names only: ``*`` must not swallow ``/``, ``@``, ``%``, ``:``...
+        allowed = _ip_in(host, self._networks) or (
+            _HOSTNAME.fullmatch(host) is not None
+            and any(fnmatch.fnmatchcase(host, glob) for glob in self._globs)
         )
         if len(self._cache) >= 1024:
             self._cache.clear()
@@ -131,24 +137,39 @@ class DestinationPolicy:
         return allowed
 
 
-def destination_host(context: Context | None) -> str | None:
-    """The remote host of the current client/producer span, from its attributes."""
+def destination_hosts(context: Context | None) -> list[str]:
+    """Every remote host the current client/producer span names, from its attributes.
+
+    Only CLIENT and PRODUCER spans describe a destination: a server span's
+    ``server.address``/``http.url`` come from the inbound ``Host`` header (the
+    caller's choice), and an internal span says nothing about where a call goes.
+    """
     span = trace.get_current_span(context)
+    if getattr(span, "kind", None) not in _OUTBOUND_KINDS:
+        return []
     attributes = getattr(span, "attributes", None)
     if not attributes:
-        return None
+        return []
+    hosts: list[str] = []
     for key in _DESTINATION_KEYS:
         value = attributes.get(key)
         if isinstance(value, str) and value:
-            return value
+            hosts.append(value)
     for key in _URL_KEYS:
         value = attributes.get(key)
         if isinstance(value, str) and value:
             try:
-                return urlsplit(value).hostname
+                host = urlsplit(value).hostname
             except ValueError:
-                return None
-    return None
+                host = None
+            hosts.append(host or "")
+    return hosts
+
+
+def destination_host(context: Context | None) -> str | None:
+    """The remote host of the current client/producer span (the first one it names)."""
+    hosts = destination_hosts(context)
+    return hosts[0] or None if hosts else None
 
 
 class TrustedBaggagePropagator(TextMapPropagator):
@@ -197,7 +218,9 @@ class TrustedBaggagePropagator(TextMapPropagator):
         setter: Setter[CarrierT] = textmap_default_setter,
     ) -> None:
         try:
-            if not self._destinations.allows(destination_host(context)):
+            hosts = destination_hosts(context)
+            # every host the span names must be allowed (a URL and an address that disagree)
+            if not hosts or not all(self._destinations.allows(host) for host in hosts):
                 return
             entries = {k: str(v) for k, v in baggage.get_all(context).items()}
             entries.update(context_values(self._request_keys, context))
@@ -215,6 +238,48 @@ class TrustedBaggagePropagator(TextMapPropagator):
     @property
     def fields(self) -> set[str]:
         return {BAGGAGE_HEADER}
+
+
+class ContainedPropagator(TextMapPropagator):
+    """Wraps another propagator so that its failures never reach the request.
+
+    ``CompositePropagator`` calls each member unguarded: one raising on a hostile
+    header (a third-party propagator from ``OTEL_PROPAGATORS``) would fail every
+    request.  A failing extract leaves the context as it was; a failing inject
+    adds nothing.
+    """
+
+    def __init__(self, inner: TextMapPropagator) -> None:
+        self.inner = inner
+
+    def extract(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        getter: Getter[CarrierT] = default_getter,
+    ) -> Context:
+        try:
+            return self.inner.extract(carrier, context=context, getter=getter)
+        except Exception:
+            return get_current() if context is None else context
+
+    def inject(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        setter: Setter[CarrierT] = textmap_default_setter,
+    ) -> None:
+        try:
+            self.inner.inject(carrier, context=context, setter=setter)
+        except Exception:  # noqa: S110 - propagation problems never break a call
+            pass
+
+    @property
+    def fields(self) -> set[str]:
+        try:
+            return set(self.inner.fields)
+        except Exception:
+            return set()
 
 
 class RequestIdResponsePropagator(ResponsePropagator):
