@@ -100,6 +100,39 @@ class TokenVerifier:
         )
 
 
+def _usable_algorithms(key: Any, algorithms: tuple[str, ...], key_path: str) -> tuple[str, ...]:
+    """The algorithms the key can verify; a key none can use is reported once.
+
+    Without this check an unusable key (a file that is not a PEM public key, a PEM
+    given as the HMAC secret, an RSA key with only ``ES256`` allowed) rejects every
+    token silently.
+    """
+    import jwt
+
+    usable: list[str] = []
+    problems: list[str] = []
+    for name in algorithms:
+        try:
+            jwt.get_algorithm_by_name(name).prepare_key(key)
+        except Exception as exc:
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+        else:
+            usable.append(name)
+    if not usable:
+        variable = (
+            f"OTEL_DISTRO_JWT_PUBLIC_KEY={key_path!r}"
+            if key_path
+            else "OTEL_DISTRO_JWT_SECRET=<redacted>"
+        )
+        expected = "a PEM public key" if key_path else "an HMAC secret (not a PEM key)"
+        report(
+            f"{variable} cannot be used with OTEL_DISTRO_JWT_ALGORITHMS="
+            f"{','.join(algorithms)!r} ({'; '.join(problems)[:300]}); expected {expected}; "
+            "tokens will not set the tenant"
+        )
+    return tuple(usable)
+
+
 def build_verifier(settings: Settings) -> TokenVerifier | None:
     """A verifier from ``OTEL_DISTRO_JWT_*``, or None (no key, or unusable setup)."""
     secret: str = settings.jwt_secret
@@ -131,6 +164,9 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
             "expected asymmetric algorithms only (RS*, ES*, PS*, EdDSA); using RS256,ES256"
         )
         algorithms = ("RS256", "ES256")
+    algorithms = _usable_algorithms(key, algorithms, key_path)
+    if not algorithms:
+        return None
     return TokenVerifier(
         key,
         algorithms,

@@ -15,9 +15,11 @@ the app runs with less (or no) telemetry.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
@@ -35,6 +37,10 @@ _PROTOCOL_ENV = (
     "OTEL_EXPORTER_OTLP_PROTOCOL",
     *(f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL" for signal in _SIGNALS),
 )
+_HEADERS_ENV = (
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    *(f"OTEL_EXPORTER_OTLP_{signal.upper()}_HEADERS" for signal in _SIGNALS),
+)
 _PROTOCOLS = ("http/protobuf", "grpc")
 _OTLP_NAMES = ("otlp", "otlp_proto_http", "otlp_proto_grpc")
 FILE_EXPORTER = "otel_distro_file"
@@ -44,10 +50,15 @@ _configured_sdk = False
 
 
 @contextmanager
-def _environ(overrides: dict[str, str]) -> Iterator[None]:
-    """Temporarily set variables (restored so child processes see the user's values)."""
+def _environ(overrides: Mapping[str, str | None]) -> Iterator[None]:
+    """Temporarily set (or, for None, unset) variables; restored so child processes
+    see the user's values."""
     saved = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
+    for name, value in overrides.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
@@ -64,8 +75,8 @@ def _exporter_entry_points(signal: str) -> set[str]:
     return {ep.name for ep in entry_points(group=f"opentelemetry_{signal}_exporter")}
 
 
-def _valid_protocol_overrides() -> dict[str, str]:
-    overrides: dict[str, str] = {}
+def _valid_protocol_overrides() -> dict[str, str | None]:
+    overrides: dict[str, str | None] = {}
     for name in _PROTOCOL_ENV:
         value = os.environ.get(name)
         if value is not None and value.strip() not in _PROTOCOLS:
@@ -74,6 +85,91 @@ def _valid_protocol_overrides() -> dict[str, str]:
                 "using http/protobuf"
             )
             overrides[name] = "http/protobuf"
+    return overrides
+
+
+def _signal_protocol_variable(name: str) -> str:
+    """The protocol variable that applies to an endpoint/headers variable."""
+    for signal in _SIGNALS:
+        if f"_{signal.upper()}_" in name:
+            return f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"
+    return "OTEL_EXPORTER_OTLP_PROTOCOL"
+
+
+def _endpoint_problem(value: str, grpc: bool) -> str | None:
+    """Why an OTLP endpoint cannot be used, or None when it looks usable."""
+    text = value.strip()
+    if any(char.isspace() or ord(char) < 0x20 for char in text):
+        return "it contains spaces or control characters"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme in ("http", "https"):
+        return None if parts.hostname else "it has no host"
+    if grpc:  # the gRPC exporter also accepts host:port
+        host, _, port = text.rpartition(":")
+        if host and port.isdigit():
+            return None
+    return "it is not an http:// or https:// URL"
+
+
+def _valid_endpoint_overrides() -> dict[str, str | None]:
+    """Unset (and report) OTLP endpoint variables that no exporter could use.
+
+    The SDK takes any string and then fails silently on every export; treated as
+    unset, the default endpoint (and the file fallback) still apply.
+    """
+    overrides: dict[str, str | None] = {}
+    for name in _ENDPOINT_ENV:
+        value = os.environ.get(name)
+        if value is None or not value.strip():
+            continue
+        protocol_variable = _signal_protocol_variable(name)
+        protocol = (
+            os.environ.get(protocol_variable) or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
+        )
+        problem = _endpoint_problem(value, protocol.strip() == "grpc")
+        if problem is None:
+            continue
+        shown = "<redacted>" if "@" in value else repr(value)
+        report(
+            f"{name}={shown} is not valid ({problem}): expected a URL such as "
+            f"http://collector:4318; ignoring it"
+        )
+        overrides[name] = None
+    return overrides
+
+
+_OTLP_HEADER_ITEM = re.compile(
+    r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*="
+    r"[ \t]*[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*[ \t]*"
+)
+
+
+def _valid_header_overrides() -> dict[str, str]:
+    """Drop (and report once) malformed members of the OTLP headers variables.
+
+    The SDK warns once per exporter and echoes the value, which may hold credentials;
+    this says it once, names the variable, and never shows the value.
+    """
+    overrides: dict[str, str] = {}
+    for name in _HEADERS_ENV:
+        value = os.environ.get(name)
+        if value is None or not value.strip():
+            continue
+        members = [m for m in re.split(r"[ \t]*,[ \t]*", value) if m.strip()]
+        valid = [m for m in members if _OTLP_HEADER_ITEM.fullmatch(m.strip())]
+        if len(valid) == len(members):
+            continue
+        bad = len(members) - len(valid)
+        report(
+            f"{name}=<redacted> has {bad} malformed entr{'y' if bad == 1 else 'ies'}: "
+            "expected comma-separated name=value pairs (values URL-encoded); ignoring "
+            f"{'it' if bad == 1 else 'them'}"
+        )
+        overrides[name] = ",".join(valid)
     return overrides
 
 
@@ -153,13 +249,65 @@ def _resource_attributes(settings: Settings) -> dict[str, Any]:
     return attributes
 
 
+_BUILTIN_SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+_RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
+
+
+def _sampler_choice() -> tuple[str | None, dict[str, str | None]]:
+    """The sampler name from ``OTEL_TRACES_SAMPLER`` (None: the default) and env overrides.
+
+    Unknown names and unusable ratios are reported here, naming the variable, rather
+    than by the SDK's warning (which names neither variable nor what is allowed).
+    """
+    from importlib.metadata import entry_points
+
+    raw = os.environ.get("OTEL_TRACES_SAMPLER")
+    if raw is None or not raw.strip():
+        return None, {}
+    name = raw.strip()
+    known = set(_BUILTIN_SAMPLERS) | {
+        ep.name for ep in entry_points(group="opentelemetry_traces_sampler")
+    }
+    if name not in known:
+        report(
+            f"OTEL_TRACES_SAMPLER={raw!r} is not valid: expected one of "
+            f"{', '.join(sorted(known))}; using parentbased_always_on"
+        )
+        return None, {}
+    if name not in _RATIO_SAMPLERS:
+        return name, {}
+    arg = os.environ.get("OTEL_TRACES_SAMPLER_ARG")
+    if arg is None or not arg.strip():
+        return name, {"OTEL_TRACES_SAMPLER_ARG": "1.0"}
+    try:
+        rate = float(arg)
+    except ValueError:
+        rate = float("nan")
+    if not 0.0 <= rate <= 1.0:
+        report(
+            f"OTEL_TRACES_SAMPLER_ARG={arg!r} is not valid for {name}: expected a number "
+            "from 0.0 to 1.0; using 1.0"
+        )
+        return name, {"OTEL_TRACES_SAMPLER_ARG": "1.0"}
+    return name, {}
+
+
 def _sampler(settings: Settings) -> Any:
-    from opentelemetry.sdk._configuration import _get_sampler, _import_sampler
+    from opentelemetry.sdk._configuration import _import_sampler
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 
     from otel_distro.sampling import DropAsgiInternalSpans
 
-    inner = _import_sampler(_get_sampler()) or ParentBased(ALWAYS_ON)
+    name, overrides = _sampler_choice()
+    with _environ(overrides):
+        inner = _import_sampler(name) or ParentBased(ALWAYS_ON)
     return inner if settings.asgi_internal_spans else DropAsgiInternalSpans(inner)
 
 
@@ -213,7 +361,11 @@ def install_propagators(settings: Settings) -> None:
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    from otel_distro.propagation import RequestIdResponsePropagator, TrustedBaggagePropagator
+    from otel_distro.propagation import (
+        ContainedPropagator,
+        RequestIdResponsePropagator,
+        TrustedBaggagePropagator,
+    )
 
     raw = os.environ.get("OTEL_PROPAGATORS", "tracecontext,baggage")
     propagators: list[TextMapPropagator] = []
@@ -232,7 +384,7 @@ def install_propagators(settings: Settings) -> None:
                 report(
                     f"OTEL_PROPAGATORS={raw!r} names {name!r}, which cannot be loaded; skipping it"
                 )
-    set_global_textmap(CompositePropagator(propagators))
+    set_global_textmap(CompositePropagator([ContainedPropagator(p) for p in propagators]))
     set_global_response_propagator(  # type: ignore[no-untyped-call]
         RequestIdResponsePropagator(settings.request_id_header)
     )
@@ -303,6 +455,9 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
 
     install_propagators(settings)
     overrides = _valid_protocol_overrides()
+    overrides.update(_valid_header_overrides())
+    with _environ(overrides):
+        overrides.update(_valid_endpoint_overrides())
     with _environ(overrides):
         names = {signal: _exporter_names(signal) for signal in _SIGNALS}
         fallback = _use_file_fallback(settings, names)

@@ -58,7 +58,11 @@ def sanitize_identifier(value: object) -> str | None:
     """A tenant/user id fit for baggage and attributes: short, printable, no separators."""
     if value is None:
         return None
-    text = _UNSAFE.sub("_", str(value))[:MAX_IDENTIFIER_LENGTH]
+    try:
+        raw = str(value)
+    except Exception:  # an id object whose str() fails is no id
+        return None
+    text = _UNSAFE.sub("_", raw[:MAX_IDENTIFIER_LENGTH])
     return text or None
 
 
@@ -138,6 +142,8 @@ class TenantScope:
         self._closed = True
         if self._state is not None and self._previous is not None:
             self._state.values = self._previous
+        if self._token is None:
+            return
         try:
             otel_context.detach(self._token)  # type: ignore[arg-type]
         except Exception:  # noqa: S110 - a detach in another context is harmless here
@@ -151,7 +157,17 @@ def set_tenant(tenant_id: object = None, user_id: object = None, **extra: object
     internal services allowed by ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO``), onto the
     server span and onto every later span and log record of the request.  Extra
     keyword arguments name further baggage keys (``_`` in the name becomes ``.``).
+
+    Never raises: it runs inside the app's own auth code, where a telemetry failure
+    (an id whose ``str()`` raises, a broken context) must not fail the request.
     """
+    try:
+        return _set_tenant(tenant_id, user_id, extra)
+    except Exception:
+        return TenantScope(None, None, None)
+
+
+def _set_tenant(tenant_id: object, user_id: object, extra: dict[str, object]) -> TenantScope:
     updates: dict[str, str] = {}
     for key, raw in ((TENANT_KEY, tenant_id), (USER_KEY, user_id)):
         value = sanitize_identifier(raw)

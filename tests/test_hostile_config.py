@@ -1,0 +1,191 @@
+"""Misconfiguration never breaks the app, and each bad value gives one line naming it.
+
+Values the distro hands to the SDK (sampler, OTLP endpoint and headers) are checked by
+the configurator; the JWT key by the verifier builder; ``set_tenant`` never raises.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from otel_distro import configurator
+from otel_distro.auth import build_verifier
+from otel_distro.config import load_settings, reset_settings
+from otel_distro.context import begin_request, current_request, sanitize_identifier, set_tenant
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reports() -> None:
+    reset_settings()  # forget which messages were already printed
+
+
+def stderr_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_unknown_sampler_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "bogus")
+    sampler = configurator._sampler(load_settings({}))
+    assert "ParentBased" in sampler.get_description()
+    (line,) = stderr_lines(capsys)
+    assert "OTEL_TRACES_SAMPLER='bogus' is not valid" in line
+    assert "parentbased_always_on" in line
+
+
+@pytest.mark.parametrize("arg", ["abc", "5", "-1", "nan"])
+def test_bad_ratio_is_reported_and_sampling_stays_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], arg: str
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", arg)
+    sampler = configurator._sampler(load_settings({}))
+    assert "TraceIdRatioBased{1.0}" in sampler.get_description()
+    (line,) = stderr_lines(capsys)
+    assert f"OTEL_TRACES_SAMPLER_ARG={arg!r} is not valid" in line
+
+
+def test_ratio_sampler_without_argument_is_silent(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+    configurator._sampler(load_settings({}))
+    assert stderr_lines(capsys) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "grpc"),
+    [
+        ("not a url", False),
+        ("collector:4318", False),
+        ("http://", False),
+        ("http://h:99999", False),
+    ],
+)
+def test_unusable_endpoint_is_reported_and_ignored(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, grpc: bool
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", value)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" if grpc else "http/protobuf")
+    assert configurator._valid_endpoint_overrides() == {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": None}
+    (line,) = stderr_lines(capsys)
+    assert line.startswith("otel-distro: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=")
+
+
+@pytest.mark.parametrize(
+    ("value", "grpc"),
+    [("http://collector:4318", False), ("https://c.example/otlp", False), ("collector:4317", True)],
+)
+def test_usable_endpoints_pass(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, grpc: bool
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", value)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" if grpc else "http/protobuf")
+    assert configurator._valid_endpoint_overrides() == {}
+    assert stderr_lines(capsys) == []
+
+
+def test_endpoint_with_credentials_is_not_echoed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://user:hunter2@collector")
+    configurator._valid_endpoint_overrides()
+    (line,) = stderr_lines(capsys)
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT=<redacted>" in line and "hunter2" not in line
+
+
+def test_malformed_otlp_headers_are_dropped_and_never_echoed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret,garbage-s3cret, x=1")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "a=b")
+    assert configurator._valid_header_overrides() == {
+        "OTEL_EXPORTER_OTLP_HEADERS": "api-key=s3cret,x=1"
+    }
+    (line,) = stderr_lines(capsys)
+    assert line.startswith("otel-distro: OTEL_EXPORTER_OTLP_HEADERS=<redacted> has 1 malformed")
+    assert "s3cret" not in line
+
+
+def test_environ_override_can_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url")
+    with configurator._environ({"OTEL_EXPORTER_OTLP_ENDPOINT": None}):
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in os.environ
+    assert os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] == "not a url"
+
+
+def test_jwt_public_key_that_is_not_a_key_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "key.pem"
+    path.write_text("not a PEM key\n")
+    assert build_verifier(load_settings({"OTEL_DISTRO_JWT_PUBLIC_KEY": str(path)})) is None
+    (line,) = stderr_lines(capsys)
+    assert f"OTEL_DISTRO_JWT_PUBLIC_KEY={str(path)!r} cannot be used" in line
+
+
+def test_pem_given_as_hmac_secret_is_reported_without_the_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    assert build_verifier(load_settings({"OTEL_DISTRO_JWT_SECRET": pem})) is None
+    (line,) = stderr_lines(capsys)
+    assert "OTEL_DISTRO_JWT_SECRET=<redacted> cannot be used" in line
+    assert "BEGIN PUBLIC KEY" not in line
+
+
+def test_rsa_key_keeps_only_the_algorithms_it_can_verify(tmp_path: Path) -> None:
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    path = tmp_path / "key.pem"
+    path.write_bytes(pem)
+    verifier = build_verifier(load_settings({"OTEL_DISTRO_JWT_PUBLIC_KEY": str(path)}))
+    assert verifier is not None
+    assert verifier._algorithms == ["RS256"]
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("broken __str__")
+
+
+def test_set_tenant_never_raises_into_the_app() -> None:
+    """An id whose str() raises is skipped; the other id is still recorded."""
+    import contextvars
+
+    def request() -> dict[str, str]:
+        begin_request(None)
+        set_tenant(tenant_id=Unprintable(), user_id="u-1")
+        state = current_request()
+        assert state is not None
+        return state.values
+
+    assert contextvars.copy_context().run(request) == {"user.id": "u-1"}
+    assert sanitize_identifier(Unprintable()) is None
+
+
+def test_set_tenant_survives_a_broken_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_distro import context
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("context backend down")
+
+    monkeypatch.setattr(context.otel_context, "attach", broken)
+    with set_tenant(tenant_id="t-1"):  # usable as a context manager all the same
+        pass
