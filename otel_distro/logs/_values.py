@@ -36,9 +36,42 @@ def safe_str(value: object, limit: int) -> str:
     return _text(text, limit)
 
 
+# Characters of tokens, keys and ``key=value`` runs: a cut never splits such a run,
+# so a secret straddling the limit is dropped whole instead of half shown (the
+# redaction engine only sees the text after the cut and cannot recognise a half).
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~%:")
+_RUN_BACKTRACK = 1024
+
+
+def _cut(value: str, limit: int) -> str:
+    """``value[:limit]``, moved back to the start of a token run the limit falls inside."""
+    end = limit
+    if value[end - 1 : end] in _RUN_CHARS and value[end : end + 1] in _RUN_CHARS:
+        stop = max(0, end - _RUN_BACKTRACK)
+        while end > stop and value[end - 1] in _RUN_CHARS:
+            end -= 1
+        if end == stop and stop > 0:  # a run longer than the backtrack: cut at the limit
+            end = limit
+    return value[:end]
+
+
+def _tail(value: str, limit: int) -> str:
+    """``value[-limit:]``, starting at a line (or token-run) boundary."""
+    if len(value) <= limit:
+        return value
+    tail = value[-limit:]
+    newline = tail.find("\n", 0, _RUN_BACKTRACK)
+    if newline != -1:
+        return tail[newline + 1 :]
+    start = 0
+    while start < min(len(tail), _RUN_BACKTRACK) and tail[start] in _RUN_CHARS:
+        start += 1
+    return tail[start:]
+
+
 def _text(value: str, limit: int) -> str:
     if len(value) > limit:
-        value = value[:limit] + "...[truncated]"
+        value = _cut(value, limit) + "...[truncated]"
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -145,7 +178,7 @@ def exception_attributes(exc_info: object, limit: int) -> dict[str, str] | None:
         return {
             "exception.type": name,
             "exception.message": safe_str(exc, limit),
-            "exception.stacktrace": _text(stack[-limit:], limit),
+            "exception.stacktrace": _text(_tail(stack, limit), limit),
         }
     except Exception:
         return None

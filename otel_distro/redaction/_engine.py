@@ -20,8 +20,8 @@ from ._keys import KeyRules
 from ._marker import REDACTED
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
 from ._report import RedactionReport
-from ._text import PAIR_HINT, redact_pairs, redact_pem
-from ._urls import URL_IN_TEXT, redact_query, redact_url
+from ._text import PAIR_HINT, redact_pairs, redact_pem, redact_validation
+from ._urls import QUERY_IN_TEXT, URL_IN_TEXT, redact_query, redact_url
 
 __all__ = ["TRUNCATED", "Redactor", "Rule"]
 
@@ -35,6 +35,11 @@ _SCAN_MARGIN = 1024  # scanned past the cut so a secret straddling it is still s
 _CLEAN_CACHE_MAX = 4096
 _CLEAN_CACHE_LEN = 512
 _QUERY_KEYS = frozenset({"url.query", "url.fragment"})
+# Attributes holding a URL or a request target (``/path?query``), read as URLs.
+_URL_KEYS = frozenset({"url.full", "url.original", "http.url", "http.target"})
+# ``--password value`` in an argument list, ``[name, value]`` header pairs.
+_FLAG = re.compile(r"--?([A-Za-z][A-Za-z0-9_.\-]{0,63})")
+_PAIR_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
 _MISSING = object()
 
 
@@ -200,9 +205,12 @@ class Redactor:
                     sink.add(rule, path)
                     return REDACTED
             if isinstance(value, str):
-                if key in _QUERY_KEYS:
+                if key in _QUERY_KEYS or key in _URL_KEYS:
                     hits: list[str] = []
-                    value = redact_query(value, self._keys.rule_for, hits)
+                    if key in _QUERY_KEYS:
+                        value = redact_query(value, self._keys.rule_for, hits)
+                    else:
+                        value = redact_url(value, self._keys.rule_for, hits)
                     _record(sink, hits, path)
                 return self._text(value, sink, path, depth, budget, key)
             if isinstance(value, int):
@@ -215,8 +223,9 @@ class Redactor:
             if isinstance(value, Mapping):
                 return self._mapping(value, sink, path, depth + 1, budget)
             if isinstance(value, (list, tuple)):
+                keys = self._sequence_keys(value)
                 items = [
-                    self._value(item, None, sink, f"{path}[{i}]", depth + 1, budget)
+                    self._value(item, keys.get(i), sink, f"{path}[{i}]", depth + 1, budget)
                     for i, item in enumerate(value)
                 ]
                 return tuple(items) if isinstance(value, tuple) else items
@@ -240,8 +249,13 @@ class Redactor:
         result: dict[str, Any] = {}
         rules = self._keys.cached
         clean = self._clean
+        secret_input = "input" in mapping and "loc" in mapping and self._loc_rule(mapping["loc"])
         for raw_key, value in mapping.items():
             key = raw_key if type(raw_key) is str else str(raw_key)
+            if secret_input and key == "input" and value is not None:
+                sink.add(secret_input, f"{path}.{key}" if path else key)
+                result[key] = REDACTED
+                continue
             # Fast path: a clean key with a value already known clean, or a small number.
             if rules.get(key, _MISSING) is None:
                 kind = type(value)
@@ -258,6 +272,45 @@ class Redactor:
                 value, key, sink, f"{path}.{key}" if path else key, depth, budget
             )
         return result
+
+    def _loc_rule(self, loc: Any) -> str | None:
+        """The key rule for a validation error's ``loc`` (its last field name), or None."""
+        if isinstance(loc, str):
+            loc = (loc,)
+        if not isinstance(loc, (list, tuple)):
+            return None
+        for part in reversed(loc):
+            if isinstance(part, str):
+                return self._keys.rule_for(part)
+        return None
+
+    def _sequence_keys(self, items: list[Any] | tuple[Any, ...]) -> dict[int, str]:
+        """Keys for sequence items named by their neighbour.
+
+        ``["--password", "x"]`` (an argument list) and ``("x-api-key", "x")`` (a
+        header pair, also as bytes) give the value the name's key rule.
+        """
+        keys: dict[int, str] = {}
+        count = len(items)
+        if count < 2:
+            return keys
+        pair = count == 2
+        for index in range(count - 1):
+            name = items[index]
+            if isinstance(name, (bytes, bytearray)) and len(name) <= 66:
+                name = bytes(name).decode("latin-1")
+            if type(name) is not str or len(name) > 66:
+                continue
+            flag = _FLAG.fullmatch(name) if name.startswith("-") else None
+            if flag is not None:
+                key = flag.group(1)
+            elif pair and _PAIR_KEY.fullmatch(name) is not None:
+                key = name
+            else:
+                continue
+            if self._keys.rule_for(key) is not None:
+                keys[index + 1] = key
+        return keys
 
     def _int(self, value: int, sink: RedactionReport, path: str) -> int | str:
         if 10**12 <= value < 10**19:
@@ -280,7 +333,10 @@ class Redactor:
             return text
         if text in self._clean:
             return text
-        truncated = len(text) > self._max_scan
+        truncated = len(text) > self._max_scan and not (
+            # already cut to the limit upstream (the log values): scan it all, cut nothing
+            len(text) <= self._max_scan + len(TRUNCATED) and text.endswith(TRUNCATED)
+        )
         window = text[: self._max_scan + _SCAN_MARGIN] if truncated else text
         hits: list[str] = []
         result = self._json(window, sink, path, depth, budget)
@@ -305,10 +361,10 @@ class Redactor:
         budget: _Budget | None,
     ) -> str | None:
         """Redact JSON found in ``text`` structurally; ``None`` if it is not JSON."""
-        if text[0] not in "{[ \t\r\n":
+        if text[0] not in '{[" \t\r\n':
             return None
         stripped = text.strip()
-        if len(stripped) < 2 or stripped[0] not in "{[" or stripped[-1] not in "}]":
+        if len(stripped) < 2 or stripped[0] not in '{["' or stripped[-1] not in '}]"':
             return None
         if depth >= self._max_depth:
             return None
@@ -316,6 +372,12 @@ class Redactor:
             parsed = json.loads(stripped)
         except (ValueError, RecursionError):
             return None
+        if isinstance(parsed, str):  # a JSON document encoded again as a JSON string
+            if not parsed or parsed[0] not in '{["':
+                return None
+            before = sink.count
+            inner = self._text(parsed, sink, path, depth + 1, budget)
+            return text if sink.count == before else json.dumps(inner, ensure_ascii=False)
         if not isinstance(parsed, (dict, list)):
             return None
         before = sink.count
@@ -337,8 +399,14 @@ class Redactor:
                 text = URL_IN_TEXT.sub(
                     lambda m: redact_url(m.group(0), self._keys.rule_for, hits), text
                 )
+            if "?" in text and "=" in text:
+                text = QUERY_IN_TEXT.sub(
+                    lambda m: "?" + redact_query(m.group(1), self._keys.rule_for, hits), text
+                )
             if self._pair_hint.search(text) is not None:
                 text = redact_pairs(text, self._keys.rule_for, hits)
+            if "input" in text:
+                text = redact_validation(text, self._keys.rule_for, hits)
         if literal or digits or run:
             for pattern, hint in self._patterns:
                 needs = pattern.needs
@@ -377,6 +445,8 @@ _GATE_LITERALS = (
     "\t-",
     "\n-",
     "---",
+    "',",
+    '",',
 )
 _DIGITS = re.compile(r"[0-9]{4}")
 

@@ -47,6 +47,10 @@ _STEMS: dict[str, str] = {
 # Words that may only match exactly (as a compound suffix they are too common).
 _EXACT_WORDS: dict[str, str] = {
     "pass": "password",
+    "pw": "password",
+    "passcode": "password",
+    "otp": "password",
+    "bearer": "auth",
     "cvv": "card",
     "cvv2": "card",
     "cvc": "card",

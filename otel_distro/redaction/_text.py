@@ -12,17 +12,20 @@ from collections.abc import Callable
 from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
-__all__ = ["PAIR_HINT", "redact_pairs", "redact_pem"]
+__all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
 
 KeyRule = Callable[[str], "str | None"]
 
 # ``--flag value`` / ``--flag=value``, or ``key=value`` / ``key: value`` /
-# ``"key": "value"``; the key may only start at a run boundary.
+# ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``), or a
+# ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
+# key may only start at a run boundary.
 _PAIR = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
-    r"|([A-Za-z_][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]{0,3}([:=])[ \t]{0,3})"
+    r"|([A-Za-z_][A-Za-z0-9_.\-]{0,63})(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"|b?([\"'])([A-Za-z_][A-Za-z0-9_.\-]{0,63})\4,[ \t]{0,3}(?=b?[\"']))"
 )
-PAIR_HINT = r"[:=]|(?:^|\s)-"
+PAIR_HINT = r"[:=]|(?:^|\s)-|[\"'],"
 _SCHEME = re.compile(r"(?i:bearer|basic|digest|token|negotiate)[ \t]+")
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
@@ -42,8 +45,14 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
     if start >= len(text):
         return start, start
     first = text[start]
+    if first == "b" and text[start + 1 : start + 2] in ("'", '"'):  # a bytes literal
+        start += 1
+        first = text[start]
     if first in "\"'":
         return start + 1, _closing_quote(text, first, start + 1)
+    if first == "\\" and text[start + 1 : start + 2] in ("'", '"'):  # escaped JSON
+        end = text.find(text[start : start + 2], start + 2)
+        return start + 2, len(text) if end == -1 else end
     if first in "{[":
         return start, start
     if _PLACEHOLDER.match(text, start) is not None:
@@ -66,7 +75,7 @@ def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         match = _PAIR.search(text, pos)
         if match is None:
             break
-        key = match.group(1) or match.group(2)
+        key = match.group(1) or match.group(2) or match.group(5)
         rule = rule_for(key)
         if (
             rule is None
@@ -117,5 +126,69 @@ def redact_pem(text: str, hits: list[str]) -> str:
         pos = text.find(_PEM_BEGIN, end)
     if not out:
         return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+# pydantic's ``str(ValidationError)``: a line naming the field, then the message
+# with ``input_value=...``; and the ``errors()`` dicts as printed (``'loc': (...)``
+# ... ``'input': ...``).  The input is redacted when the field's name is sensitive.
+_PYDANTIC_LINE = re.compile(
+    r"(?m)^([^\n]{1,256})\n {2}[^\n]{0,2048}?\[type=[^\n,\]]{1,128}, input_value="
+)
+_LOC = re.compile(r"[\"']loc[\"']: ?[(\[]([^()\[\]\n]{0,512})[)\]]")
+_INPUT = re.compile(r"[\"']input[\"']: ?")
+_INPUT_WINDOW = 4096
+_INPUT_END = ", input_type="
+
+
+def _loc_rule(loc: str, rule_for: KeyRule) -> str | None:
+    for part in reversed(re.split(r"[.,]", loc)):
+        name = part.strip().strip("\"'")
+        if name and not name.isdigit():
+            return rule_for(name)
+    return None
+
+
+def redact_validation(text: str, rule_for: KeyRule, hits: list[str]) -> str:
+    """Replace the inputs that validation errors echo for sensitive fields."""
+    spans: list[tuple[int, int, str]] = []
+    if "input_value=" in text:
+        for match in _PYDANTIC_LINE.finditer(text):
+            rule = _loc_rule(match.group(1), rule_for)
+            if rule is None:
+                continue
+            start = match.end()
+            if text[start : start + 1] in ("'", '"'):
+                start, end = start + 1, _closing_quote(text, text[start], start + 1)
+            else:
+                found = text.find(_INPUT_END, start, start + _INPUT_WINDOW)
+                end = found if found != -1 else text.find("\n", start)
+                end = len(text) if end == -1 else end
+            spans.append((start, end, rule))
+    if "input" in text:
+        for match in _LOC.finditer(text):
+            rule = _loc_rule(match.group(1), rule_for)
+            if rule is None:
+                continue
+            following = _LOC.search(text, match.end(), match.end() + _INPUT_WINDOW)
+            limit = following.start() if following else match.end() + _INPUT_WINDOW
+            value = _INPUT.search(text, match.end(), limit)
+            if value is None:
+                continue
+            start, end = _value_span(text, value.end(), rule, False)
+            if end > start:
+                spans.append((start, end, rule))
+    if not spans:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end, rule in sorted(spans):
+        if start < last or text.startswith(REDACTED, start):
+            continue
+        out.append(text[last:start])
+        out.append(REDACTED)
+        hits.append(rule)
+        last = end
     out.append(text[last:])
     return "".join(out)

@@ -9,21 +9,57 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
-__all__ = ["URL_IN_TEXT", "redact_query", "redact_url"]
+__all__ = ["QUERY_IN_TEXT", "URL_IN_TEXT", "redact_query", "redact_url"]
 
 KeyRule = Callable[[str], "str | None"]
 
 #: URLs with a scheme inside free text; starts only at a run boundary.
 URL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s\"'<>`]+")
+#: A query string after ``?`` in free text (relative URLs: ``GET /p?token[]=x``).
+QUERY_IN_TEXT = re.compile(r"\?([^\s#?\"'<>`]{1,8192})")
+_NESTED_DEPTH = 3  # percent-encoded URLs inside parameter values, decoded this deep
+
+
+def _nested(value: str, rule_for: KeyRule, hits: list[str], depth: int) -> str | None:
+    """A parameter value that is itself an encoded URL or query, redacted; None if clean."""
+    if depth >= _NESTED_DEPTH or "%" not in value:
+        return None
+    decoded = unquote_plus(value)
+    levels = 1  # encoded more than once: decode until a URL or query shows
+    while "=" not in decoded and "@" not in decoded and "%" in decoded:
+        if levels + depth >= _NESTED_DEPTH:
+            return None
+        decoded = unquote_plus(decoded)
+        levels += 1
+    if "=" not in decoded and "@" not in decoded:
+        return None
+    before = len(hits)
+    if "?" in decoded or "://" in decoded:
+        redacted = _redact_url(decoded, rule_for, hits, depth + levels)
+    else:
+        redacted = _redact_query(decoded, rule_for, hits, depth + levels)
+    if len(hits) == before:
+        return None
+    for _ in range(levels):
+        redacted = quote(redacted, safe="")
+    return redacted
 
 
 def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
-    """Redact sensitive parameter values in ``a=1&b=2`` (``;`` also separates)."""
+    """Redact sensitive parameter values in ``a=1&b=2`` (``;`` also separates).
+
+    Keys are read percent-decoded (``pass%77ord``), and a value that is itself an
+    encoded URL or query (``redirect=https%3A%2F%2Fx%3Ftoken%3D...``) is redacted inside.
+    """
+    return _redact_query(query, rule_for, hits, 0)
+
+
+def _redact_query(query: str, rule_for: KeyRule, hits: list[str], depth: int) -> str:
     if "=" not in query:
         return query
     parts = re.split(r"([&;])", query)
@@ -35,6 +71,10 @@ def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
         decoded = unquote_plus(name[:256]) if "%" in name or "+" in name else name[:256]
         rule = "url_query" if decoded.lower() in SENSITIVE_QUERY_KEYS else rule_for(decoded)
         if rule is None or counts_tokens(rule, decoded, value):
+            inner = None if rule is not None else _nested(value, rule_for, hits, depth)
+            if inner is not None:
+                parts[index] = f"{name}={inner}"
+                changed = True
             continue
         parts[index] = f"{name}={REDACTED}"
         hits.append(rule)
@@ -53,6 +93,10 @@ def _first_of(text: str, chars: str, start: int) -> int:
 
 def redact_url(url: str, rule_for: KeyRule, hits: list[str]) -> str:
     """Redact userinfo, sensitive query values and fragment parameters of ``url``."""
+    return _redact_url(url, rule_for, hits, 0)
+
+
+def _redact_url(url: str, rule_for: KeyRule, hits: list[str], depth: int) -> str:
     scheme_end = url.find("://")
     if scheme_end != -1:
         start = scheme_end + 3
@@ -65,7 +109,7 @@ def redact_url(url: str, rule_for: KeyRule, hits: list[str]) -> str:
     head, fragment = (url, "") if hash_at == -1 else (url[:hash_at], url[hash_at:])
     q_at = head.find("?")
     if q_at != -1:
-        head = head[: q_at + 1] + redact_query(head[q_at + 1 :], rule_for, hits)
+        head = head[: q_at + 1] + _redact_query(head[q_at + 1 :], rule_for, hits, depth)
     if fragment:
-        fragment = "#" + redact_query(fragment[1:], rule_for, hits)
+        fragment = "#" + _redact_query(fragment[1:], rule_for, hits, depth)
     return head + fragment

@@ -1,0 +1,245 @@
+"""Red-team regressions: secrets planted in shapes that once got through the engine.
+
+Each case is a value an application or a client really produces (a query string with
+a percent-encoded key, a header list, a pydantic error, a log value cut at the scan
+limit); the secret must be gone and benign look-alikes kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import pydantic
+import pytest
+
+from otel_distro.logs._values import clean, exception_attributes
+from otel_distro.redaction import REDACTED, TRUNCATED, RedactionReport, Redactor
+
+SECRET = "Hx7SECRETq9w8e7r6"
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    return Redactor()
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+# --- query strings --------------------------------------------------------------
+
+QUERIES = [
+    f"pass%77ord={SECRET}",
+    f"%70assword={SECRET}",
+    f"token[]={SECRET}",
+    f"token%5B%5D={SECRET}",
+    f"user%5Bpassword%5D={SECRET}",
+    f"a=1;password={SECRET}",
+    f"PASSWORD={SECRET}",
+    f"api_key=x&api_key={SECRET}",
+    f"redirect=https%3A%2F%2Fidp.example%2Fcb%3Fstate%3D1%26access_token%3D{SECRET}",
+    f"next=%2Flogin%3Fpassword%3D{SECRET}",
+    f"next=https%3A%2F%2Fsvc%3A{SECRET}%40db.example%2F",
+    f"r=https%253A%252F%252Fx%252Fcb%253Ftoken%253D{SECRET}",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("key", ["url.query", "http.target", "url.full", "http.url"])
+def test_query_shapes_are_redacted_under_every_url_attribute(
+    redactor: Redactor, query: str, key: str
+) -> None:
+    """Encoded keys, array keys, ``;``, repeats and URLs encoded inside values."""
+    value = {"url.query": query, "http.target": f"/p?{query}"}.get(key, f"https://h/p?{query}")
+    assert SECRET not in redactor.redact_value(value, key)
+    target = f"/p?{query}" if key == "url.query" else value
+    assert SECRET not in redactor.redact_text(f"GET {target} HTTP/1.1")
+
+
+def test_fragment_parameters_and_relative_urls_in_text(redactor: Redactor) -> None:
+    """A relative target in free text (an access-log line) is read as a query."""
+    text = f"GET /cb?state=1&token[]={SECRET}#access_token={SECRET} 200"
+    assert SECRET not in redactor.redact_text(text)
+    assert SECRET not in redactor.redact_url(f"/cb#id_token={SECRET}&x=1")
+
+
+def test_benign_queries_are_unchanged(redactor: Redactor) -> None:
+    """Ordinary and encoded-but-clean parameters keep every byte."""
+    for url in (
+        "/search?q=author%3Djane&page=2&token_count=12",
+        "https://h/p?next=%2Fcb%3Fa%3D1%26b%3D2&sort=name",
+        "/p?what? yes=1",
+    ):
+        assert redactor.redact_value(url, "http.target") == url
+        assert redactor.redact_text(f"GET {url}") == f"GET {url}"
+
+
+def test_nested_url_keeps_its_encoding_and_other_parameters(redactor: Redactor) -> None:
+    url = "https://h/p?redirect=https%3A%2F%2Fx%2Fcb%3Ftoken%3Dabc%26view%3Dfull&page=2"
+    assert redactor.redact_url(url) == (
+        "https://h/p?redirect=https%3A%2F%2Fx%2Fcb%3Ftoken%3DREDACTED%26view%3Dfull&page=2"
+    )
+
+
+# --- structures -------------------------------------------------------------------
+
+
+def test_header_pairs_and_argument_lists(redactor: Redactor) -> None:
+    """``[name, value]`` pairs (also bytes, as in ASGI scopes) and ``--flag value`` lists."""
+    value = {
+        "headers": [["authorization", SECRET], ("x-api-key", SECRET), ["accept", "json"]],
+        "raw": [(b"cookie", SECRET.encode()), (b"host", b"h")],
+        "argv": ["uvicorn", "--ssl-keyfile-password", SECRET, "--port", "8000"],
+        "args": ("--token", SECRET),
+    }
+    result = redactor.redact_value(value, "scope")
+    assert SECRET not in repr(result)
+    assert result["headers"][2] == ["accept", "json"]
+    assert result["argv"][3:] == ["--port", "8000"]
+    assert result["raw"][1] == (b"host", b"h")
+
+
+def test_sequences_that_are_not_pairs_are_kept(redactor: Redactor) -> None:
+    """Field-name lists and ordinary pairs are not mistaken for secrets."""
+    names = ["password", "token", "email"]
+    assert redactor.redact_value(names, "required") == names
+    assert redactor.redact_value(["name", "bob"], "pair") == ["name", "bob"]
+    assert redactor.redact_value(["--verbose", "x"], "argv") == ["--verbose", "x"]
+
+
+def test_json_encoded_twice_is_redacted(redactor: Redactor) -> None:
+    """A JSON document serialised again as a JSON string, and escaped fragments."""
+    twice = json.dumps(json.dumps({"password": SECRET, "author": "jane"}))
+    result = redactor.redact_value({"double": twice}, "body")
+    assert SECRET not in _dump(result) and "jane" in _dump(result)
+    cut = '{"payload": "{\\"clientSecret\\": \\"' + SECRET + '\\", \\"n\\": 1'
+    assert SECRET not in redactor.redact_text(cut)
+
+
+def test_python_reprs_of_pairs_and_bytes(redactor: Redactor) -> None:
+    """Exception args and reprs: ``('x-api-key', '...')`` tuples and ``b'...'`` values."""
+    for text in (
+        f"PermissionError: ('denied', ('x-api-key', '{SECRET}'))",
+        f"[(b'authorization', b'{SECRET}'), (b'host', b'h')]",
+        f"{{'api_key': b'{SECRET}'}}",
+    ):
+        assert SECRET not in redactor.redact_text(text), text
+    kept = "[('name', 'bob'), ('token_count', 3)]"
+    assert redactor.redact_text(kept) == kept
+
+
+@pytest.mark.parametrize("key", ["pw", "passcode", "otp", "bearer", "userPw"])
+def test_more_credential_keys(redactor: Redactor, key: str) -> None:
+    assert redactor.redact_mapping({key: SECRET})[key] == REDACTED
+    assert SECRET not in redactor.redact_text(f"login {key}={SECRET}")
+
+
+@pytest.mark.parametrize("key", ["author", "token_count", "browserSessionId", "power", "pwa"])
+def test_look_alike_keys_are_kept(redactor: Redactor, key: str) -> None:
+    assert redactor.redact_mapping({key: "value-1"}) == {key: "value-1"}
+
+
+# --- validation errors that echo their input ----------------------------------------
+
+
+class _Signup(pydantic.BaseModel):
+    name: str
+    password: Annotated[str, pydantic.StringConstraints(max_length=4)]
+    apiKey: str = pydantic.Field(min_length=64)  # the client's camelCase name
+
+
+class _Outer(pydantic.BaseModel):
+    signup: _Signup
+    age: int
+
+
+def _validation_error() -> pydantic.ValidationError:
+    try:
+        _Outer.model_validate(
+            {
+                "signup": {"name": "n", "password": SECRET, "apiKey": SECRET},
+                "age": "not-a-number",
+            }
+        )
+    except pydantic.ValidationError as exc:
+        return exc
+    raise AssertionError("the model accepted the input")
+
+
+def test_pydantic_error_text_and_errors_are_redacted(redactor: Redactor) -> None:
+    """``str(exc)``, ``exc.errors()`` as structure, as repr and as JSON."""
+    exc = _validation_error()
+    errors = exc.errors()
+    for rendered in (
+        redactor.redact_text(str(exc)),
+        redactor.redact_text(str(errors)),
+        redactor.redact_text(json.dumps(errors)),
+        _dump(redactor.redact_value(errors, "errors")),
+    ):
+        assert SECRET not in rendered
+        assert "not-a-number" in rendered  # a non-secret field's input stays
+
+
+def test_validation_report_names_the_rule(redactor: Redactor) -> None:
+    report = RedactionReport()
+    redactor.redact_value(_validation_error().errors(), "errors", report=report)
+    assert any(entry.startswith("password:") for entry in report.entries), report.entries
+
+
+# --- log values cut at the scan limit ------------------------------------------------
+
+STRADDLING = [
+    "ghp_" + "Zq9" * 12,
+    "AKIAZQ7EXAMPLEKEY0AB",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ6In0.c2lnbmF0dXJlLXZhbHVl",
+    "sk_live_" + "Zq9x" * 6,
+]
+
+
+@pytest.mark.parametrize("secret", STRADDLING)
+@pytest.mark.parametrize("offset", [4, 11, 19])
+def test_log_value_cut_inside_a_secret_shows_none_of_it(secret: str, offset: int) -> None:
+    """The log path cuts long values before redaction: never in the middle of a token."""
+    limit = 4096
+    value = "word " * ((limit - offset) // 5) + " " * ((limit - offset) % 5) + secret
+    cleaned = clean(value, limit)
+    result = Redactor(max_scan=limit).redact_value(cleaned, "blob")
+    assert secret[:offset] not in result[-64:], result[-64:]
+    assert result.endswith(TRUNCATED) and result.count(TRUNCATED) == 1
+    assert len(result) <= limit + len(TRUNCATED)
+
+
+def test_long_stacktrace_tail_starts_at_a_line() -> None:
+    """Only the end of a long traceback is kept; it never starts inside a token."""
+    secret = STRADDLING[0]
+    try:
+        raise ValueError("x" * 5000 + "\n" + secret + "\nend")
+    except ValueError as exc:
+        attributes = exception_attributes(exc, len(secret) // 2 + len("\nend\n"))
+    assert attributes is not None
+    stack = attributes["exception.stacktrace"]
+    assert secret[len(secret) // 2 :] not in stack and stack.startswith("end")
+
+
+# --- the new scanners stay bounded ----------------------------------------------------
+
+PATHOLOGICAL = {
+    "tuple pairs": lambda: "('password', " * (MB // 13),
+    "query marks": lambda: "?a=%" * (MB // 4),
+    "loc without input": lambda: "'loc': ('password',) " * (MB // 21),
+    "loc and input": lambda: "'loc': ('password',), 'input': '" * (MB // 33),
+    "pydantic lines": lambda: "password\n  x [type=a, input_value=" * (MB // 36),
+    "escaped quotes": lambda: '\\"password\\": \\"' * (MB // 16),
+    "encoded percent": lambda: "?r=" + "%25" * (MB // 3),
+    "json string of brackets": lambda: '"' + "{" * (MB - 2) + '"',
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_inputs_for_the_new_scanners(name: str) -> None:
+    """A 1 MB adversarial string comes back bounded and never raises."""
+    result = Redactor().redact_value(PATHOLOGICAL[name](), "body")
+    assert isinstance(result, str) and len(result) <= 65536 + len(TRUNCATED)
