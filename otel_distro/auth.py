@@ -90,14 +90,24 @@ class TokenVerifier:
             return TokenResult(rejected="bad_signature")
         except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
             return TokenResult(rejected="wrong_audience_or_issuer")
+        except jwt.MissingRequiredClaimError:
+            return TokenResult(rejected="missing_claim")
         except jwt.PyJWTError:
             return TokenResult(rejected="invalid")
         except Exception:
             return TokenResult(rejected="invalid")
         return TokenResult(
-            tenant_id=claims.get(self._tenant_claim),
-            user_id=claims.get(self._user_claim),
+            tenant_id=_identifier(claims.get(self._tenant_claim)),
+            user_id=_identifier(claims.get(self._user_claim)),
         )
+
+
+def _identifier(claim: object) -> object:
+    """A claim usable as an id: a string or an integer; objects, lists and booleans are not
+    (their text would be an id nobody issued)."""
+    if isinstance(claim, bool) or not isinstance(claim, (str, int)):
+        return None
+    return claim
 
 
 def _usable_algorithms(key: Any, algorithms: tuple[str, ...], key_path: str) -> tuple[str, ...]:

@@ -112,3 +112,45 @@ def test_public_key_verification_and_no_hmac_confusion(tmp_path: Path) -> None:
 def test_unreadable_key_file_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     assert build_verifier(load_settings({"OTEL_DISTRO_JWT_PUBLIC_KEY": "/nonexistent.pem"})) is None
     assert "OTEL_DISTRO_JWT_PUBLIC_KEY='/nonexistent.pem'" in capsys.readouterr().err
+
+
+def test_missing_required_audience_has_its_own_reason() -> None:
+    v = verifier(OTEL_DISTRO_JWT_SECRET=SECRET, OTEL_DISTRO_JWT_AUDIENCE="panel")
+    result = v.verify_header("Bearer " + hs_token({"sub": "u1", "team_id": "t1"}))
+    assert result is not None
+    assert (result.tenant_id, result.rejected) == (None, "missing_claim")
+    listed = v.verify_header(
+        "Bearer " + hs_token({"sub": "u", "team_id": "t", "aud": ["x", "panel"]})
+    )
+    assert listed is not None and listed.tenant_id == "t"
+
+
+def test_non_scalar_claims_are_not_ids() -> None:
+    """A verified token whose tenant claim is an object, list or boolean sets no tenant."""
+    v = verifier(OTEL_DISTRO_JWT_SECRET=SECRET)
+    for claim in ({"a": [1, 2]}, ["t1"], True, 1.5):
+        result = v.verify_header("Bearer " + hs_token({"sub": "u1", "team_id": claim}))
+        assert result is not None
+        assert (result.tenant_id, result.user_id, result.rejected) == (None, "u1", None)
+    numeric = v.verify_header("Bearer " + hs_token({"sub": "42", "team_id": 7}))
+    assert numeric is not None and (numeric.tenant_id, numeric.user_id) == (7, "42")
+
+
+def test_header_tricks_do_not_pick_another_key(tmp_path: Path) -> None:
+    """jku/x5u/kid point nowhere: only the configured key verifies a token."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "key.pem"
+    path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    v = verifier(OTEL_DISTRO_JWT_PUBLIC_KEY=str(path))
+    tricks = {"jku": "http://127.0.0.1:9/jwks", "x5u": "http://127.0.0.1:9/x5", "kid": "../../k"}
+    forged = jwt.encode({"sub": "u", "team_id": "t"}, other, algorithm="RS256", headers=tricks)
+    result = v.verify_header("bearer  " + forged + " ")
+    assert result is not None and result.rejected == "bad_signature"
+    signed = jwt.encode({"sub": "u", "team_id": "t"}, key, algorithm="RS256", headers=tricks)
+    result = v.verify_header("bearer  " + signed + " ")
+    assert result is not None and (result.tenant_id, result.rejected) == ("t", None)
