@@ -142,6 +142,26 @@ def test_look_alike_keys_are_kept(redactor: Redactor, key: str) -> None:
     assert redactor.redact_mapping({key: "value-1"}) == {key: "value-1"}
 
 
+def test_secrets_in_mapping_keys(redactor: Redactor) -> None:
+    """Captured header names and logged JSON keys are attribute keys: they are scanned too."""
+    github = "ghp_" + "Kq8" * 12
+    stripe = "sk_live_" + "Kq8w" * 6
+    value = {
+        f"http.request.header.{github}": ["1"],
+        "body": {"nested": {stripe: "x"}, "site": "site-42"},
+        "ok": 1,
+    }
+    report = RedactionReport()
+    result = redactor.redact_mapping(value, report=report)
+    assert github not in repr(result) and stripe not in repr(result)
+    assert result["ok"] == 1 and result["body"]["site"] == "site-42"
+    assert "github_token:(key)" in report.entries
+    assert redactor.redact_mapping({"http.request.header.x_api_key": "1", "a.b": 2}) == {
+        "http.request.header.x_api_key": REDACTED,
+        "a.b": 2,
+    }
+
+
 # --- validation errors that echo their input ----------------------------------------
 
 

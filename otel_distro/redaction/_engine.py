@@ -78,6 +78,7 @@ class Redactor:
         self._max_depth = max_depth
         self._max_nodes = max_nodes
         self._clean: dict[str, None] = {}
+        self._clean_keys: dict[str, None] = {}
         self._totals: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -250,8 +251,11 @@ class Redactor:
         rules = self._keys.cached
         clean = self._clean
         secret_input = "input" in mapping and "loc" in mapping and self._loc_rule(mapping["loc"])
+        clean_keys = self._clean_keys
         for raw_key, value in mapping.items():
             key = raw_key if type(raw_key) is str else str(raw_key)
+            if key not in clean_keys:
+                key = self._key_text(key, sink, path)
             if secret_input and key == "input" and value is not None:
                 sink.add(secret_input, f"{path}.{key}" if path else key)
                 result[key] = REDACTED
@@ -272,6 +276,21 @@ class Redactor:
                 value, key, sink, f"{path}.{key}" if path else key, depth, budget
             )
         return result
+
+    def _key_text(self, key: str, sink: RedactionReport, path: str) -> str:
+        """A mapping key with secrets in it replaced (header names, logged JSON keys)."""
+        if not key:
+            return key
+        hits: list[str] = []
+        redacted = self._scan(key[: self._max_scan], hits)
+        if hits:
+            _record(sink, hits, f"{path}.(key)" if path else "(key)")
+            return redacted
+        if not self._rules and len(key) <= _CLEAN_CACHE_LEN:
+            if len(self._clean_keys) >= _CLEAN_CACHE_MAX:
+                self._clean_keys.clear()
+            self._clean_keys[key] = None
+        return key
 
     def _loc_rule(self, loc: Any) -> str | None:
         """The key rule for a validation error's ``loc`` (its last field name), or None."""

@@ -30,6 +30,8 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyZWQtdGVhbSJ9.cmVkLXRlYW0tc2lnbmF0dXJlLXZ
 AWS_KEY = "AKIAZQ7REDTEAMKEY0AB"
 GITHUB = "ghp_" + "Rt7" * 12
 STRIPE = "sk_live_" + "Rt7q" * 6
+GITHUB_AS_KEY = "ghp_" + "Kq8" * 12  # planted as a header name and a JSON key
+STRIPE_AS_KEY = "sk_live_" + "Kq8w" * 6
 BENIGN = ("author", "token_count", "4111111111111112", "site-42", "not-a-number")
 LOOK_ALIKE_BODY = {"author": "jane", "token_count": 12, "order": "4111111111111112"}
 
@@ -174,14 +176,18 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
         }
         assert client.post("/echo", json=body).status_code == 200
         assert client.post("/echo", json=[{"password": plant("b-list")}]).status_code == 200
+        keyed = {GITHUB_AS_KEY: 1, "nested": {STRIPE_AS_KEY: "x"}}
+        assert client.post("/echo", json=keyed).status_code == 200
+        client.get("/anything/header-names", headers={GITHUB_AS_KEY: "1"})
         otlp_capture.wait_for(
-            lambda: sum(log.body == "echo" for log in otlp_capture.logs()) >= 2,
+            lambda: sum(log.body == "echo" for log in otlp_capture.logs()) >= 3,
             message="the echo records",
         )
         app.stop()
         outputs = _channels(app, otlp_capture)
         validation = [log for log in otlp_capture.logs() if log.body == "validation_failed"]
     secrets = {**plant.values, "jwt": JWT, "aws": AWS_KEY, "github": GITHUB, "stripe": STRIPE}
+    secrets.update(github_key=GITHUB_AS_KEY, stripe_key=STRIPE_AS_KEY)
     # the log value cut at the scan limit shows no part of the token it cut through
     secrets["straddle"] = ("ghp_" + plant.values["long"] * 4)[:12]
     assert set(outputs) >= {"otlp", "stdout", "stderr", "logs/app.log"}
