@@ -8,11 +8,13 @@ limit); the secret must be gone and benign look-alikes kept.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 import pydantic
 import pytest
 
+from otel_distro.logs._stdlib import _event_of
 from otel_distro.logs._values import clean, exception_attributes
 from otel_distro.redaction import REDACTED, TRUNCATED, RedactionReport, Redactor
 
@@ -160,6 +162,24 @@ def test_secrets_in_mapping_keys(redactor: Redactor) -> None:
         "http.request.header.x_api_key": REDACTED,
         "a.b": 2,
     }
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [
+        ("retry with password=%s after %s", (SECRET,)),
+        ("token=%s", (SECRET, "surplus")),
+        ("pw=%d", (SECRET,)),
+        ("%(password)s and %(missing)s", ({"password": SECRET},)),
+    ],
+)
+def test_stdlib_message_whose_formatting_fails(
+    redactor: Redactor, msg: str, args: tuple[Any, ...]
+) -> None:
+    """A log call with the wrong arguments keeps each secret next to its key."""
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
+    event, _, _ = _event_of(record)
+    assert SECRET not in redactor.redact_text(event), event
 
 
 # --- validation errors that echo their input ----------------------------------------

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import logging.config
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
@@ -91,9 +92,42 @@ def _event_of(record: logging.LogRecord) -> tuple[Any, dict[str, Any], Any]:
     try:
         event = record.getMessage()
     except Exception:
-        event = f"{record.msg!s} {record.args!s}"
+        event = _lenient_message(record)
     values = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
     return event, values, record.exc_info
+
+
+_CONVERSION = re.compile(r"%(?:\(([^()]{0,64})\))?[-#0 +]{0,4}[0-9]{0,3}(?:\.[0-9]{1,3})?[a-zA-Z%]")
+
+
+def _lenient_message(record: logging.LogRecord) -> str:
+    """A message whose %-formatting failed, with its arguments put in their places.
+
+    ``info("pw=%s %s", secret)`` raises in ``getMessage``; printing the format and
+    the args tuple apart would separate the secret from its key (``pw=%s ('...',)``)
+    so redaction could no longer recognise it.  Positional arguments fill the
+    conversions in order, any left over are appended; a mapping is printed whole.
+    """
+    try:
+        msg = str(record.msg)
+        args = record.args
+        if isinstance(args, Mapping):  # printed as a dict, each value stays next to its key
+            return f"{msg} {args!s}"
+        pending = list(args) if isinstance(args, tuple) else [args]
+
+        def fill(match: re.Match[str]) -> str:
+            if match.group(0) == "%%":
+                return "%"
+            if match.group(1) is not None:
+                return match.group(0)
+            return str(pending.pop(0)) if pending else match.group(0)
+
+        text = _CONVERSION.sub(fill, msg)
+        if pending:
+            text += " " + " ".join(str(arg) for arg in pending)
+        return text
+    except Exception:
+        return f"{record.msg!s} {record.args!s}"
 
 
 def _is_otel_handler(handler: logging.Handler) -> bool:

@@ -51,6 +51,8 @@ async def stdlib(secret: str) -> dict[str, bool]:
     std.info("pw=%s password=%s", s, s)
     std.warning("login attempt", extra={"api_key": s, "note": f"token={s}", "clientSecret": s})
     std.info("args %s", {"refreshToken": s, "user": "u"})
+    std.warning("retry with password=%s after %s", s)  # one argument short: format fails
+    std.warning("token=%s", s, "surplus")  # one too many
     return {"ok": True}
 
 
