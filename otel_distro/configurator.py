@@ -173,6 +173,95 @@ def _valid_header_overrides() -> dict[str, str]:
     return overrides
 
 
+_BATCH_PREFIXES = ("OTEL_BSP", "OTEL_BLRP")  # span and log batch processors
+_DEFAULT_QUEUE = 2048
+_DEFAULT_BATCH = 512
+
+
+def _int_or_none(raw: str | None, low: int) -> int | None:
+    try:
+        value = int((raw or "").strip())
+    except ValueError:
+        return None
+    return value if value >= low else None
+
+
+def _number_or_none(raw: str | None, positive: bool) -> float | None:
+    try:
+        value = float((raw or "").strip())
+    except ValueError:
+        return None
+    if value != value or value < 0 or (positive and value == 0):  # nan, negative, zero
+        return None
+    return value
+
+
+def _valid_batch_overrides() -> dict[str, str | None]:
+    """Batch-processor and metric-reader numbers the SDK would refuse, reported and replaced.
+
+    The SDK raises on a non-positive queue, batch or delay, and on a batch larger than
+    the queue (``OTEL_BSP_MAX_QUEUE_SIZE=100`` alone does, the default batch being
+    512): telemetry setup would fail as a whole for one tuning value.
+    """
+    overrides: dict[str, str | None] = {}
+
+    def check(name: str, ok: bool, expected: str) -> None:
+        raw = os.environ.get(name)
+        if raw is None or ok:
+            return
+        report(f"{name}={raw!r} is not valid: expected {expected}; using the default")
+        overrides[name] = None
+
+    for prefix in _BATCH_PREFIXES:
+        for suffix in ("SCHEDULE_DELAY", "MAX_QUEUE_SIZE", "MAX_EXPORT_BATCH_SIZE"):
+            name = f"{prefix}_{suffix}"
+            check(name, _int_or_none(os.environ.get(name), 1) is not None, "a positive integer")
+        name = f"{prefix}_EXPORT_TIMEOUT"
+        check(name, _int_or_none(os.environ.get(name), 0) is not None, "an integer >= 0")
+        queue_name, batch_name = f"{prefix}_MAX_QUEUE_SIZE", f"{prefix}_MAX_EXPORT_BATCH_SIZE"
+        queue = (
+            None if queue_name in overrides else _int_or_none(os.environ.get(queue_name), 1)
+        ) or _DEFAULT_QUEUE
+        batch = (
+            None if batch_name in overrides else _int_or_none(os.environ.get(batch_name), 1)
+        ) or _DEFAULT_BATCH
+        if batch > queue:
+            culprit = batch_name if os.environ.get(batch_name) else queue_name
+            report(
+                f"{culprit}={os.environ.get(culprit)!r} does not fit: {batch_name} ({batch}) "
+                f"must not exceed {queue_name} ({queue}); using a batch size of {queue}"
+            )
+            overrides[batch_name] = str(queue)
+    check(
+        "OTEL_METRIC_EXPORT_INTERVAL",
+        _number_or_none(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL"), positive=True) is not None,
+        "a positive number of milliseconds",
+    )
+    check(
+        "OTEL_METRIC_EXPORT_TIMEOUT",
+        _number_or_none(os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT"), positive=False) is not None,
+        "a number of milliseconds >= 0",
+    )
+    return overrides
+
+
+def _valid_id_generator_overrides() -> dict[str, str | None]:
+    """An unknown ``OTEL_PYTHON_ID_GENERATOR`` fails the SDK setup as a whole: report it."""
+    from importlib.metadata import entry_points
+
+    raw = os.environ.get("OTEL_PYTHON_ID_GENERATOR")
+    if raw is None or not raw.strip():
+        return {}
+    known = {ep.name for ep in entry_points(group="opentelemetry_id_generator")} | {"random"}
+    if raw.strip() in known:
+        return {}
+    report(
+        f"OTEL_PYTHON_ID_GENERATOR={raw!r} is not valid: expected one of "
+        f"{', '.join(sorted(known))}; using random"
+    )
+    return {"OTEL_PYTHON_ID_GENERATOR": None}
+
+
 def _exporter_names(signal: str) -> list[str]:
     """The user's exporter names for a signal, unknown names reported and dropped."""
     variable = _EXPORTER_ENV[signal]
@@ -456,6 +545,8 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
     install_propagators(settings)
     overrides = _valid_protocol_overrides()
     overrides.update(_valid_header_overrides())
+    overrides.update(_valid_batch_overrides())
+    overrides.update(_valid_id_generator_overrides())
     with _environ(overrides):
         overrides.update(_valid_endpoint_overrides())
     with _environ(overrides):

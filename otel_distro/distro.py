@@ -41,9 +41,46 @@ _DEFAULTS = {
 }
 
 
+_LIMIT_ENV = (
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_EVENT_COUNT_LIMIT",
+    "OTEL_SPAN_LINK_COUNT_LIMIT",
+    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+)
+
+
+def drop_invalid_limits(env: MutableMapping[str, str]) -> None:
+    """Remove (and report) attribute/event/link limits the SDK would refuse.
+
+    The SDK reads them when ``opentelemetry.sdk.trace`` is first imported and raises
+    on anything but a non-negative integer or ``unset`` (an empty value too): the
+    configurator then fails to import and the app runs with no telemetry at all.
+    The distro runs before that import, so a bad limit costs only that limit.
+    """
+    for name in _LIMIT_ENV:
+        raw = env.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value == "unset" or (value.isdigit() and value.isascii()):
+            continue
+        del env[name]
+        report(
+            f"{name}={raw!r} is not valid: expected a non-negative integer or 'unset'; "
+            "using the SDK default"
+        )
+
+
 def apply_environment_defaults(environ: MutableMapping[str, str] | None = None) -> None:
     """Fill in the distro's ``OTEL_*`` defaults without overwriting the user's values."""
     env = os.environ if environ is None else environ
+    drop_invalid_limits(env)
     for name, value in _DEFAULTS.items():
         env.setdefault(name, value)
     chosen = env.get("OTEL_PYTHON_CONFIGURATOR", ENTRY_POINT_NAME)

@@ -189,3 +189,76 @@ def test_set_tenant_survives_a_broken_context(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(context.otel_context, "attach", broken)
     with set_tenant(tenant_id="t-1"):  # usable as a context manager all the same
         pass
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, {"OTEL_BSP_MAX_QUEUE_SIZE": None}),
+        ({"OTEL_BLRP_SCHEDULE_DELAY": "abc"}, {"OTEL_BLRP_SCHEDULE_DELAY": None}),
+        ({"OTEL_BSP_EXPORT_TIMEOUT": "-5"}, {"OTEL_BSP_EXPORT_TIMEOUT": None}),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "100"}, {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "100"}),
+        (
+            {"OTEL_BLRP_MAX_QUEUE_SIZE": "10", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "20"},
+            {"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "10"},
+        ),
+        ({"OTEL_METRIC_EXPORT_INTERVAL": "0"}, {"OTEL_METRIC_EXPORT_INTERVAL": None}),
+        ({"OTEL_METRIC_EXPORT_TIMEOUT": "soon"}, {"OTEL_METRIC_EXPORT_TIMEOUT": None}),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "4096", "OTEL_BSP_SCHEDULE_DELAY": "200"}, {}),
+    ],
+)
+def test_batch_numbers_the_sdk_would_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    expected: dict[str, str | None],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert configurator._valid_batch_overrides() == expected
+    lines = stderr_lines(capsys)
+    assert len(lines) == len(expected)
+    assert all(any(f"{name}=" in line for name in env) for line in lines)
+
+
+def test_batch_processors_accept_the_corrected_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the SDK builds under the overrides does not raise."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "-1")
+    with configurator._environ(configurator._valid_batch_overrides()):
+        BatchSpanProcessor(InMemorySpanExporter()).shutdown()
+
+
+def test_unknown_id_generator_is_reported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_ID_GENERATOR", "bogus")
+    assert configurator._valid_id_generator_overrides() == {"OTEL_PYTHON_ID_GENERATOR": None}
+    (line,) = stderr_lines(capsys)
+    assert "OTEL_PYTHON_ID_GENERATOR='bogus' is not valid" in line
+    monkeypatch.setenv("OTEL_PYTHON_ID_GENERATOR", "random")
+    assert configurator._valid_id_generator_overrides() == {}
+
+
+def test_limits_the_sdk_would_refuse_at_import_are_dropped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from otel_distro.distro import drop_invalid_limits
+
+    env = {
+        "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "-3",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "abc",
+        "OTEL_ATTRIBUTE_COUNT_LIMIT": "",
+        "OTEL_SPAN_EVENT_COUNT_LIMIT": "1e3",
+        "OTEL_SPAN_LINK_COUNT_LIMIT": " 64 ",
+        "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "UNSET",
+    }
+    drop_invalid_limits(env)
+    assert env == {
+        "OTEL_SPAN_LINK_COUNT_LIMIT": " 64 ",
+        "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "UNSET",
+    }
+    assert len(stderr_lines(capsys)) == 4

@@ -217,19 +217,24 @@ def test_hostile_headers_never_break_a_request(app: AppProcess, capture: OtlpCap
 def test_misconfiguration_is_reported_once_and_the_app_serves(
     otlp_capture: OtlpCapture, tmp_path: Path
 ) -> None:
-    """Bad sampler, OTLP headers and JWT key: one line naming each variable; requests served."""
+    """Bad sampler, OTLP headers, JWT key, SDK limits, batch sizes and id generator: one line
+    naming each variable, the request served and its telemetry exported."""
     not_a_pem = tmp_path / "key.pem"
     not_a_pem.write_text("this is not a PEM key\n")
     env = {
         "OTEL_TRACES_SAMPLER": "bogus",
         "OTEL_EXPORTER_OTLP_HEADERS": "garbage",
         "OTEL_DISTRO_JWT_PUBLIC_KEY": str(not_a_pem),
+        "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "-3",  # the SDK raises at import on this
+        "OTEL_BLRP_MAX_QUEUE_SIZE": "0",  # and on this, at setup
+        "OTEL_PYTHON_ID_GENERATOR": "bogus",  # and on this
     }
     with launch_app(capture=otlp_capture, env=env) as app:
         response = app.client().get("/upstream/echo-headers", headers=_auth("t-1"))
         assert response.status_code == 200
         trace_id = response.headers["x-request-id"]
         otlp_capture.wait_for(lambda: otlp_capture.spans(trace_id=trace_id, kind="SERVER"))
+        otlp_capture.wait_for(lambda: otlp_capture.logs(trace_id=trace_id))
         app.stop()
         stderr = app.stderr_text()
     lines = [line for line in stderr.splitlines() if line.strip()]
