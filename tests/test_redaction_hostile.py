@@ -86,6 +86,36 @@ def test_nested_url_keeps_its_encoding_and_other_parameters(redactor: Redactor) 
     )
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reset-password/{}",
+        "/api/v1/password_reset/{}/confirm",
+        "/invite/token/{}",
+        "/api-keys/{}/rotate",
+    ],
+)
+def test_generated_path_segment_after_a_sensitive_one(redactor: Redactor, path: str) -> None:
+    """Reset links and similar: the secret is a path segment named by the one before it."""
+    token = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
+    target = path.format(token)
+    for key in ("url.path", "http.target", "app.note"):
+        assert token not in _dump(redactor.redact_value(target, key))
+    assert token not in redactor.redact_text(f"GET https://app.example{target}?x=1 200")
+
+
+def test_ordinary_paths_are_kept(redactor: Redactor) -> None:
+    """Route words after a sensitive segment, and ids under ordinary segments, stay."""
+    for path in (
+        "/auth/login",
+        "/api/tokens/list",
+        "/password/reset",
+        "/users/3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b",
+        "/sites/site-42/status",
+    ):
+        assert redactor.redact_value(path, "url.path") == path
+
+
 # --- structures -------------------------------------------------------------------
 
 
@@ -274,6 +304,7 @@ PATHOLOGICAL = {
     "pydantic lines": lambda: "password\n  x [type=a, input_value=" * (MB // 36),
     "escaped quotes": lambda: '\\"password\\": \\"' * (MB // 16),
     "encoded percent": lambda: "?r=" + "%25" * (MB // 3),
+    "path segments": lambda: "/token/" + "a1" * 300 + "/" * 10 + "/token" * (MB // 6),
     "json string of brackets": lambda: '"' + "{" * (MB - 2) + '"',
 }
 

@@ -20,7 +20,7 @@ from ._keys import KeyRules
 from ._marker import REDACTED
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
 from ._report import RedactionReport
-from ._text import PAIR_HINT, redact_pairs, redact_pem, redact_validation
+from ._text import PAIR_HINT, redact_pairs, redact_path_secrets, redact_pem, redact_validation
 from ._urls import QUERY_IN_TEXT, URL_IN_TEXT, redact_query, redact_url
 
 __all__ = ["TRUNCATED", "Redactor", "Rule"]
@@ -426,6 +426,8 @@ class Redactor:
                 text = redact_pairs(text, self._keys.rule_for, hits)
             if "input" in text:
                 text = redact_validation(text, self._keys.rule_for, hits)
+        if run and "/" in text:
+            text = redact_path_secrets(text, self._keys.rule_for, hits)
         if literal or digits or run:
             for pattern, hint in self._patterns:
                 needs = pattern.needs

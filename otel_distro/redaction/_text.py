@@ -12,7 +12,7 @@ from collections.abc import Callable
 from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
-__all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
+__all__ = ["PAIR_HINT", "redact_pairs", "redact_path_secrets", "redact_pem", "redact_validation"]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -190,5 +190,41 @@ def redact_validation(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         out.append(REDACTED)
         hits.append(rule)
         last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+# ``/reset-password/<token>``, ``/api-keys/<key>``: a URL path segment after one
+# whose name is sensitive, when it looks generated (16+ characters, letters and digits).
+_PATH_PAIR = re.compile(
+    r"(?<![A-Za-z0-9_.\-])([A-Za-z_][A-Za-z0-9_.\-]{0,63})/"
+    r"([A-Za-z0-9_.~%+=\-]{16,512})(?![A-Za-z0-9_.~%+=\-])"
+)
+
+
+def _generated(segment: str) -> bool:
+    return any(c.isdigit() for c in segment) and any(c.isalpha() for c in segment)
+
+
+def redact_path_secrets(text: str, rule_for: KeyRule, hits: list[str]) -> str:
+    """Replace generated-looking path segments that follow a sensitive segment."""
+    out: list[str] = []
+    last = 0
+    pos = 0
+    while True:
+        match = _PATH_PAIR.search(text, pos)
+        if match is None:
+            break
+        value = match.group(2)
+        rule = rule_for(match.group(1))
+        if rule is None or not _generated(value) or value.startswith(REDACTED):
+            pos = match.start(2)  # the value may name the next segment
+            continue
+        out.append(text[last : match.start(2)])
+        out.append(REDACTED)
+        hits.append(rule)
+        last = pos = match.end()
+    if not out:
+        return text
     out.append(text[last:])
     return "".join(out)

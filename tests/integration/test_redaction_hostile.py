@@ -32,7 +32,9 @@ GITHUB = "ghp_" + "Rt7" * 12
 STRIPE = "sk_live_" + "Rt7q" * 6
 GITHUB_AS_KEY = "ghp_" + "Kq8" * 12  # planted as a header name and a JSON key
 STRIPE_AS_KEY = "sk_live_" + "Kq8w" * 6
-BENIGN = ("author", "token_count", "4111111111111112", "site-42", "not-a-number")
+RESET_TOKEN = "9f8a7c6b5d4e3f2a1b0cRt7"  # a generated segment after a sensitive one
+ORDINARY_ID = "3f2b8c1e-4a5d-4e6f-9a0b-1c2d3e4f5a6b"
+BENIGN = ("author", "token_count", "4111111111111112", "site-42", "not-a-number", "3f2b8c1e-4a5d")
 LOOK_ALIKE_BODY = {"author": "jane", "token_count": 12, "order": "4111111111111112"}
 
 
@@ -155,6 +157,8 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
             client.get(f"/anything/q?{query}#access_token={plant('fragment-' + query[:6])}")
         for shaped in (JWT, AWS_KEY, GITHUB):
             client.get(f"/p/{shaped}/x")
+        client.get(f"/reset-password/{RESET_TOKEN}")
+        client.get(f"/users/{ORDINARY_ID}")
         client.get("/anything/headers", headers=_headers(plant))
         for endpoint in (
             "stdlib", "structlog", "exceptions", "validation", "headers-out", "span", "long",
@@ -187,7 +191,7 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
         outputs = _channels(app, otlp_capture)
         validation = [log for log in otlp_capture.logs() if log.body == "validation_failed"]
     secrets = {**plant.values, "jwt": JWT, "aws": AWS_KEY, "github": GITHUB, "stripe": STRIPE}
-    secrets.update(github_key=GITHUB_AS_KEY, stripe_key=STRIPE_AS_KEY)
+    secrets.update(github_key=GITHUB_AS_KEY, stripe_key=STRIPE_AS_KEY, reset=RESET_TOKEN)
     # the log value cut at the scan limit shows no part of the token it cut through
     secrets["straddle"] = ("ghp_" + plant.values["long"] * 4)[:12]
     assert set(outputs) >= {"otlp", "stdout", "stderr", "logs/app.log"}
