@@ -77,9 +77,21 @@ def _ip_in(address: str, networks: Iterable[Network]) -> bool:
     return any(ip in network for network in networks)
 
 
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+
+
 def _normalized_key(key: str) -> str:
-    """A baggage key as a lenient reader might see it (``Tenant%2EId`` -> ``tenant.id``)."""
-    return unquote(key).strip().lower()
+    """A baggage key as the most lenient reader might see it.
+
+    Percent-decoded until stable (``tenant%252Eid`` decodes twice), control characters
+    and spaces removed (``tenant.id%00``), lower-cased (``Tenant%2EId`` -> ``tenant.id``).
+    """
+    for _ in range(4):
+        decoded = unquote(key)
+        if decoded == key:
+            break
+        key = decoded
+    return _INVISIBLE.sub("", key).lower()
 
 
 def parse_baggage_header(header: str, max_bytes: int) -> dict[str, str] | None:
