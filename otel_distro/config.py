@@ -194,12 +194,46 @@ def parse_patterns(raw: str) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+# Headers the request-id header must not be: its client-sent value is recorded on the
+# server span, and the trace id is written under its name into every response.
+_RESERVED_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "host",
+        "location",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "transfer-encoding",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "www-authenticate",
+        "baggage",
+        "traceparent",
+        "tracestate",
+        "traceresponse",
+        "access-control-expose-headers",
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+    }
+)
+
+
 def parse_header_name(raw: str) -> str:
     value = raw.strip()
     if value.lower() in {"", "off", "none", "false", "0"}:
         return ""
     if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}", value):
         raise _Invalid("an HTTP header name (token characters, at most 64), or 'off'")
+    if value.lower() in _RESERVED_HEADERS:
+        raise _Invalid(
+            "an HTTP header name that is not a credential, cookie, framing, CORS or "
+            "trace-context header, or 'off'"
+        )
     return value
 
 

@@ -262,3 +262,14 @@ def test_limits_the_sdk_would_refuse_at_import_are_dropped(
         "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "UNSET",
     }
     assert len(stderr_lines(capsys)) == 4
+
+
+@pytest.mark.parametrize("name", ["Authorization", "set-cookie", "Traceparent", "Content-Length"])
+def test_request_id_header_cannot_be_a_sensitive_or_framing_header(name: str) -> None:
+    """Its client value would be recorded on the span, and the trace id written under its name
+    into every response."""
+    settings = load_settings({"OTEL_DISTRO_REQUEST_ID_HEADER": name})
+    assert settings.request_id_header == "X-Request-ID"
+    (problem,) = settings.problems
+    assert problem.startswith(f"OTEL_DISTRO_REQUEST_ID_HEADER={name!r} is not valid")
+    assert load_settings({"OTEL_DISTRO_REQUEST_ID_HEADER": "X-Correlation-ID"}).problems == ()
