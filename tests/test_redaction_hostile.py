@@ -17,6 +17,9 @@ import pytest
 from otel_distro.logs._stdlib import _event_of
 from otel_distro.logs._values import clean, exception_attributes
 from otel_distro.redaction import REDACTED, TRUNCATED, RedactionReport, Redactor
+from tests.test_logging_support import Logs, clean_logging_state, log_setup, setup_logs
+
+__all__ = ["clean_logging_state", "log_setup", "setup_logs"]
 
 SECRET = "Hx7SECRETq9w8e7r6"
 MB = 1024 * 1024
@@ -210,6 +213,18 @@ def test_stdlib_message_whose_formatting_fails(
     record = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
     event, _, _ = _event_of(record)
     assert SECRET not in redactor.redact_text(event), event
+
+
+def test_app_console_handler_does_not_print_raw_records(
+    log_setup: Logs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``basicConfig(force=True)`` in the app added a raw stderr copy of every record."""
+    logging.basicConfig(force=True, level=logging.INFO)
+    logging.getLogger("app").warning("login pw=%s", SECRET)
+    lines = log_setup.lines()
+    assert lines and not any(SECRET in line for line in lines)
+    assert SECRET not in capsys.readouterr().err
+    assert logging.StreamHandler not in [type(h) for h in logging.getLogger().handlers]
 
 
 # --- validation errors that echo their input ----------------------------------------

@@ -13,6 +13,7 @@ import contextvars
 import logging
 import logging.config
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -130,6 +131,16 @@ def _lenient_message(record: logging.LogRecord) -> str:
         return f"{record.msg!s} {record.args!s}"
 
 
+def _is_console_handler(handler: logging.Handler) -> bool:
+    """A plain StreamHandler writing to the process's stdout or stderr."""
+    if type(handler) is not logging.StreamHandler:
+        return False
+    stream = getattr(handler, "stream", None)
+    return stream is not None and any(
+        stream is std for std in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    )
+
+
 def _is_otel_handler(handler: logging.Handler) -> bool:
     kind = type(handler)
     return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
@@ -139,7 +150,12 @@ def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
     """Make the root logger ours and fold server loggers into it (safe to repeat)."""
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if _is_otel_handler(existing) or (
+        if _is_console_handler(existing):
+            # basicConfig(force=True) or a dictConfig console handler: it would print every
+            # record a second time, unredacted; ours already writes the line to stdout.
+            root.removeHandler(existing)
+            _log.debug("folded the root logger's console handler into otel-distro's")
+        elif _is_otel_handler(existing) or (
             isinstance(existing, RootHandler) and existing is not handler
         ):
             root.removeHandler(existing)

@@ -18,6 +18,9 @@ from opentelemetry import trace
 
 from otel_distro import get_logger
 
+if os.environ.get("HOSTILE_BASIC_CONFIG"):  # an app that (re)configures logging itself
+    logging.basicConfig(level=logging.INFO, force=True)
+
 app = FastAPI(title="hostile")
 log = get_logger("hostile")
 std = logging.getLogger("hostile.stdlib")

@@ -1,14 +1,15 @@
 """Red team through real launches: many planted secrets, every channel, two launches.
 
 The hostile app (``tests/integration/hostile_app.py``) plants secrets the way
-applications do: stdlib %-formatting and ``extra=``, structlog positional args and
-bound loggers, bytes and objects whose repr carries a secret, exceptions (args,
-chains), a pydantic error echoing its input, response headers and ``Set-Cookie``,
-span events/attributes/names, values cut at the scan limit and an outbound call
-with body logging.  Clients plant them in query strings of many shapes, paths and
-headers (all captured), JSON bodies and the server's own command line.  No secret
-may appear in the OTLP export, stdout, stderr, the log file or the file fallback;
-benign look-alikes must.
+applications do: ``logging.basicConfig(force=True)``, stdlib %-formatting (also with
+the wrong number of arguments) and ``extra=``, structlog positional args and bound
+loggers, bytes and objects whose repr carries a secret, exceptions (args, chains), a
+pydantic error echoing its input, response headers and ``Set-Cookie``, span
+events/attributes/names, values cut at the scan limit and an outbound call with body
+logging.  Clients plant them in query strings of many shapes, paths and headers (all
+captured, names too), JSON bodies (values and keys) and the server's own command line.
+No secret may appear in the OTLP export, stdout, stderr, the log file or the file
+fallback; benign look-alikes must.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
         "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE": ".*",
         "EXTERNAL_HTTP_ENABLE_BODY_LOGGING": "true",
         "HOSTILE_UPSTREAM_URL": upstream,
+        "HOSTILE_BASIC_CONFIG": "1",  # the app adds its own console handler
     }
     with launch_app(
         "tests.integration.hostile_app:app", capture=otlp_capture, env=env, extra_args=argv
