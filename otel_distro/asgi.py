@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry.trace import Span
 
 from otel_distro.auth import TokenVerifier, build_verifier
-from otel_distro.config import Settings, get_settings
+from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
 
 __all__ = ["instrument", "reset_hook_state", "server_request_hook"]
@@ -30,10 +30,10 @@ ServerRequestHook = Callable[[Span, dict[str, Any]], None]
 class _HookState:
     """Values the hook needs, derived once from the settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, verifier: bool = True) -> None:
         self.request_id_header: bytes = settings.request_id_header.lower().encode("latin-1")
         self.request_id_attribute = f"http.request.header.{settings.request_id_header.lower()}"
-        self.verifier: TokenVerifier | None = build_verifier(settings)
+        self.verifier: TokenVerifier | None = build_verifier(settings) if verifier else None
 
 
 _hook_state: _HookState | None = None
@@ -42,7 +42,14 @@ _hook_state: _HookState | None = None
 def _state() -> _HookState:
     global _hook_state
     if _hook_state is None:
-        _hook_state = _HookState(get_settings())
+        try:
+            _hook_state = _HookState(get_settings())
+        except Exception as exc:  # built once: never retried (and failed) per request
+            report(
+                f"request hook setup failed ({type(exc).__name__}: {exc}); "
+                "bearer tokens will not set the tenant"
+            )
+            _hook_state = _HookState(get_settings(), verifier=False)
     return _hook_state
 
 
@@ -67,8 +74,8 @@ def sanitize_request_id(raw: str) -> str:
 def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
     """Runs at the start of every server span; never raises."""
     try:
+        begin_request(span)  # first: the request state must exist whatever fails below
         state = _state()
-        begin_request(span)
         headers = scope.get("headers") or ()
         if state.request_id_header and span.is_recording():
             client_id = _header(headers, state.request_id_header)

@@ -110,6 +110,38 @@ def _identifier(claim: object) -> object:
     return claim
 
 
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def _read_key_file(key_path: str) -> str | None:
+    """The PEM text of ``OTEL_DISTRO_JWT_PUBLIC_KEY``, or None (reported once).
+
+    Only a regular file of bounded size is read: ``/dev/zero`` or a FIFO would hang
+    start-up, and a binary (DER) file must not raise into the request hook.
+    """
+    problem = None
+    try:
+        path = Path(key_path)
+        if not path.is_file():
+            problem = "it is not a regular file" if path.exists() else "No such file or directory"
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_KEY_FILE_BYTES + 1)
+            if len(data) > MAX_KEY_FILE_BYTES:
+                problem = f"it is larger than {MAX_KEY_FILE_BYTES} bytes"
+            else:
+                return data.decode("ascii")
+    except OSError as exc:
+        problem = exc.strerror or type(exc).__name__
+    except UnicodeDecodeError:
+        problem = "it is not text (a DER key? convert it to PEM)"
+    report(
+        f"OTEL_DISTRO_JWT_PUBLIC_KEY={key_path!r} cannot be read ({problem}); "
+        "expected a readable PEM file; tokens will not set the tenant"
+    )
+    return None
+
+
 def _usable_algorithms(key: Any, algorithms: tuple[str, ...], key_path: str) -> tuple[str, ...]:
     """The algorithms the key can verify; a key none can use is reported once.
 
@@ -159,13 +191,8 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
         return None
     key: Any = secret
     if key_path:
-        try:
-            key = Path(key_path).read_text(encoding="utf-8")
-        except OSError as exc:
-            report(
-                f"OTEL_DISTRO_JWT_PUBLIC_KEY={key_path!r} cannot be read ({exc.strerror}); "
-                "expected a readable PEM file; tokens will not set the tenant"
-            )
+        key = _read_key_file(key_path)
+        if key is None:
             return None
     algorithms = settings.effective_jwt_algorithms
     if key_path and any(alg.upper().startswith("HS") for alg in algorithms):

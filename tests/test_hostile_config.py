@@ -273,3 +273,65 @@ def test_request_id_header_cannot_be_a_sensitive_or_framing_header(name: str) ->
     (problem,) = settings.problems
     assert problem.startswith(f"OTEL_DISTRO_REQUEST_ID_HEADER={name!r} is not valid")
     assert load_settings({"OTEL_DISTRO_REQUEST_ID_HEADER": "X-Correlation-ID"}).problems == ()
+
+
+@pytest.mark.parametrize("kind", ["der", "device", "directory", "huge"])
+def test_jwt_key_files_that_would_hang_or_raise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """Binary (DER), a device such as /dev/zero (read forever), a folder, a huge file."""
+    if kind == "der":
+        path = tmp_path / "key.der"
+        path.write_bytes(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "directory":
+        path = tmp_path
+    else:
+        path = tmp_path / "huge.pem"
+        path.write_bytes(b"A" * (1024 * 1024))
+    assert build_verifier(load_settings({"OTEL_DISTRO_JWT_PUBLIC_KEY": str(path)})) is None
+    (line,) = stderr_lines(capsys)
+    assert line.startswith(f"otel-distro: OTEL_DISTRO_JWT_PUBLIC_KEY={str(path)!r} cannot be read")
+
+
+def test_request_state_begins_even_if_the_hook_setup_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A verifier that cannot be built costs the token check only, once: the request state
+    (which threadpool dependencies need) and the request id are still recorded."""
+    import contextvars
+
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_distro import asgi
+
+    calls = []
+
+    def broken(settings: object) -> None:
+        calls.append(1)
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    monkeypatch.setattr(asgi, "build_verifier", broken)
+    monkeypatch.setattr(asgi, "_hook_state", None)
+    tracer = TracerProvider().get_tracer("t")
+    scope = {"type": "http", "headers": [(b"x-request-id", b"abc-1")]}
+
+    def request() -> object:
+        with tracer.start_as_current_span("server") as span:
+            asgi.server_request_hook(span, scope)
+            return current_request(), dict(span.attributes or {})  # type: ignore[attr-defined]
+
+    for _ in range(3):
+        state, attributes = contextvars.copy_context().run(request)  # type: ignore[misc]
+        assert state is not None
+        assert attributes["http.request.header.x-request-id"] == ("abc-1",)
+    assert len(calls) == 1
+    assert len([line for line in stderr_lines(capsys) if "hook setup failed" in line]) == 1
+    monkeypatch.setattr(asgi, "_hook_state", None)
