@@ -70,10 +70,16 @@ def peer_address(carrier: object) -> str | None:
 
 
 def _ip_in(address: str, networks: Iterable[Network]) -> bool:
+    """Whether an address is in one of the networks; an IPv4-mapped IPv6 address
+    (``::ffff:10.0.0.5``, how a dual-stack listener reports IPv4 peers) is its IPv4."""
     try:
-        ip = ipaddress.ip_address(address.strip("[]"))
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            address.strip("[]")
+        )
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return any(ip in network for network in networks)
 
 

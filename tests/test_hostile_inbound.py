@@ -107,3 +107,30 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     found = extract([raw, b"tenant.id=evil"])
     assert "tenant.id" not in found
     parse_baggage_header(raw.decode("latin-1"), 8192)
+
+
+def test_ipv4_mapped_peer_is_its_ipv4_address() -> None:
+    """A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d: trust follows the IPv4."""
+    trusted = TrustedBaggagePropagator(load_settings({"OTEL_DISTRO_TRUSTED_PEERS": "10.0.0.0/8"}))
+
+    def kept(client: str) -> dict[str, object]:
+        carrier = {
+            "type": "http",
+            "client": (client, 1),
+            "headers": [(b"baggage", b"tenant.id=acme")],
+        }
+
+        class Getter:
+            def get(self, carrier: dict[str, Any], key: str) -> list[str] | None:
+                return [v.decode() for k, v in carrier["headers"] if k == key.encode()] or None
+
+            def keys(self, carrier: dict[str, Any]) -> list[str]:
+                return []
+
+        ctx = trusted.extract(carrier, context=otel_context.Context(), getter=Getter())
+        return dict(baggage.get_all(ctx))
+
+    assert kept("::ffff:10.0.0.5") == {"tenant.id": "acme"}
+    assert kept("10.0.0.5") == {"tenant.id": "acme"}
+    assert kept("::ffff:203.0.113.9") == {}
+    assert kept("fe80::1%eth0") == {}

@@ -145,3 +145,10 @@ def test_every_host_the_client_span_names_must_be_allowed() -> None:
     assert inject_under(SpanKind.CLIENT, mixed) == {}
     unparsable = {"server.address": "10.0.0.7", "url.full": "http://[bad/x"}
     assert inject_under(SpanKind.CLIENT, unparsable) == {}
+
+
+def test_ipv4_mapped_destinations_follow_their_ipv4_address() -> None:
+    policy = DestinationPolicy(load_settings({}).baggage_propagate_to)
+    assert policy.allows("::ffff:10.0.0.1") is True
+    assert policy.allows("[::ffff:127.0.0.1]") is True
+    assert policy.allows("::ffff:8.8.8.8") is False
