@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Annotated, Any
 
 import pydantic
 import pytest
 
+from otel_distro import logs as otel_logs
 from otel_distro.logs._stdlib import _event_of
 from otel_distro.logs._values import clean, exception_attributes
 from otel_distro.redaction import REDACTED, TRUNCATED, RedactionReport, Redactor
-from tests.test_logging_support import Logs, clean_logging_state, log_setup, setup_logs
+from tests.test_logging_support import (
+    Logs,
+    clean_logging_state,
+    log_setup,
+    make_settings,
+    setup_logs,
+)
 
 __all__ = ["clean_logging_state", "log_setup", "setup_logs"]
 
@@ -225,6 +233,26 @@ def test_app_console_handler_does_not_print_raw_records(
     assert lines and not any(SECRET in line for line in lines)
     assert SECRET not in capsys.readouterr().err
     assert logging.StreamHandler not in [type(h) for h in logging.getLogger().handlers]
+
+
+def test_uncaught_thread_exception_is_a_redacted_record(
+    log_setup: Logs, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python printed it raw on stderr; it is one ERROR record through the pipeline now."""
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)  # not pytest's
+    otel_logs.configure(make_settings(), log_setup.provider)
+
+    def work() -> None:
+        raise ConnectionError(f"lost connection: password={SECRET}")
+
+    worker = threading.Thread(target=work, name="worker")
+    worker.start()
+    worker.join()
+    lines = log_setup.json_lines()
+    assert SECRET not in capsys.readouterr().err
+    assert [line["event"] for line in lines] == ["Exception in thread worker"]
+    assert lines[0]["exception.message"] == f"lost connection: password={REDACTED}"
+    assert SECRET not in json.dumps(lines)
 
 
 # --- validation errors that echo their input ----------------------------------------

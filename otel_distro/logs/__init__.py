@@ -15,6 +15,7 @@ Public surface (re-exported by :mod:`otel_distro.logging`):
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import structlog
@@ -78,8 +79,33 @@ def configure(
         _structlog.patch_configure(Holder)
         _readopt()
         _stdlib.patch_logging_config(_readopt)
+        _install_thread_hook()
     except Exception as exc:  # never break application start-up
         report(f"logging setup failed ({type(exc).__name__}: {exc}); logs may be incomplete")
+
+
+_default_thread_hook = threading.excepthook
+
+
+def _thread_excepthook(args: Any) -> None:
+    """Uncaught exceptions in threads: one redacted ERROR record instead of raw stderr."""
+    if Holder.pipeline is None:
+        _default_thread_hook(args)
+        return
+    if args.exc_type is SystemExit:
+        return
+    name = getattr(args.thread, "name", None) or "unknown"
+    logging.getLogger("threading").error(
+        "Exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
+def _install_thread_hook() -> None:
+    """Route uncaught thread exceptions through the pipeline (unless the app set a hook)."""
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = _thread_excepthook
 
 
 def _readopt() -> None:
@@ -125,4 +151,6 @@ def reset() -> None:
     _structlog.unpatch_configure()
     _stdlib.unpatch_logging_config()
     logging.getLogger().removeHandler(_handler)
+    if threading.excepthook is _thread_excepthook:
+        threading.excepthook = threading.__excepthook__
     structlog.reset_defaults()

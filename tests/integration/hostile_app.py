@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Annotated, Any
 
 import httpx
@@ -100,6 +101,17 @@ async def validation(secret: str) -> dict[str, bool]:
         log.warning("validation_failed", errors=exc.errors(), text=str(exc))
         std.warning("validation failed: %s", exc)
         std.warning("errors: %s", exc.errors())
+    return {"ok": True}
+
+
+@app.get("/thread")
+async def thread_failure(secret: str) -> dict[str, bool]:
+    def work() -> None:
+        raise ConnectionError(f"worker lost its connection: password={secret}")
+
+    worker = threading.Thread(target=work, name="worker")
+    worker.start()
+    worker.join()
     return {"ok": True}
 
 

@@ -3,11 +3,12 @@
 The hostile app (``tests/integration/hostile_app.py``) plants secrets the way
 applications do: ``logging.basicConfig(force=True)``, stdlib %-formatting (also with
 the wrong number of arguments) and ``extra=``, structlog positional args and bound
-loggers, bytes and objects whose repr carries a secret, exceptions (args, chains), a
-pydantic error echoing its input, response headers and ``Set-Cookie``, span
-events/attributes/names, values cut at the scan limit and an outbound call with body
-logging.  Clients plant them in query strings of many shapes, paths and headers (all
-captured, names too), JSON bodies (values and keys) and the server's own command line.
+loggers, bytes and objects whose repr carries a secret, exceptions (args, chains,
+one uncaught in a thread), a pydantic error echoing its input, response headers and
+``Set-Cookie``, span events/attributes/names, values cut at the scan limit and an
+outbound call with body logging.  Clients plant them in query strings of many shapes,
+paths and headers (all captured, names too), JSON bodies (values and keys) and the
+server's own command line.
 No secret may appear in the OTLP export, stdout, stderr, the log file or the file
 fallback; benign look-alikes must.
 """
@@ -164,6 +165,7 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
         client.get("/anything/headers", headers=_headers(plant))
         for endpoint in (
             "stdlib", "structlog", "exceptions", "validation", "headers-out", "span", "long",
+            "thread",
         ):  # fmt: skip
             response = client.get(f"/{endpoint}", params={"secret": plant(endpoint)})
             assert response.status_code == 200, (endpoint, response.text)
