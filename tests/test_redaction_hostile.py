@@ -255,6 +255,17 @@ def test_uncaught_thread_exception_is_a_redacted_record(
     assert SECRET not in json.dumps(lines)
 
 
+def test_bridge_records_say_what_was_redacted(log_setup: Logs) -> None:
+    """Log records carry ``otel_distro.redacted`` (rule:path, never the text), like spans."""
+    otel_logs.get_logger("app").info(f"login token={SECRET}", password=SECRET, site="site-42")
+    attributes = log_setup.attributes()
+    assert sorted(attributes["otel_distro.redacted"]) == ["password:password", "token:body"]
+    assert SECRET not in json.dumps(log_setup.json_lines())
+    clean_record = otel_logs.get_logger("app").info
+    clean_record("nothing_secret", site="site-42")
+    assert "otel_distro.redacted" not in log_setup.attributes()
+
+
 # --- validation errors that echo their input ----------------------------------------
 
 

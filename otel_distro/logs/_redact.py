@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["Redact", "load_redact"]
+__all__ = ["REPORT_ATTRIBUTE", "Redact", "load_redact"]
+
+#: The same attribute the span and log redaction pipeline adds (``rule:path`` entries).
+REPORT_ATTRIBUTE = "otel_distro.redacted"
 
 
 class Redact(Protocol):
@@ -18,7 +21,10 @@ def _identity(body: Any, attributes: dict[str, Any]) -> tuple[Any, dict[str, Any
 def load_redact() -> Redact:
     """A function redacting (body, attributes); identity if the engine is unavailable."""
     try:
-        from otel_distro.redaction import get_redactor  # type: ignore[attr-defined,unused-ignore]
+        from otel_distro.redaction import (  # type: ignore[attr-defined,unused-ignore]
+            RedactionReport,
+            get_redactor,
+        )
 
         redactor = get_redactor()
         redact_mapping = redactor.redact_mapping
@@ -29,13 +35,16 @@ def load_redact() -> Redact:
 
     def redact(body: Any, attributes: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         try:
+            report = RedactionReport()
             if type(body) is str:
-                body = redact_text(body)
+                body = redact_text(body, report=report, path="body")
             elif body is not None:
-                body = redact_value(body)
+                body = redact_value(body, report=report, path="body")
             if attributes:
-                result = redact_mapping(attributes)
+                result = redact_mapping(attributes, report=report)
                 attributes = result if type(result) is dict else dict(result)
+            if report:  # what was replaced (rule:path, never the text), as on spans
+                attributes[REPORT_ATTRIBUTE] = list(report.entries)
         except Exception:
             return "<redaction failed>", {}
         return body, attributes

@@ -204,6 +204,8 @@ def test_hostile_app_leaks_nothing(otlp_capture: OtlpCapture, upstream: str) -> 
         for channel in ("otlp", "stdout", "logs/app.log"):
             assert benign in outputs[channel], (benign, channel)
     assert "REDACTED" in outputs["otlp"] and "REDACTED" in outputs["logs/app.log"]
+    report = validation[0].attributes["otel_distro.redacted"]
+    assert "password:errors[0].input" in report and "password:text" in report, report
     errors = {tuple(e["loc"]): e["input"] for e in validation[0].attributes["errors"]}
     assert errors == {
         ("password",): "REDACTED",
