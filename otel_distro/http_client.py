@@ -39,6 +39,32 @@ def _url_text(url: Any) -> str:
     return str(url)
 
 
+# Token characters; a cut through a run this long drops the run's head (see _cut_body).
+_RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~%")
+_SECRET_RUN = 20  # the shortest cloud-token shapes (AWS key ids) are 20 characters
+_RUN_BACKTRACK = 1024
+
+
+def _cut_body(data: bytes, limit: int) -> bytes:
+    """``data[:limit]``, without the head of a token run of 20+ characters the cut falls in.
+
+    Redaction only sees the body after the cut; a token cut in half no longer has its
+    shape, so its first half would be logged as is.
+    """
+    end = limit
+    after = 0
+    while limit + after < len(data) and after < _SECRET_RUN and data[limit + after] in _RUN_CHARS:
+        after += 1
+    if after == 0:
+        return data[:limit]
+    stop = max(0, limit - _RUN_BACKTRACK)
+    while end > stop and data[end - 1] in _RUN_CHARS:
+        end -= 1
+    if limit - end + after < _SECRET_RUN or (end == stop and stop > 0):
+        return data[:limit]
+    return data[:end]
+
+
 def _request_body(stream: Any, limit: int) -> str | None:
     """An in-memory request body, cut to ``limit`` bytes; None for streamed bodies."""
     import httpx
@@ -48,8 +74,9 @@ def _request_body(stream: Any, limit: int) -> str | None:
     data = b"".join(stream)
     if not data:
         return None
-    text = data[:limit].decode("utf-8", "replace")
-    return text + "...[truncated]" if len(data) > limit else text
+    if len(data) <= limit:
+        return data.decode("utf-8", "replace")
+    return _cut_body(data, limit).decode("utf-8", "replace") + "...[truncated]"
 
 
 def _fields(span: Any, request: Any, response: Any) -> tuple[str, dict[str, Any]]:

@@ -12,10 +12,12 @@ import logging
 import threading
 from typing import Annotated, Any
 
+import httpx
 import pydantic
 import pytest
 
 from otel_distro import logs as otel_logs
+from otel_distro.http_client import _request_body
 from otel_distro.logs._stdlib import _event_of
 from otel_distro.logs._values import clean, exception_attributes
 from otel_distro.redaction import REDACTED, TRUNCATED, RedactionReport, Redactor
@@ -264,6 +266,19 @@ def test_bridge_records_say_what_was_redacted(log_setup: Logs) -> None:
     clean_record = otel_logs.get_logger("app").info
     clean_record("nothing_secret", site="site-42")
     assert "otel_distro.redacted" not in log_setup.attributes()
+
+
+@pytest.mark.parametrize("offset", [5, 12, 30])
+def test_outbound_body_cut_inside_a_token_shows_none_of_it(offset: int) -> None:
+    """``EXTERNAL_HTTP_MAX_BODY_BYTES`` cut a token in half: its head was logged as is."""
+    token = STRADDLING[0]
+    data = ("a " * 100 + token + " tail").encode()
+    cut = 200 + offset
+    body = _request_body(httpx.ByteStream(data), cut)
+    assert body is not None and body.endswith("...[truncated]")
+    assert token[:offset] not in body and body.startswith("a a ")
+    short = _request_body(httpx.ByteStream(b"0123456789abcdef"), 8)
+    assert short == "01234567...[truncated]"  # a short run is not a secret shape
 
 
 # --- validation errors that echo their input ----------------------------------------

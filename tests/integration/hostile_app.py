@@ -155,6 +155,8 @@ async def outbound(secret: str, request: Request) -> dict[str, Any]:
             json={"clientSecret": s, "nested": {"refreshToken": s}},
             headers={"x-api-key": s},
         )
+        token = "ghp_" + (s * 4)[:36]  # cut by EXTERNAL_HTTP_MAX_BODY_BYTES (2048) mid-token
+        await client.post(url, content=("a " * 1010 + " " + token).encode())
     return {"status": response.status_code}
 
 
