@@ -226,7 +226,8 @@ def _valid_batch_overrides() -> dict[str, str | None]:
             None if batch_name in overrides else _int_or_none(os.environ.get(batch_name), 1)
         ) or _DEFAULT_BATCH
         if batch > queue:
-            culprit = batch_name if os.environ.get(batch_name) else queue_name
+            given = batch_name not in overrides and os.environ.get(batch_name)
+            culprit = batch_name if given else queue_name
             report(
                 f"{culprit}={os.environ.get(culprit)!r} does not fit: {batch_name} ({batch}) "
                 f"must not exceed {queue_name} ({queue}); using a batch size of {queue}"

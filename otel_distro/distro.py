@@ -68,8 +68,13 @@ def drop_invalid_limits(env: MutableMapping[str, str]) -> None:
         if raw is None:
             continue
         value = raw.strip().lower()
-        if value == "unset" or (value.isdigit() and value.isascii()):
+        if value == "unset":
             continue
+        try:
+            if int(value) >= 0:  # exactly what the SDK accepts
+                continue
+        except ValueError:
+            pass
         del env[name]
         report(
             f"{name}={raw!r} is not valid: expected a non-negative integer or 'unset'; "

@@ -335,3 +335,24 @@ def test_request_state_begins_even_if_the_hook_setup_fails(
     assert len(calls) == 1
     assert len([line for line in stderr_lines(capsys) if "hook setup failed" in line]) == 1
     monkeypatch.setattr(asgi, "_hook_state", None)
+
+
+def test_an_invalid_batch_size_is_reported_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad batch size with a small queue: the batch line, then the queue named for the fit."""
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "x")
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "64")
+    assert configurator._valid_batch_overrides() == {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64"}
+    lines = stderr_lines(capsys)
+    assert len(lines) == 2
+    assert "OTEL_BSP_MAX_EXPORT_BATCH_SIZE='x' is not valid" in lines[0]
+    assert "OTEL_BSP_MAX_QUEUE_SIZE='64' does not fit" in lines[1]
+
+
+def test_limits_accept_what_the_sdk_accepts() -> None:
+    from otel_distro.distro import drop_invalid_limits
+
+    env = {"OTEL_SPAN_EVENT_COUNT_LIMIT": "+5", "OTEL_SPAN_LINK_COUNT_LIMIT": "1_000"}
+    drop_invalid_limits(env)
+    assert env == {"OTEL_SPAN_EVENT_COUNT_LIMIT": "+5", "OTEL_SPAN_LINK_COUNT_LIMIT": "1_000"}
