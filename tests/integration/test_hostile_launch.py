@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from examples.panel.tokens import make_token
+from examples.panel.tokens import DEFAULT_SECRET, make_token
 from tests.support import AppProcess, OtlpCapture, launch_app
 
 pytestmark = pytest.mark.integration
@@ -34,12 +34,15 @@ def capture() -> Iterator[OtlpCapture]:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def app(capture: OtlpCapture) -> Iterator[AppProcess]:
-    """The demo app, its own auth dependencies calling ``set_tenant`` (no built-in JWT
-    resolution), with 127.0.0.1 trusted: its upstream hop honours forwarded baggage, and
-    forged baggage from the test client passes the peer check, so only the token can win."""
+@pytest.fixture(scope="module", params=["app-auth", "hook-auth"])
+def app(capture: OtlpCapture, request: pytest.FixtureRequest) -> Iterator[AppProcess]:
+    """The demo app, its own auth dependencies calling ``set_tenant`` (and, for
+    ``hook-auth``, the distro's request hook verifying the same tokens first), with
+    127.0.0.1 trusted: its upstream hop honours forwarded baggage, and forged baggage from
+    the test client passes the peer check, so only the token can win."""
     env = {"OTEL_DISTRO_TRUSTED_PEERS": "127.0.0.1/32"}
+    if request.param == "hook-auth":
+        env["OTEL_DISTRO_JWT_SECRET"] = DEFAULT_SECRET
     with launch_app(capture=capture, env=env) as process:
         yield process
 
