@@ -176,13 +176,35 @@ def test_python_reprs_of_pairs_and_bytes(redactor: Redactor) -> None:
     assert redactor.redact_text(kept) == kept
 
 
-@pytest.mark.parametrize("key", ["pw", "passcode", "otp", "bearer", "userPw"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "pw",
+        "passcode",
+        "otp",
+        "bearer",
+        "userPw",
+        "x-authentication",
+        "authn",
+        "creds",
+        "x-signature",
+        "mfa_code",
+        "recoveryCodes",
+        "sshKey",
+        "hmac_key",
+        "licenseKey",
+        "id_rsa",
+    ],
+)
 def test_more_credential_keys(redactor: Redactor, key: str) -> None:
     assert redactor.redact_mapping({key: SECRET})[key] == REDACTED
     assert SECRET not in redactor.redact_text(f"login {key}={SECRET}")
 
 
-@pytest.mark.parametrize("key", ["author", "token_count", "browserSessionId", "power", "pwa"])
+@pytest.mark.parametrize(
+    "key",
+    ["author", "authority", "token_count", "browserSessionId", "power", "pwa", "code", "pinned"],
+)
 def test_look_alike_keys_are_kept(redactor: Redactor, key: str) -> None:
     assert redactor.redact_mapping({key: "value-1"}) == {key: "value-1"}
 
