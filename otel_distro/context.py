@@ -12,9 +12,11 @@ state first and fall back to baggage.
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
+from urllib.parse import quote
 
 from opentelemetry import baggage, trace
 from opentelemetry import context as otel_context
@@ -38,6 +40,7 @@ __all__ = [
 TENANT_KEY = "tenant.id"
 USER_KEY = "user.id"
 MAX_IDENTIFIER_LENGTH = 128
+_SAFE_PUNCTUATION = "._:@/+=-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:@/+=-]")
 
 
@@ -55,15 +58,25 @@ _request: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar(
 
 
 def sanitize_identifier(value: object) -> str | None:
-    """A tenant/user id fit for baggage and attributes: short, printable, no separators."""
+    """A tenant/user id fit for baggage and attributes: short, printable, no separators.
+
+    Unsafe characters are percent-encoded and an over-long id keeps a digest of the
+    whole, so two different ids never become the same one.
+    """
     if value is None:
         return None
     try:
         raw = str(value)
     except Exception:  # an id object whose str() fails is no id
         return None
-    text = _UNSAFE.sub("_", raw[:MAX_IDENTIFIER_LENGTH])
-    return text or None
+    if not raw:
+        return None
+    head = raw[: MAX_IDENTIFIER_LENGTH + 1]  # enough to know whether it must be cut
+    text = head if _UNSAFE.search(head) is None else quote(head, safe=_SAFE_PUNCTUATION)
+    if len(text) > MAX_IDENTIFIER_LENGTH or len(raw) > len(head):
+        digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        text = f"{text[: MAX_IDENTIFIER_LENGTH - 17]}~{digest}"
+    return text
 
 
 def begin_request(server_span: Span | None) -> RequestState:

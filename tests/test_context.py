@@ -73,8 +73,12 @@ def test_context_manager_restores_request_state() -> None:
 
 def test_identifiers_are_sanitised() -> None:
     """Separators that could smuggle baggage entries are replaced; length is capped."""
-    assert sanitize_identifier("a,b;c=d e") == "a_b_c=d_e"
-    assert len(sanitize_identifier("x" * 1000) or "") == 128
+    assert sanitize_identifier("a,b;c=d e") == "a%2Cb%3Bc=d%20e"
+    assert sanitize_identifier("acme corp") != sanitize_identifier("acme_corp")
+    long_a, long_b = "x" * 1000 + "a", "x" * 1000 + "b"
+    assert len(sanitize_identifier(long_a) or "") == 128
+    assert sanitize_identifier(long_a) != sanitize_identifier(long_b)
+    assert sanitize_identifier("t-42") == "t-42"
     assert sanitize_identifier(None) is None
 
 
