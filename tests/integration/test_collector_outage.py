@@ -28,18 +28,19 @@ def closed_port() -> int:
 def test_outage_costs_bounded_memory_and_no_failed_requests() -> None:
     """With nothing listening at the endpoint, every request succeeds and memory plateaus.
 
-    The first 2,000 requests fill the bounded queues; the next 6,000 (about 30 MB of
-    telemetry if it were kept) must not grow the process by more than a few MB.
+    The first 3,000 requests fill the bounded queues; the next 9,000 (about 45 MB of
+    telemetry if it were kept) must grow the process by much less than that (the slack
+    covers a log backlog on a busy machine, itself bounded).
     """
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{closed_port()}"}
     with launch_app(capture=None, env=env) as app:
         client = app.client()
-        statuses = [client.post("/echo-log", json={"n": i}).status_code for i in range(2000)]
+        statuses = [client.post("/echo-log", json={"n": i}).status_code for i in range(3000)]
         filled = rss_bytes(app.pid)
-        statuses += [client.post("/echo-log", json={"n": i}).status_code for i in range(6000)]
+        statuses += [client.post("/echo-log", json={"n": i}).status_code for i in range(9000)]
         after = rss_bytes(app.pid)
-    assert statuses == [200] * 8000
-    assert after - filled < 8 * 1024 * 1024, (filled, after)
+    assert statuses == [200] * 12000
+    assert after - filled < 20 * 1024 * 1024, (filled, after)
 
 
 def test_export_resumes_when_the_collector_comes_back(otlp_capture: OtlpCapture) -> None:
