@@ -418,7 +418,7 @@ class Redactor:
                 text = URL_IN_TEXT.sub(
                     lambda m: redact_url(m.group(0), self._keys.rule_for, hits), text
                 )
-            if "?" in text and "=" in text:
+            if "?" in text and "=" in text and key not in _URL_KEYS:  # those were read as URLs
                 text = QUERY_IN_TEXT.sub(
                     lambda m: "?" + redact_query(m.group(1), self._keys.rule_for, hits), text
                 )

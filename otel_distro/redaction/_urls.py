@@ -22,6 +22,7 @@ KeyRule = Callable[[str], "str | None"]
 URL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s\"'<>`]+")
 #: A query string after ``?`` in free text (relative URLs: ``GET /p?token[]=x``).
 QUERY_IN_TEXT = re.compile(r"\?([^\s#?\"'<>`]{1,8192})")
+_SEPARATOR = re.compile(r"([&;])")
 _NESTED_DEPTH = 3  # percent-encoded URLs inside parameter values, decoded this deep
 
 
@@ -62,7 +63,7 @@ def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
 def _redact_query(query: str, rule_for: KeyRule, hits: list[str], depth: int) -> str:
     if "=" not in query:
         return query
-    parts = re.split(r"([&;])", query)
+    parts = _SEPARATOR.split(query)
     changed = False
     for index in range(0, len(parts), 2):
         name, sep, value = parts[index].partition("=")
