@@ -67,8 +67,19 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 def sanitize_request_id(raw: str) -> str:
-    """A client request id reduced to safe characters and a bounded length."""
-    return _UNSAFE_REQUEST_ID.sub("", raw[: MAX_CLIENT_REQUEST_ID * 4])[:MAX_CLIENT_REQUEST_ID]
+    """A client request id, redacted, then reduced to safe characters and a bounded length.
+
+    Redaction runs first: stripping ``=`` or spaces would separate a secret from the key
+    that marks it (``token=...``).  If redaction fails, nothing is recorded.
+    """
+    head = raw[: MAX_CLIENT_REQUEST_ID * 4]
+    try:
+        from otel_distro.redaction import get_redactor
+
+        head = get_redactor().redact_text(head)
+    except Exception:
+        return ""
+    return _UNSAFE_REQUEST_ID.sub("", head)[:MAX_CLIENT_REQUEST_ID]
 
 
 def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
