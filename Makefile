@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The oldest supported Python, for a second unit-test run (skipped when not installed).
+PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10; do "$$p" --version >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+VENV310 := .venv310
 
-.PHONY: venv test unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean
+.PHONY: venv test test-py310 unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean
 
 venv: $(STAMP)
 
@@ -32,6 +35,16 @@ integration: venv stack-build
 test: venv stack-build
 	$(MAKE) --no-print-directory lint typecheck
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-py310
+
+# Unit tests on Python 3.10 (the lower bound); integration tests run once, above.
+test-py310:
+	@if [ -z "$(PY310)" ]; then echo "python3.10 not found: the 3.10 unit run is skipped"; else \
+	  test -x $(VENV310)/bin/python || $(PY310) -m venv $(VENV310); \
+	  $(VENV310)/bin/python -m pip install -q --upgrade pip; \
+	  $(VENV310)/bin/python -m pip install -q -e '.[dev,grpc,sentry]'; \
+	  $(VENV310)/bin/python -m pytest -q -m "not integration" -p no:cacheprovider; \
+	fi
 
 demo: venv
 	$(PY) -m examples.demo
@@ -52,4 +65,4 @@ bench: venv
 	$(PY) -m benchmarks
 
 clean: stack-down
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs
+	rm -rf $(VENV) $(VENV310) .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs
