@@ -93,3 +93,15 @@ def test_sigterm_flushes_everything(otlp_capture: OtlpCapture) -> None:
     assert otlp_capture.spans(trace_id=trace_id, kind="SERVER")
     assert [log for log in otlp_capture.logs() if log.body == "echo_log"]
     assert otlp_capture.metrics()
+
+
+def test_unknown_propagator_does_not_stop_the_launch(otlp_capture: OtlpCapture) -> None:
+    """OTEL_PROPAGATORS=bogus (which makes the API raise at import) is repaired at start-up."""
+    with launch_app(capture=otlp_capture, env={"OTEL_PROPAGATORS": "bogus,tracecontext"}) as app:
+        response = app.client().get("/health")
+        assert response.status_code == 200
+        assert response.headers["x-request-id"]
+        app.stop()
+        stderr = app.stderr_text()
+    assert stderr.count("OTEL_PROPAGATORS='bogus,tracecontext'") == 1, stderr
+    assert "Traceback" not in stderr
