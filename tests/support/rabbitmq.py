@@ -88,3 +88,9 @@ def rabbitmq_broker(startup_timeout: float = 60.0) -> Iterator[Broker]:
             subprocess.run(
                 ["pkill", "-f", f"otel_distro_test_{port}@localhost"], check=False, env=env
             )
+            # the Erlang port mapper the node started; it refuses while other nodes live
+            epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
+            if Path(epmd).exists():
+                subprocess.run(
+                    [epmd, "-kill"], check=False, env=env, capture_output=True, timeout=10
+                )
