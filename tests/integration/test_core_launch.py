@@ -206,19 +206,33 @@ def test_disabled_means_nothing_is_exported(otlp_capture: OtlpCapture) -> None:
 
 def test_two_workers_both_export_without_duplicates(otlp_capture: OtlpCapture) -> None:
     """uvicorn --workers 2: spans come from two processes, each request exported once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fresh_request(_: int) -> str:
+        with httpx.Client(base_url=app.base_url) as fresh:  # a new connection each time
+            return trace_id_of(fresh.get("/health"))
+
+    def pids_of(trace_ids: set[str]) -> set[object]:
+        servers = otlp_capture.spans(kind="SERVER")
+        return {s.resource.get("process.pid") for s in servers if s.trace_id in trace_ids}
+
     with launch_app(capture=otlp_capture, workers=2) as app:
-        trace_ids = []
-        for _ in range(40):
-            with httpx.Client(base_url=app.base_url) as fresh:  # new connections spread load
-                trace_ids.append(trace_id_of(fresh.get("/health")))
-        wanted = set(trace_ids)  # the launcher's own health probes are not ours
-        otlp_capture.wait_for(
-            lambda: wanted <= {s.trace_id for s in otlp_capture.spans(kind="SERVER")},
-            message="the server spans of all 40 requests",
-        )
+        trace_ids: list[str] = []
+        # concurrent batches keep both workers accepting; stop once both have served
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _ in range(10):
+                trace_ids += list(pool.map(fresh_request, range(24)))
+                wanted = set(trace_ids)  # the launcher's own health probes are not ours
+                otlp_capture.wait_for(
+                    lambda: wanted <= {s.trace_id for s in otlp_capture.spans(kind="SERVER")},
+                    message=f"the server spans of all {len(wanted)} requests",
+                )
+                if len(pids_of(wanted)) == 2:
+                    break
         app.stop()
+    wanted = set(trace_ids)
     servers = [s for s in otlp_capture.spans() if s.kind == "SERVER" and s.trace_id in wanted]
     assert sorted(s.trace_id for s in servers) == sorted(trace_ids)
     assert len({s.span_id for s in servers}) == len(servers)
-    pids = {s.resource.get("process.pid") for s in servers}
+    pids = pids_of(wanted)
     assert len(pids) == 2, pids
