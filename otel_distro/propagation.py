@@ -184,12 +184,6 @@ def destination_hosts(context: Context | None) -> list[str]:
     return hosts
 
 
-def destination_host(context: Context | None) -> str | None:
-    """The remote host of the current client/producer span (the first one it names)."""
-    hosts = destination_hosts(context)
-    return hosts[0] or None if hosts else None
-
-
 class TrustedBaggagePropagator(TextMapPropagator):
     """W3C baggage with inbound trust checks and outbound destination scoping."""
 
