@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 
 from otel_distro.config import load_settings
 from otel_distro.propagation import DestinationPolicy, TrustedBaggagePropagator
+from tests.support.baggage import inject_under
 
 provider = TracerProvider()
 tracer = provider.get_tracer("test")
@@ -111,18 +112,6 @@ def test_real_target_outside_the_allow_list_gets_no_baggage(url: str) -> None:
 )
 def test_real_internal_target_gets_baggage(url: str) -> None:
     assert sent_baggage(url)[1] == "tenant.id=acme"
-
-
-def inject_under(kind: SpanKind, attributes: dict[str, str]) -> dict[str, str]:
-    propagator = TrustedBaggagePropagator(load_settings({}))
-    carrier: dict[str, str] = {}
-    with tracer.start_as_current_span("op", kind=kind, attributes=attributes):
-        token = otel_context.attach(baggage.set_baggage("tenant.id", "acme"))
-        try:
-            propagator.inject(carrier)
-        finally:
-            otel_context.detach(token)
-    return carrier
 
 
 def test_server_span_host_is_not_a_destination() -> None:

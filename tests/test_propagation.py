@@ -18,6 +18,7 @@ from otel_distro.propagation import (
     TrustedBaggagePropagator,
     parse_baggage_header,
 )
+from tests.support.baggage import inject_under
 
 tracer = TracerProvider().get_tracer("test")
 
@@ -117,15 +118,7 @@ def test_default_destination_policy(host: str | None, allowed: bool) -> None:
 
 
 def inject_for(url: str) -> dict[str, str]:
-    propagator = TrustedBaggagePropagator(load_settings({}))
-    carrier: dict[str, str] = {}
-    with tracer.start_as_current_span("GET", kind=SpanKind.CLIENT, attributes={"http.url": url}):
-        token = otel_context.attach(baggage.set_baggage("tenant.id", "acme"))
-        try:
-            propagator.inject(carrier)
-        finally:
-            otel_context.detach(token)
-    return carrier
+    return inject_under(SpanKind.CLIENT, {"http.url": url})
 
 
 def test_baggage_goes_to_internal_hosts_only() -> None:

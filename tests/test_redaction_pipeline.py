@@ -17,8 +17,6 @@ from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     InMemoryMetricReader,
-    MetricExporter,
-    MetricExportResult,
     MetricsData,
 )
 from opentelemetry.sdk.resources import Resource
@@ -38,6 +36,7 @@ from otel_distro.redaction_pipeline import (
     observe_redactions,
     redact_attributes,
 )
+from tests.support.metrics import MetricsCapture
 
 RESOURCE = Resource.create({"service.name": "svc", "process.command_line": "app --password=pw1"})
 
@@ -50,9 +49,9 @@ def _clean() -> Iterator[None]:
     reset_redactor()
 
 
-def _spans(exporter: RedactingSpanExporter | None = None, **limits: Any) -> tuple[
-    trace_api.Tracer, InMemorySpanExporter
-]:
+def _spans(
+    exporter: RedactingSpanExporter | None = None, **limits: Any
+) -> tuple[trace_api.Tracer, InMemorySpanExporter]:
     memory = InMemorySpanExporter()
     provider = TracerProvider(resource=RESOURCE, span_limits=SpanLimits(**limits))
     provider.add_span_processor(SimpleSpanProcessor(exporter or RedactingSpanExporter(memory)))
@@ -283,24 +282,6 @@ def test_log_exporter_wrapper_skips_own_scope() -> None:
 # --- metrics ---------------------------------------------------------------------
 
 
-class _Capture(MetricExporter):
-    def __init__(self) -> None:
-        super().__init__(preferred_temporality={Counter: AggregationTemporality.DELTA})
-        self.data: list[MetricsData] = []
-
-    def export(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> MetricExportResult:
-        self.data.append(metrics_data)
-        return MetricExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return True
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        return None
-
-
 def _collect(attributes: dict[str, Any]) -> MetricsData:
     reader = InMemoryMetricReader()
     provider = MeterProvider(resource=RESOURCE, metric_readers=[reader])
@@ -312,7 +293,7 @@ def _collect(attributes: dict[str, Any]) -> MetricsData:
 
 def test_metric_point_attributes_are_redacted() -> None:
     """A URL with a token used as a metric attribute loses the token."""
-    capture = _Capture()
+    capture = MetricsCapture(delta=True)
     RedactingMetricExporter(capture).export(_collect({"url": "https://h/?token=t1"}))
     point = capture.data[0].resource_metrics[0].scope_metrics[0].metrics[0].data.data_points[0]
     assert dict(point.attributes or {})["url"] == f"https://h/?token={REDACTED}"
@@ -320,7 +301,7 @@ def test_metric_point_attributes_are_redacted() -> None:
 
 def test_metric_resource_is_redacted() -> None:
     """The metrics resource goes through the engine."""
-    capture = _Capture()
+    capture = MetricsCapture(delta=True)
     RedactingMetricExporter(capture).export(_collect({}))
     resource = capture.data[0].resource_metrics[0].resource
     assert resource.attributes["process.command_line"] == f"app --password={REDACTED}"
@@ -328,7 +309,7 @@ def test_metric_resource_is_redacted() -> None:
 
 def test_metric_exporter_keeps_preferred_temporality() -> None:
     """The wrapper reports the wrapped exporter's temporality preferences."""
-    wrapper = RedactingMetricExporter(_Capture())
+    wrapper = RedactingMetricExporter(MetricsCapture(delta=True))
     assert wrapper._preferred_temporality == {Counter: AggregationTemporality.DELTA}
 
 
@@ -344,7 +325,9 @@ def test_redaction_counter_is_observable() -> None:
     metric = data.resource_metrics[0].scope_metrics[0].metrics[0]
     point = metric.data.data_points[0]
     assert (metric.name, dict(point.attributes or {}), point.value) == (
-        "otel_distro.redactions", {"rule": "password"}, 1
+        "otel_distro.redactions",
+        {"rule": "password"},
+        1,
     )
 
 
@@ -368,8 +351,17 @@ def test_pipeline_failures_are_counted() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-API-Key", "X-Auth-Token",
-     "X-Client-Secret", "X-CSRF-Token", "X-Amz-Signature"],
+    [
+        "Authorization",
+        "Proxy-Authorization",
+        "Cookie",
+        "Set-Cookie",
+        "X-API-Key",
+        "X-Auth-Token",
+        "X-Client-Secret",
+        "X-CSRF-Token",
+        "X-Amz-Signature",
+    ],
 )
 def test_sensitive_headers_are_sanitised_by_contrib(header: str) -> None:
     """SENSITIVE_HEADERS used as the contrib sanitize list masks these headers."""

@@ -24,9 +24,6 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     InMemoryMetricReader,
-    MetricExporter,
-    MetricExportResult,
-    MetricsData,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -40,14 +37,26 @@ from otel_distro.redaction_pipeline import (
     RedactingMetricExporter,
     RedactingSpanExporter,
 )
+from tests.support.metrics import MetricsCapture
 
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 
 SENSITIVE_KEYS = [
-    "password", "db.password", "api_key", "x-api-key", "client_secret", "access_token",
-    "authorization", "cookie", "session_id", "credentials", "private_key", "jwt", "csrf_token",
+    "password",
+    "db.password",
+    "api_key",
+    "x-api-key",
+    "client_secret",
+    "access_token",
+    "authorization",
+    "cookie",
+    "session_id",
+    "credentials",
+    "private_key",
+    "jwt",
+    "csrf_token",
 ]
 FILLER = ["request", "failed", "for", "user", "retrying", "the", "cache", "value", "ok"]
 
@@ -87,8 +96,12 @@ def _group(number: str, sep: str) -> str:
 
 # A "shape" secret is recognisable wherever it stands as a word.
 shape_secrets = st.one_of(
-    st.builds(lambda a, b, c: f"eyJ{a}.eyJ{b}.{c}", _text(20, B64URL), _text(30, B64URL),
-              _text(43, B64URL)),
+    st.builds(
+        lambda a, b, c: f"eyJ{a}.eyJ{b}.{c}",
+        _text(20, B64URL),
+        _text(30, B64URL),
+        _text(43, B64URL),
+    ),
     st.builds(lambda s: "AKIA" + s, _text(16, UPPER_DIGITS)),
     st.builds(lambda s: "ghp_" + s, _text(36)),
     st.builds(lambda s: "xoxb-" + s, _text(24)),
@@ -113,12 +126,24 @@ def free_text(draw: st.DrawFn) -> tuple[str, str]:
         kind = draw(st.sampled_from(["RSA ", "EC ", ""]))
         fragment = f"-----BEGIN {kind}PRIVATE KEY-----\n{secret}\n-----END {kind}PRIVATE KEY-----"
     elif secret.startswith("Zq"):
-        form = draw(st.sampled_from([
-            "{k}={v}", "{k}: {v}", '"{k}": "{v}"', "'{k}': '{v}'", "{k}='{v}'",
-            "Authorization: Bearer {v}", "--{k} {v}", "--{k}={v}",
-            "https://user:{v}@db.internal:5432/x", "https://h/p?a=1&{k}={v}&b=2",
-            "/cb?code=1&sig={v}", "https://h/cb#access_token={v}&state=s",
-        ]))
+        form = draw(
+            st.sampled_from(
+                [
+                    "{k}={v}",
+                    "{k}: {v}",
+                    '"{k}": "{v}"',
+                    "'{k}': '{v}'",
+                    "{k}='{v}'",
+                    "Authorization: Bearer {v}",
+                    "--{k} {v}",
+                    "--{k}={v}",
+                    "https://user:{v}@db.internal:5432/x",
+                    "https://h/p?a=1&{k}={v}&b=2",
+                    "/cb?code=1&sig={v}",
+                    "https://h/cb#access_token={v}&state=s",
+                ]
+            )
+        )
         fragment = form.format(k=key, v=secret)
     else:
         fragment = secret
@@ -169,11 +194,15 @@ def scenario(draw: st.DrawFn) -> tuple[dict[str, Any], list[str], str, Any, dict
     attributes[f"http.request.header.{header}"] = (f"Bearer {header_value}",)
     planted.append(header_value)
     url_secret = draw(keyed_values)
-    attributes["url.full"] = draw(st.sampled_from([
-        f"https://bob:{url_secret}@example.com/x?page=2",
-        f"https://example.com/x?X-Amz-Signature={url_secret}&page=2",
-        f"https://example.com/x?token={url_secret}",
-    ]))
+    attributes["url.full"] = draw(
+        st.sampled_from(
+            [
+                f"https://bob:{url_secret}@example.com/x?page=2",
+                f"https://example.com/x?X-Amz-Signature={url_secret}&page=2",
+                f"https://example.com/x?token={url_secret}",
+            ]
+        )
+    )
     planted.append(url_secret)
     exception_text, exception_secret = draw(free_text())
     planted.append(exception_secret)
@@ -199,31 +228,14 @@ def _encoded_metrics(attributes: dict[str, Any]) -> bytes:
     provider.get_meter("prop").create_counter("requests").add(1, point_attributes)
     data = reader.get_metrics_data()
     assert data is not None
-    capture = _MetricsCapture()
+    capture = MetricsCapture()
     RedactingMetricExporter(capture, Redactor()).export(data)
     return encode_metrics(capture.data[0]).SerializeToString()
 
 
-class _MetricsCapture(MetricExporter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: list[MetricsData] = []
-
-    def export(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> MetricExportResult:
-        self.data.append(metrics_data)
-        return MetricExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return True
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        return None
-
-
-def _encoded(attributes: dict[str, Any], exception_text: str, body: Any,
-             kwargs: dict[str, Any]) -> bytes:
+def _encoded(
+    attributes: dict[str, Any], exception_text: str, body: Any, kwargs: dict[str, Any]
+) -> bytes:
     _SPANS.clear()
     _LOGS.clear()
     tracer = _TRACER_PROVIDER.get_tracer("prop")
