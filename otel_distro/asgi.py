@@ -5,21 +5,36 @@ the distro hands them :func:`server_request_hook`.  Any other ASGI app is
 wrapped with :func:`instrument`.  The hook starts the request state, records a
 client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
+
+An exception leaving the app while the server span is current is marked with
+that span and the request context (:mod:`otel_distro._origin`), so the server's
+own log of it, written after the span ended, is still correlated.
+:func:`instrument` wraps its middleware's app for this; :func:`mark_escaping_exceptions`
+(called by the distro before the FastAPI/Starlette instrumentors load) makes every
+``OpenTelemetryMiddleware`` they build do the same.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._origin import remember
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
 
-__all__ = ["instrument", "reset_hook_state", "server_request_hook"]
+__all__ = [
+    "instrument",
+    "mark_escaping_exceptions",
+    "reset_hook_state",
+    "server_request_hook",
+    "unmark_escaping_exceptions",
+]
 
 MAX_CLIENT_REQUEST_ID = 64
 _UNSAFE_REQUEST_ID = re.compile(r"[^A-Za-z0-9._:-]")
@@ -132,6 +147,68 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
     if not settings.asgi_internal_spans:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
-    return OpenTelemetryMiddleware(
+    middleware = OpenTelemetryMiddleware(
         app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
     )
+    _wrap_inner_app(middleware)
+    return middleware
+
+
+class _MarkEscaping:
+    """The app inside an ``OpenTelemetryMiddleware``: marks exceptions leaving the span."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        try:
+            return await self.app(scope, receive, send)
+        except BaseException as exc:
+            remember(exc)  # never raises; the same exception propagates
+            raise
+
+
+def _wrap_inner_app(middleware: Any) -> None:
+    """Run a middleware's (ASGI 3) app inside :class:`_MarkEscaping`, once."""
+    try:
+        if not isinstance(middleware.app, _MarkEscaping):
+            middleware.app = _MarkEscaping(middleware.app)
+    except Exception:  # noqa: S110 - the middleware works as before
+        pass
+
+
+def mark_escaping_exceptions() -> None:
+    """Make every ``OpenTelemetryMiddleware`` created from now on mark escaping exceptions.
+
+    The contrib FastAPI and Starlette instrumentors build the middleware themselves,
+    so its ``__init__`` is wrapped (once) to wrap the app it stores.  Never raises.
+    """
+    try:
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        original = OpenTelemetryMiddleware.__init__
+        if not hasattr(original, "_otel_distro_original"):
+            OpenTelemetryMiddleware.__init__ = _wrapping_init(original)  # type: ignore[method-assign]
+    except Exception:  # noqa: S110 - escaping exceptions are then logged without ids
+        pass
+
+
+def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def __init__(self: Any, app: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, app, *args, **kwargs)
+        _wrap_inner_app(self)
+
+    __init__._otel_distro_original = original  # type: ignore[attr-defined]
+    return __init__
+
+
+def unmark_escaping_exceptions() -> None:
+    """Undo :func:`mark_escaping_exceptions` for middlewares created later (tests)."""
+    try:
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    except ImportError:
+        return
+    original = getattr(OpenTelemetryMiddleware.__init__, "_otel_distro_original", None)
+    if original is not None:
+        OpenTelemetryMiddleware.__init__ = original  # type: ignore[method-assign]

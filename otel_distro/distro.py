@@ -151,8 +151,9 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         except ImportError:
             pass
         if name in ("fastapi", "starlette"):
-            from otel_distro.asgi import chain_hooks, server_request_hook
+            from otel_distro.asgi import chain_hooks, mark_escaping_exceptions, server_request_hook
 
+            mark_escaping_exceptions()
             kwargs["server_request_hook"] = chain_hooks(
                 server_request_hook, kwargs.get("server_request_hook")
             )

@@ -1,7 +1,9 @@
 """Standard-library logging: one root handler that captures records like structlog does.
 
 Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler`,
-are rendered in the same format and emitted to OpenTelemetry once.  OTel
+are rendered in the same format and emitted to OpenTelemetry once (an exception
+that escaped a request, logged by the server after its span ended, gets that
+request's ids and context back: :mod:`otel_distro._origin`).  OTel
 logging handlers installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``)
 or the contrib logging instrumentation are removed, and uvicorn's own console
 handlers are folded into ours, also after a later ``dictConfig``/``basicConfig``.
@@ -19,6 +21,7 @@ from typing import Any
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
+from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import severity
 from otel_distro.logs._structlog import Holder
 
@@ -72,6 +75,7 @@ class RootHandler(logging.Handler):
                 values,
                 exc_info,
                 ts_ns=int(record.created * 1e9),
+                context=log_context(exc_info) if exc_info else None,
                 emit=emit,
             )
         except Exception:  # noqa: S110 - logging never raises into the app

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import merge_contextvars
 
+from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import LEVELS, Pipeline
 from otel_distro.logs._render import Output
 
@@ -59,7 +60,14 @@ class FinalProcessor:
             name = getattr(logger, "name", None) or event_dict.pop("logger", None)
             for key in _OWN_KEYS:
                 event_dict.pop(key, None)
-            pipeline.capture(LEVELS.get(method_name, _INFO), name, event, event_dict, exc_info)
+            pipeline.capture(
+                LEVELS.get(method_name, _INFO),
+                name,
+                event,
+                event_dict,
+                exc_info,
+                context=log_context(exc_info) if exc_info else None,
+            )
         except Exception:  # noqa: S110 - logging never raises into the app
             pass
         return _NOTHING

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from examples.panel.tokens import make_token
-from tests.support import OtlpCapture, launch_app
+from tests.support import CapturedSpan, OtlpCapture, launch_app
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +115,43 @@ def test_outbound_calls_are_logged_redacted_and_correlated(otlp_capture: OtlpCap
     assert attributes["http.response.status_code"] == 200
     assert "/upstream/echo-headers" in attributes["url.full"]
     assert attributes["tenant.id"] == "t-5"
+
+
+@pytest.mark.parametrize("target", ["app", "starlette_app", "raw_app"])
+def test_exception_escaping_a_request_is_logged_on_its_trace(
+    otlp_capture: OtlpCapture, target: str
+) -> None:
+    """uvicorn's "Exception in ASGI application", logged after the server span ended,
+    carries that span's trace and span id, the exception and the request's tenant,
+    in the exported record and in the stdout line."""
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
+    with launch_app(f"tests.integration.error_app:{target}", capture=otlp_capture, env=env) as app:
+        assert app.client().get("/fail").status_code == 500
+        (span,) = otlp_capture.wait_for(
+            lambda: [s for s in otlp_capture.spans(kind="SERVER") if _path(s) == "/fail"],
+            message="the server span",
+        )
+        app.stop()
+        lines = json_lines(app.stdout_text())
+    escaped = [
+        log
+        for log in otlp_capture.logs()
+        if str(log.body).startswith("Exception in ASGI application")
+    ]
+    assert len(escaped) == 1, otlp_capture.logs()
+    record = escaped[0]
+    assert (record.trace_id, record.span_id) == (span.trace_id, span.span_id)
+    assert record.attributes["exception.type"].endswith("RequestFailed")
+    assert record.attributes["exception.message"] == "failed on purpose"
+    assert "RequestFailed" in record.attributes["exception.stacktrace"]
+    assert record.attributes["tenant.id"] == "t-fail"
+    assert record.attributes["user.id"] == "u-fail"
+    (line,) = [
+        line for line in lines if line.get("logger") == "uvicorn.error" and "exception.type" in line
+    ]
+    assert (line["trace_id"], line["span_id"]) == (span.trace_id, span.span_id)
+    assert line["tenant.id"] == "t-fail" and line["exception.message"] == "failed on purpose"
+
+
+def _path(span: CapturedSpan) -> Any:
+    return span.attributes.get("http.target", span.attributes.get("url.path"))
