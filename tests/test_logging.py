@@ -174,11 +174,19 @@ def test_log_level_setting_lowers_the_threshold(setup_logs: Callable[..., Logs])
 
 
 def test_development_renders_for_humans(setup_logs: Callable[..., Logs]) -> None:
-    """ENVIRONMENT=development renders a console line, not JSON."""
+    """ENVIRONMENT=development renders a console line, not JSON, and still emits the record."""
     result = setup_logs(ENVIRONMENT="development")
     get_logger("app").info("site_created", site_id=7)
-    line = result.lines()[-1]
-    assert "site_created" in line and "site_id=7" in line and not line.startswith("{")
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        get_logger("app").exception("failed")
+    lines = result.lines()
+    assert "site_created" in lines[0] and "site_id=7" in lines[0] and not lines[0].startswith("{")
+    assert any("ValueError: bad" in line for line in lines)
+    records = [r.log_record for r in result.records()]
+    assert [r.body for r in records] == ["site_created", "failed"]
+    assert (records[1].attributes or {})["exception.type"] == "ValueError"
 
 
 def test_log_format_override(setup_logs: Callable[..., Logs]) -> None:

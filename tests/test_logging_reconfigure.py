@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+import pytest
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -122,3 +123,81 @@ def test_configure_without_processors_keeps_our_chain(log_setup: Logs) -> None:
     get_logger("app").info("still_ours")
     assert [r.log_record.body for r in log_setup.records()] == ["still_ours"]
     assert logging.getLogger().handlers
+
+
+def test_app_renderer_without_a_logger_factory_is_written(
+    log_setup: Logs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """configure(processors=[..., JSONRenderer()]) alone: the app's line reaches stdout once."""
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer()]
+    )
+    with TracerProvider().get_tracer("t").start_as_current_span("s") as span:
+        structlog.get_logger("app").info("rendered_by_app", password="hunter2")
+    assert [r.log_record.body for r in log_setup.records()] == ["rendered_by_app"]
+    lines = [json.loads(line) for line in log_setup.lines()]
+    assert len(lines) == 1, lines
+    assert lines[0]["event"] == "rendered_by_app" and lines[0]["password"] == "REDACTED"
+    assert lines[0]["trace_id"] == format(span.get_span_context().trace_id, "032x")
+
+
+def test_app_console_renderer_without_a_logger_factory_is_written(log_setup: Logs) -> None:
+    """The same for the app's ConsoleRenderer (a str line)."""
+    structlog.configure(processors=[structlog.dev.ConsoleRenderer(colors=False)])
+    structlog.get_logger("app").warning("console_by_app", n=3)
+    lines = log_setup.lines()
+    assert len(lines) == 1 and "console_by_app" in lines[0] and "n=3" in lines[0], lines
+    assert len(log_setup.records()) == 1
+
+
+def test_exception_formatter_in_the_app_chain_keeps_exception_attributes(
+    log_setup: Logs,
+) -> None:
+    """format_exc_info before the renderer: the record still has redacted exception.*."""
+    stream = io.StringIO()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(stream),
+    )
+    try:
+        raise RuntimeError("connect failed password=hunter2")
+    except RuntimeError:
+        structlog.get_logger("app").exception("db_failed")
+    attributes = log_setup.attributes()
+    assert attributes["exception.type"] == "RuntimeError"
+    assert attributes["exception.message"] == "connect failed password=REDACTED"
+    assert "RuntimeError: connect failed password=REDACTED" in attributes["exception.stacktrace"]
+    line = json.loads(stream.getvalue())
+    assert "RuntimeError" in line["exception"] and "hunter2" not in stream.getvalue()
+
+
+def test_chain_into_stdlib_emits_when_root_handlers_were_replaced(
+    log_setup: Logs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """root.handlers = [...] bypasses dictConfig: structlog events still emit once, and a
+    message says standard-library records no longer reach OpenTelemetry."""
+    structlog.configure(
+        processors=[structlog.stdlib.add_log_level, structlog.processors.JSONRenderer()],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+    root = logging.getLogger()
+    root.handlers = [logging.StreamHandler(io.StringIO())]
+    structlog.get_logger("app.stdlib").info("after_replacement")
+    assert [r.log_record.body for r in log_setup.records()] == ["after_replacement"]
+    assert "root logger's handlers were replaced" in capsys.readouterr().err
+
+
+def test_reset_defaults_keeps_the_distro_chain(log_setup: Logs) -> None:
+    """structlog.reset_defaults() goes back to the distro's chain: emitted and redacted."""
+    structlog.reset_defaults()
+    structlog.get_logger("app").info("after_reset", password="hunter2")
+    assert [r.log_record.body for r in log_setup.records()] == ["after_reset"]
+    line = log_setup.json_lines()[-1]
+    assert line["event"] == "after_reset" and line["password"] == "REDACTED"
+    structlog.configure_once(processors=[structlog.processors.JSONRenderer()])
+    assert any(isinstance(p, BridgeProcessor) for p in structlog.get_config()["processors"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import warnings
+from collections.abc import Callable
 
 from opentelemetry.sdk._logs import LoggingHandler
 
@@ -55,6 +56,20 @@ def test_stdlib_levels_below_log_level_are_dropped(log_setup: Logs) -> None:
     """Root level follows LOG_LEVEL: a stdlib debug record produces nothing."""
     logging.getLogger("lib").debug("noise")
     assert log_setup.records() == [] and log_setup.lines() == []
+
+
+def test_log_level_applies_to_loggers_with_their_own_level(
+    setup_logs: Callable[..., Logs],
+) -> None:
+    """LOG_LEVEL=WARNING drops INFO from loggers set to INFO themselves (uvicorn's are)."""
+    result = setup_logs(LOG_LEVEL="WARNING")
+    uvicorn_config = __import__("uvicorn.config", fromlist=["LOGGING_CONFIG"])
+    logging.config.dictConfig(uvicorn_config.LOGGING_CONFIG)
+    assert logging.getLogger("uvicorn.error").getEffectiveLevel() == logging.INFO
+    logging.getLogger("uvicorn.error").info("Started server process")
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+    assert [r.log_record.body for r in result.records()] == ["Invalid HTTP request received."]
+    assert [line["event"] for line in result.json_lines()] == ["Invalid HTTP request received."]
 
 
 def test_sdk_logging_handler_is_removed(setup_logs: object) -> None:

@@ -46,6 +46,7 @@ _DUPLICATING_INSTRUMENTORS = frozenset({"logging", "structlog"})
 _emitter = Emitter()
 _output = Output()
 _handler = _stdlib.RootHandler(Holder)
+Holder.root_handler = _handler
 _settings: Settings | None = None
 
 
@@ -115,6 +116,8 @@ def _readopt() -> None:
     from otel_distro.access_log import is_active
 
     _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=is_active())
+    # LOG_LEVEL also applies to loggers with a level of their own (uvicorn's are INFO).
+    _handler.setLevel(pipeline.min_level)
 
 
 def get_logger(name: str | None = None, **initial_values: Any) -> Any:

@@ -20,7 +20,7 @@ from structlog.contextvars import merge_contextvars
 
 from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import LEVELS, Pipeline
-from otel_distro.logs._render import Output
+from otel_distro.logs._render import Output, render_json
 
 __all__ = ["BridgeProcessor", "FinalProcessor", "Holder", "install", "patch_configure"]
 
@@ -30,9 +30,30 @@ _OWN_KEYS = ("timestamp", "level", "logger")
 
 
 class Holder:
-    """The current pipeline; processors read it per call so ``configure`` can swap it."""
+    """The current pipeline; processors read it per call so ``configure`` can swap it.
+
+    ``root_handler`` is the distro's standard-library handler: chains that end in
+    standard-library logging rely on it to emit, and emit themselves when it is gone.
+    """
 
     pipeline: Pipeline | None = None
+    root_handler: logging.Handler | None = None
+
+
+def _root_handler_attached(holder: type[Holder]) -> bool:
+    handler = holder.root_handler
+    return handler is None or handler in logging.getLogger().handlers
+
+
+def _report_root_replaced() -> None:
+    from otel_distro.config import report
+
+    report(
+        "the root logger's handlers were replaced directly (not through logging.config or "
+        "logging.basicConfig): standard-library records no longer reach OpenTelemetry; "
+        "configure them with logging.config.dictConfig, or call "
+        "otel_distro.logging.configure() again afterwards"
+    )
 
 
 _NOTHING: tuple[tuple[()], dict[str, Any]] = ((), {})
@@ -96,7 +117,12 @@ class BridgeProcessor:
             exc_info = event_dict.pop("exc_info", None)
             name = kept.get("logger") or getattr(logger, "name", None)
             level = LEVELS.get(method_name, _INFO)
-            out = pipeline.finish(level, name, event, event_dict, exc_info, emit=self.emit)
+            # A chain into standard-library logging leaves the record to our root
+            # handler; if the application replaced the root handlers, emit here.
+            emit = self.emit or not _root_handler_attached(self._holder)
+            if emit and not self.emit:
+                _report_root_replaced()
+            out = pipeline.finish(level, name, event, event_dict, exc_info, emit=emit)
             for key in _OWN_KEYS:
                 out.pop(key, None)
             stack = out.pop("exception.stacktrace", None)
@@ -109,14 +135,30 @@ class BridgeProcessor:
 
 
 class Sink:
-    """The wrapped logger; lines are written by the log worker, so methods do nothing."""
+    """The wrapped logger.
+
+    Our chain passes nothing (the log worker writes the line).  An application
+    chain installed with ``structlog.configure(processors=[..., JSONRenderer()])``
+    but no ``logger_factory`` of its own ends here too: its rendered line is
+    written to stdout (and the log file), never dropped.
+    """
 
     def __init__(self, name: str | None, output: Output) -> None:
         self.name = name
         self._output = output
 
     def write(self, *args: Any, **kwargs: Any) -> None:
-        return None
+        if not args and not kwargs:
+            return
+        try:
+            message: Any = args[0] if args else kwargs
+            if isinstance(message, (bytes, bytearray)):
+                message = bytes(message).decode("utf-8", "backslashreplace")
+            elif isinstance(message, dict):
+                message = render_json(message)
+            self._output.write_lines([str(message)])
+        except Exception:  # noqa: S110 - logging never raises into the app
+            pass
 
     msg = log = debug = info = warning = warn = error = critical = fatal = exception = write
 
@@ -133,10 +175,14 @@ class SinkFactory:
 
 
 _original_configure: Callable[..., None] | None = None
+_original_reset: Callable[[], None] | None = None
+_installed: tuple[type[Holder], Pipeline, Output] | None = None
 
 
 def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
     """Configure structlog with our chain (bypassing our own ``configure`` patch)."""
+    global _installed
+    _installed = (holder, pipeline, output)
     configure = _original_configure or structlog.configure
     configure(
         processors=[merge_contextvars, FinalProcessor(holder)],
@@ -156,6 +202,8 @@ def _is_contrib_handler(processor: object) -> bool:
 def _ends_in_stdlib(processors: list[Any], logger_factory: Any) -> bool:
     if isinstance(logger_factory, structlog.stdlib.LoggerFactory):
         return True
+    if isinstance(logger_factory, SinkFactory):  # nothing reaches standard-library logging
+        return False
     last = processors[-1] if processors else None
     return last in (
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
@@ -175,12 +223,33 @@ def adapt_processors(
     if any(isinstance(p, (FinalProcessor, BridgeProcessor)) for p in chain):
         return chain
     bridge = BridgeProcessor(holder, emit=not _ends_in_stdlib(chain, logger_factory))
-    chain.insert(max(len(chain) - 1, 0), bridge)
+    chain.insert(_bridge_position(chain), bridge)
     _log.debug(
         "structlog.configure() from the application: inserted the otel-distro bridge "
         "before its last processor"
     )
     return chain
+
+
+def _formats_exceptions(processor: object) -> bool:
+    return isinstance(
+        processor,
+        (structlog.processors.ExceptionRenderer, structlog.processors.ExceptionPrettyPrinter),
+    )
+
+
+def _bridge_position(chain: list[Any]) -> int:
+    """Before the last processor, or before the first exception formatter if earlier.
+
+    ``format_exc_info``/``dict_tracebacks`` consume ``exc_info``; the bridge must see
+    it first so the OTel record gets ``exception.type``/``.message``/``.stacktrace``
+    (the formatter then finds the redacted ``exception`` text already in place).
+    """
+    last = max(len(chain) - 1, 0)
+    for index, processor in enumerate(chain[:last]):
+        if _formats_exceptions(processor):
+            return index
+    return last
 
 
 def patch_configure(holder: type[Holder]) -> None:
@@ -208,13 +277,41 @@ def patch_configure(holder: type[Holder]) -> None:
     configure.__doc__ = original.__doc__
     structlog.configure = configure
     structlog._config.configure = configure  # configure_once() calls this name
+    _patch_reset_defaults(holder)
+
+
+def _patch_reset_defaults(holder: type[Holder]) -> None:
+    """``structlog.reset_defaults()`` goes back to the distro's chain, not to a plain
+    console logger that would print unredacted, uncorrelated lines and emit nothing."""
+    global _original_reset
+    original = structlog.reset_defaults
+    _original_reset = original
+
+    def reset_defaults() -> None:
+        original()
+        installed = _installed
+        if installed is None or holder.pipeline is None:
+            return
+        try:
+            install(installed[0], holder.pipeline, installed[2])
+            structlog._config._CONFIG.is_configured = False  # configure_once() still applies
+        except Exception:  # noqa: S110 - the application's reset already happened
+            pass
+
+    reset_defaults.__doc__ = original.__doc__
+    structlog.reset_defaults = reset_defaults
+    structlog._config.reset_defaults = reset_defaults
 
 
 def unpatch_configure() -> None:
-    """Restore structlog's own ``configure`` (tests)."""
-    global _original_configure
+    """Restore structlog's own ``configure`` and ``reset_defaults`` (tests)."""
+    global _original_configure, _original_reset
     if _original_configure is None:
         return
     structlog.configure = _original_configure
     structlog._config.configure = _original_configure
     _original_configure = None
+    if _original_reset is not None:
+        structlog.reset_defaults = _original_reset
+        structlog._config.reset_defaults = _original_reset
+        _original_reset = None

@@ -78,17 +78,34 @@ def test_each_log_call_is_one_correlated_record(
 
 
 def test_app_that_reconfigures_structlog(otlp_capture: OtlpCapture) -> None:
-    """An app's own structlog.configure() keeps OTel emission and correlation, or is warned."""
+    """An app's own structlog.configure(processors=[..., JSONRenderer()]) keeps OTel
+    emission and correlation, and its own rendered line is printed once (not swallowed)."""
     with launch_app("examples.structlog_app:app", capture=otlp_capture) as app:
         trace_id = app.client().get("/work").headers["x-request-id"]
         app.stop()
-        stderr = app.stderr_text()
+        lines = json_lines(app.stdout_text())
     exported = [log for log in otlp_capture.logs() if log.body == "work_done"]
-    if exported:
-        assert exported[0].trace_id == trace_id
-        assert len(exported) == 1
-    else:
-        assert "structlog.configure" in stderr, stderr
+    assert len(exported) == 1 and exported[0].trace_id == trace_id
+    rendered = [line for line in lines if line.get("event") == "work_done"]
+    assert len(rendered) == 1, lines
+    assert rendered[0]["trace_id"] == trace_id and rendered[0]["items"] == 3
+
+
+def test_log_level_applies_to_uvicorn_and_the_access_log(otlp_capture: OtlpCapture) -> None:
+    """LOG_LEVEL=WARNING: uvicorn's INFO start-up lines and 2xx access records are dropped
+    from both sinks; a 4xx access record (WARNING) is kept."""
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "WARNING"}
+    with launch_app(capture=otlp_capture, env=env) as app:
+        client = app.client()
+        client.post("/echo-log", json={"note": "x"})
+        missing = client.get("/sites/none")
+        app.stop()
+        lines = json_lines(app.stdout_text())
+    levels = {line["level"] for line in lines}
+    assert levels <= {"warning", "error", "critical"}, lines
+    assert {log.severity_text for log in otlp_capture.logs()} <= {"WARN", "ERROR", "FATAL"}
+    access = [log for log in otlp_capture.logs() if log.body == "http_request"]
+    assert [log.attributes["http.response.status_code"] for log in access] == [missing.status_code]
 
 
 def test_outbound_calls_are_logged_redacted_and_correlated(otlp_capture: OtlpCapture) -> None:
