@@ -46,7 +46,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._:@/+=-]")
 
 @dataclass
 class RequestState:
-    """What one request knows about its caller once authenticated."""
+    """What one request knows about its caller once authenticated.
+
+    ``values`` is replaced, never mutated, so readers may keep a reference as a snapshot.
+    """
 
     server_span: Span | None = None
     values: dict[str, str] = field(default_factory=dict)
@@ -199,7 +202,7 @@ def _set_tenant(tenant_id: object, user_id: object, extra: dict[str, object]) ->
     state = _request.get()
     previous: dict[str, str] | None = None
     if state is not None:
-        previous = dict(state.values)
+        previous = state.values
         state.values = {**state.values, **updates}
         span = state.server_span
     else:

@@ -55,6 +55,9 @@ class BaggageAttributesLogProcessor(LogRecordProcessor):
     carry these keys and are skipped; keys already on a record win.
     """
 
+    #: On records of the distro's own scope ``on_emit`` does nothing (the bridge may skip it).
+    skips_own_records = True
+
     def __init__(self, keys: tuple[str, ...]) -> None:
         self._keys = tuple(dict.fromkeys(keys))
 

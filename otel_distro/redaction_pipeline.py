@@ -261,12 +261,19 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
     structlog bridge already redacted them once.
     """
 
+    #: On records of the distro's own scope ``on_emit`` only swaps in the redacted resource.
+    skips_own_records = True
+
     def __init__(self, redactor: Redactor | None = None) -> None:
         self._redactor = redactor
         self._resources = _ResourceCache()
 
     def __repr__(self) -> str:
         return "RedactingLogRecordProcessor()"
+
+    def own_records_resource(self, resource: Resource) -> Resource:
+        """The resource ``on_emit`` gives a record of the distro's own scope."""
+        return self._resources.get(resource, _redactor(self._redactor))
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         record = log_record.log_record

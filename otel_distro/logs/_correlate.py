@@ -12,25 +12,29 @@ from typing import Any
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
-from opentelemetry.trace import get_current_span
+from opentelemetry.trace import SpanContext, get_current_span
 
-__all__ = ["context_values", "current_ids", "request_snapshot"]
+__all__ = ["context_values", "current_ids", "hex_ids", "request_snapshot"]
 
 _MAX_VALUE = 256
-_last: list[Any] = [0, 0, None]  # trace id, span id, their hex form
+_last: tuple[int, int, tuple[str, str]] = (0, 0, ("", ""))  # ids and their hex form
 
 
 def current_ids(context: Context | None = None) -> tuple[str, str] | None:
     """``(trace_id, span_id)`` in hex for the given (or current) context, or None."""
     span_context = get_current_span(context).get_span_context()
-    if not span_context.is_valid:
-        return None
+    return hex_ids(span_context) if span_context.is_valid else None
+
+
+def hex_ids(span_context: SpanContext) -> tuple[str, str]:
+    """``(trace_id, span_id)`` of a valid span context in hex (the last pair is cached)."""
+    global _last
     trace_id, span_id = span_context.trace_id, span_context.span_id
-    last = _last
+    last = _last  # one tuple, read once: safe when several threads log
     if last[0] == trace_id and last[1] == span_id:
-        return last[2]  # type: ignore[no-any-return]
+        return last[2]
     ids = format(trace_id, "032x"), format(span_id, "016x")
-    _last[:] = [trace_id, span_id, ids]
+    _last = (trace_id, span_id, ids)
     return ids
 
 
@@ -46,14 +50,18 @@ _current_request: Callable[[], Any] | None = None
 
 
 def request_snapshot() -> dict[str, str] | None:
-    """A copy of the current request's context values (tenant set after auth), or None."""
+    """The current request's context values (tenant set after auth), or None.
+
+    The request state replaces its values dict on every change, so the dict
+    itself is a stable snapshot.
+    """
     global _current_request
     if _current_request is None:
         _current_request = _load_request_source()
     try:
         state = _current_request()
         values = getattr(state, "values", None)
-        return dict(values) if values else None
+        return values if values else None
     except Exception:
         return None
 

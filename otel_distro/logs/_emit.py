@@ -2,8 +2,8 @@
 
 The caller appends one tuple per event to a deque (``put``); a daemon thread
 drains it in batches, calling ``Pipeline.complete`` on each item (redact,
-render, emit the OTel record through the SDK logger of scope
-``otel_distro.logging``) and writing the batch's lines with one ``write``.
+render, emit the OTel record into the SDK logger of scope ``otel_distro.logging``
+through a :class:`RecordWriter`) and writing the batch's lines with one ``write``.
 
 ``flush()`` drains synchronously in the calling thread.  The provider's
 ``force_flush``/``shutdown`` are wrapped to drain first, and an ``atexit`` hook
@@ -22,6 +22,8 @@ from typing import Any
 from opentelemetry._logs import LoggerProvider, NoOpLogger
 from opentelemetry._logs import get_logger_provider as _global_provider
 
+from otel_distro.logs._records import RecordWriter
+
 __all__ = ["SCOPE", "Emitter"]
 
 SCOPE = "otel_distro.logging"
@@ -35,6 +37,7 @@ class Emitter:
 
     def __init__(self) -> None:
         self.logger: Any = None
+        self.writer: RecordWriter | None = None
         self.enabled = False
         self.dropped = 0
         self._init_runtime()
@@ -54,6 +57,7 @@ class Emitter:
         provider = provider if provider is not None else _global_provider()
         logger = provider.get_logger(SCOPE)
         self.logger = logger
+        self.writer = RecordWriter(logger)
         self.enabled = not isinstance(logger, NoOpLogger) and _is_real(provider)
         _wrap_flush(provider, self)
         # Registered after the provider's own atexit hook, so it runs before it.

@@ -14,6 +14,8 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry.attributes import BoundedAttributes
+
 __all__ = ["encode_logs_request", "restore_log_encoder", "use_fast_log_encoder"]
 
 _log = logging.getLogger(__name__)
@@ -83,45 +85,144 @@ def _key_value(key: str, value: Any) -> bytes:
     return _field(b"\x0a", key.encode()) + encoded if key else encoded
 
 
+# Encoded pieces that repeat across records (keys, short string values, event
+# names); each cache is cleared when it grows past its bound.
+_CACHE_LIMIT = 4096
+_CACHED_TEXT = 256
+_keys: dict[str, bytes] = {}
+_pairs: dict[tuple[bytes, str, str], bytes] = {}
+_bodies: dict[str, bytes] = {}
+_severities: dict[tuple[int, str | None], bytes] = {}
+_id_fields: dict[tuple[bytes, int], bytes] = {}
+
+
+def _key(key: str) -> bytes:
+    encoded = _keys.get(key)
+    if encoded is None:
+        if len(_keys) >= _CACHE_LIMIT:
+            _keys.clear()
+        encoded = _keys[key] = _field(b"\x0a", key.encode()) if key else b""
+    return encoded
+
+
+def _pair(tag: bytes, key: str, value: Any) -> bytes:
+    """One ``KeyValue`` field (tag + length + message) of an attributes list."""
+    if type(value) is str and len(value) <= _CACHED_TEXT and type(key) is str:
+        cache_key = (tag, key, value)
+        encoded = _pairs.get(cache_key)
+        if encoded is None:
+            if len(_pairs) >= _CACHE_LIMIT:
+                _pairs.clear()
+            encoded = _pairs[cache_key] = _field(tag, _key_value(key, value))
+        return encoded
+    if type(key) is str:
+        return _field(tag, _key(key) + _field(b"\x12", _any_value(value)))
+    return _field(tag, _key_value(key, value))
+
+
 def _attributes(tag: bytes, attributes: Any) -> bytes:
     if not attributes:
         return b""
+    items = attributes._dict if type(attributes) is BoundedAttributes else attributes
     parts = []
-    for key, value in attributes.items():
+    for key, value in items.items():
         try:
-            parts.append(_field(tag, _key_value(key, value)))
+            parts.append(_pair(tag, key, value))
         except Exception as error:
             _log.exception("Failed to encode key %s: %s", key, error)
     return b"".join(parts)
 
 
+def _body(body: Any) -> bytes:
+    if type(body) is str and len(body) <= _CACHED_TEXT:
+        encoded = _bodies.get(body)
+        if encoded is None:
+            if len(_bodies) >= _CACHE_LIMIT:
+                _bodies.clear()
+            encoded = _bodies[body] = _field(b"\x2a", _any_value(body))
+        return encoded
+    return _field(b"\x2a", _any_value(body))
+
+
+def _severity(number: int, text: str | None) -> bytes:
+    cache_key = (number, text)
+    encoded = _severities.get(cache_key)
+    if encoded is None:
+        parts = [b"\x10" + _varint(number)] if number else []
+        if text:
+            parts.append(_field(b"\x1a", text.encode()))
+        encoded = _severities[cache_key] = b"".join(parts)
+    return encoded
+
+
+def _id(tag: bytes, value: int, size: int) -> bytes:
+    cache_key = (tag, value)
+    encoded = _id_fields.get(cache_key)
+    if encoded is None:
+        if len(_id_fields) >= _CACHE_LIMIT:
+            _id_fields.clear()
+        encoded = _id_fields[cache_key] = _field(tag, value.to_bytes(size, "big"))
+    return encoded
+
+
 def _log_record(readable: Any) -> bytes:
     record = readable.log_record
-    parts = []
+    parts: list[bytes] = []
+    append = parts.append
     if record.timestamp:
-        parts.append(b"\x09" + _fixed64(record.timestamp))
-    number = getattr(record.severity_number, "value", None)
-    if number:
-        parts.append(b"\x10" + _varint(number))
-    if record.severity_text:
-        parts.append(_field(b"\x1a", record.severity_text.encode()))
-    parts.append(_field(b"\x2a", _any_value(record.body)))
-    parts.append(_attributes(b"\x32", record.attributes))
-    dropped = readable.dropped_attributes
+        append(b"\x09" + _fixed64(record.timestamp))
+    number = getattr(record.severity_number, "value", None) or 0
+    text = record.severity_text
+    if number or text:
+        append(_severities.get((number, text)) or _severity(number, text))
+    body = record.body
+    append((_bodies.get(body) if type(body) is str else None) or _body(body))
+    attributes = record.attributes
+    if type(attributes) is BoundedAttributes:
+        items: Any = attributes._dict
+        dropped = attributes.dropped
+    else:
+        items, dropped = attributes, readable.dropped_attributes
+    if items:
+        _attribute_fields(items, append)
     if dropped:
-        parts.append(b"\x38" + _varint(dropped))
+        append(b"\x38" + _varint(dropped))
     flags = int(record.trace_flags)
     if flags:
-        parts.append(b"\x45" + _fixed32(flags))
+        append(b"\x45" + _fixed32(flags))
     if record.trace_id:
-        parts.append(_field(b"\x4a", record.trace_id.to_bytes(16, "big")))
+        append(_id(b"\x4a", record.trace_id, 16))
     if record.span_id:
-        parts.append(_field(b"\x52", record.span_id.to_bytes(8, "big")))
+        append(_id(b"\x52", record.span_id, 8))
     if record.observed_timestamp:
-        parts.append(b"\x59" + _fixed64(record.observed_timestamp))
+        append(b"\x59" + _fixed64(record.observed_timestamp))
     if record.event_name:
-        parts.append(_field(b"\x62", record.event_name.encode()))
+        append(_field(b"\x62", record.event_name.encode()))
     return b"".join(parts)
+
+
+def _attribute_fields(items: Any, append: Any) -> None:
+    """Append one ``KeyValue`` field per log attribute; common kinds inlined."""
+    pairs, keys, small = _pairs, _keys, _SMALL
+    for key, value in items.items():
+        kind = type(value)
+        if kind is str:
+            encoded = pairs.get((b"\x32", key, value))
+            if encoded is not None:
+                append(encoded)
+                continue
+        elif (kind is float or kind is int) and type(key) is str:
+            prefix = keys.get(key)
+            if prefix is not None and (kind is float or _INT64_MIN <= value <= _INT64_MAX):
+                scalar = b"\x21" + _double(value) if kind is float else _int(value)
+                pair = prefix + b"\x12" + small[len(scalar)] + scalar
+                size = len(pair)
+                append(b"\x32" + (small[size] if size < 128 else _varint(size)) + pair)
+                continue
+        try:
+            append(_pair(b"\x32", key, value))
+        except Exception as error:
+            _log.exception("Failed to encode key %s: %s", key, error)
 
 
 def _scope(scope: Any) -> bytes:
@@ -139,19 +240,15 @@ def _scope(scope: Any) -> bytes:
 def encode_logs_request(batch: Sequence[Any]) -> bytes:
     """The serialized ``ExportLogsServiceRequest`` for *batch* (``ReadableLogRecord``\\s)."""
     resources: dict[Any, dict[Any, list[bytes]]] = {}
-    by_id: dict[int, Any] = {}
+    groups: dict[tuple[int, int], list[bytes]] = {}
     for readable in batch:
         resource = readable.resource
-        key = by_id.get(id(resource))
-        if key is None:
-            key = by_id[id(resource)] = resource
-        scopes = resources.get(key)
-        if scopes is None:
-            scopes = resources[key] = {}
         scope = readable.instrumentation_scope or None
-        logs = scopes.get(scope)
+        key = (id(resource), id(scope))  # equal objects hash once per batch, not per record
+        logs = groups.get(key)
         if logs is None:
-            logs = scopes[scope] = []
+            scopes = resources.setdefault(resource, {})
+            logs = groups[key] = scopes.setdefault(scope, [])
         logs.append(_field(b"\x12", _log_record(readable)))
     out = []
     for resource, scopes in resources.items():

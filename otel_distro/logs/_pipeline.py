@@ -14,14 +14,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context, get_current
+from opentelemetry.trace import SpanContext, get_current_span
 
 from otel_distro.config import Settings
-from otel_distro.logs._correlate import context_values, current_ids, request_snapshot
+from otel_distro.logs._correlate import context_values, hex_ids, request_snapshot
 from otel_distro.logs._emit import Emitter
 from otel_distro.logs._redact import Redact, load_redact
-from otel_distro.logs._render import Output, console_renderer, render_json
+from otel_distro.logs._render import Output, console_renderer, render_clean_json
 from otel_distro.logs._values import clean, clean_mapping, exception_attributes
 
 __all__ = ["LEVELS", "Level", "Pipeline", "severity"]
@@ -52,14 +53,15 @@ def severity(levelno: int) -> Level:
     return LEVELS[name]
 
 
-_second: list[Any] = [-1, ""]
+_second: tuple[int, str] = (-1, "")
 
 
 def _iso(ts_ns: int) -> str:
+    global _second
     seconds, rest = divmod(ts_ns, 1_000_000_000)
-    cached = _second
+    cached = _second  # one tuple, read once: safe when several threads log
     if cached[0] != seconds:
-        cached[:] = [seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))]
+        cached = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
     return f"{cached[1]}.{rest // 1000:06d}Z"
 
 
@@ -74,6 +76,8 @@ class Pipeline:
         self.redact: Redact = load_redact()
         self.emitter = emitter
         self.output = output
+        # context values of the last (context, request) pair: records of one span repeat it
+        self._last_context: tuple[Any, Any, dict[str, str]] = (None, None, {})
 
     def capture(
         self,
@@ -131,34 +135,43 @@ class Pipeline:
 
     def complete(self, item: tuple[Any, ...]) -> str | None:
         """Worker side: emits the OTel record, returns the line (None: not written)."""
-        out, attributes = self._complete(item)
-        body = out["event"]
-        line = self.render(out) if item[9] else None
+        out, attributes, span_context = self._complete(item)
+        body = out["event"]  # read first: the console renderer pops keys from ``out``
+        line = None
+        if item[9]:
+            try:
+                line = self.render(out)
+            except Exception:  # the record is still emitted
+                line = None
         if item[8]:
-            self._emit(item, body, attributes)
+            try:
+                self._emit(item, body, attributes, span_context)
+            except Exception:  # noqa: S110 - a failing processor must not cost the line
+                pass
         return line
 
-    def _emit(self, item: tuple[Any, ...], body: Any, attributes: dict[str, Any]) -> None:
+    def _emit(
+        self,
+        item: tuple[Any, ...],
+        body: Any,
+        attributes: dict[str, Any],
+        span_context: SpanContext | None,
+    ) -> None:
         _, ts_ns, level, name, _, _, context, _, _, _ = item
         if name:
             attributes["logger.name"] = name
-        self.emitter.logger.emit(
-            LogRecord(
-                timestamp=ts_ns,
-                observed_timestamp=ts_ns,
-                context=context,
-                severity_number=level[1],
-                severity_text=level[2],
-                body=body,
-                attributes=attributes,
-            )
-        )
+        writer = self.emitter.writer
+        if writer is not None:
+            writer.emit(ts_ns, context, span_context, level[1], level[2], body, attributes)
 
-    def _complete(self, item: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _complete(
+        self, item: tuple[Any, ...]
+    ) -> tuple[dict[str, Any], dict[str, Any], SpanContext | None]:
         _, ts_ns, level, name, event, attributes, context, request, _, _ = item
         if self.context_keys:
-            for key, value in context_values(self.context_keys, context, request).items():
-                attributes.setdefault(key, value)
+            for key, value in self._context_values(context, request).items():
+                if key not in attributes:
+                    attributes[key] = value
         event, attributes = self.redact(event, attributes)
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
@@ -166,11 +179,21 @@ class Pipeline:
             "logger": name,
             "event": event,
         }
-        ids = current_ids(context)
-        if ids is not None:
-            out["trace_id"], out["span_id"] = ids
+        span_context: SpanContext | None = get_current_span(context).get_span_context()
+        if span_context is not None and span_context.is_valid:
+            out["trace_id"], out["span_id"] = hex_ids(span_context)
+        else:
+            span_context = None
         out.update(attributes)
-        return out, attributes
+        return out, attributes, span_context
+
+    def _context_values(self, context: Context | None, request: Any) -> dict[str, str]:
+        last = self._last_context
+        if last[0] is context and last[1] is request and context is not None:
+            return last[2]
+        values = context_values(self.context_keys, context, request)
+        self._last_context = (context, request, values)
+        return values
 
     def finish(
         self,
@@ -183,14 +206,14 @@ class Pipeline:
     ) -> dict[str, Any]:
         """Capture and complete synchronously; returns the redacted output dict, writes nothing."""
         item = self._item(level, name, event, values, exc_info, None, None, emit, False)
-        out, attributes = self._complete(item)
+        out, attributes, span_context = self._complete(item)
         if item[8]:
-            self._emit(item, out["event"], attributes)
+            self._emit(item, out["event"], attributes, span_context)
         return out
 
     def render(self, out: dict[str, Any]) -> str:
         if self.console is None:
-            return render_json(out)
+            return render_clean_json(out)
         exception = out.pop("exception.stacktrace", None)
         if exception is not None:
             out["exception"] = exception

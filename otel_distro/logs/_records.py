@@ -1,0 +1,283 @@
+"""Finished events into SDK log records, without re-validating what is already clean.
+
+``Logger.emit`` re-checks every attribute value (``BoundedAttributes``), runs
+every processor (ours skip our own records anyway) and the batch processor
+then copies each record through the generic ``copy`` protocol.  Our events
+are already cleaned, limited and redacted, so :class:`RecordWriter` builds the
+records the SDK would build and routes them itself:
+
+* processors marked ``skips_own_records`` (the distro's tenant copier and
+  redaction processor) are left out; the redacted resource is applied once;
+* when every remaining processor is the SDK's ``BatchLogRecordProcessor``, the
+  read-only record each would queue is built once and queued directly;
+* otherwise one ``ReadWriteLogRecord`` goes to the remaining processors in order.
+
+It checks once that its records equal the SDK's for a probe event and falls
+back to ``Logger.emit`` when they do not, when the logger is not the SDK's, or
+when a record needs the SDK's limits (value length limit, too many
+attributes, non-scalar values).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanContext, TraceFlags
+
+__all__ = ["RecordWriter"]
+
+_log = logging.getLogger("otel_distro.logging")
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NO_CONTEXT = Context()
+
+
+class _Record(LogRecord):
+    """An API ``LogRecord`` with a cheap shallow copy (the batch processor copies each one)."""
+
+    def __copy__(self) -> _Record:
+        new = _Record.__new__(_Record)
+        new.__dict__.update(self.__dict__)
+        return new
+
+
+class RecordWriter:
+    """Emits finished events into one OTel ``Logger``."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+        self.route = "emit"  # "emit" (Logger.emit), "processors" or "batches"
+        self._multi: Any = None
+        self._seen: Any = None
+        self._resource: Any = None
+        self._queues: tuple[Callable[[Any], Any], ...] = ()
+        self._processors: tuple[Callable[[Any], Any], ...] = ()
+        try:
+            self._init_direct(logger)
+        except Exception:  # anything unexpected: the SDK's own path
+            self._multi = None
+        _log.debug("otel-distro log records go through %s", self.route)
+
+    def _init_direct(self, logger: Any) -> None:
+        from opentelemetry.sdk._logs import Logger as SdkLogger
+        from opentelemetry.sdk._logs._internal import (
+            ReadableLogRecord,
+            ReadWriteLogRecord,
+            SynchronousMultiLogRecordProcessor,
+        )
+
+        if type(logger) is not SdkLogger:
+            return
+        limits = logger._log_record_limits
+        multi = logger._multi_log_record_processor
+        if limits.max_log_record_attribute_length is not None:
+            return
+        if type(multi) is not SynchronousMultiLogRecordProcessor:
+            return
+        self._readable = ReadableLogRecord
+        self._readwrite = ReadWriteLogRecord
+        self._maxlen: int | None = limits.max_log_record_attributes
+        self._metrics = logger._logger_metrics
+        if _same_as_sdk(self, logger):
+            self._multi = multi
+            self._plan()
+
+    def _plan(self) -> None:
+        """Choose the route for the logger's current processors."""
+        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+        processors = self._multi._log_record_processors
+        self._seen = processors
+        resource = self.logger._resource
+        others = []
+        for processor in processors:
+            if getattr(processor, "skips_own_records", False):
+                adapt = getattr(processor, "own_records_resource", None)
+                if adapt is not None:
+                    resource = adapt(resource)
+                continue
+            others.append(processor)
+        self._resource = resource
+        queues = [
+            getattr(getattr(p, "_batch_processor", None), "emit", None)
+            for p in others
+            if type(p) is BatchLogRecordProcessor
+        ]
+        if len(queues) == len(others) and all(callable(q) for q in queues):
+            self._queues = tuple(q for q in queues if q is not None)
+            self.route = "batches"
+        else:
+            self._processors = tuple(p.on_emit for p in others)
+            self.route = "processors"
+
+    def emit(
+        self,
+        ts_ns: int,
+        context: Context | None,
+        span_context: SpanContext | None,
+        severity_number: SeverityNumber,
+        severity_text: str,
+        body: Any,
+        attributes: dict[str, Any],
+    ) -> None:
+        """One record; *attributes* must be cleaned already (the dict is kept, not copied)."""
+        multi = self._multi
+        if multi is None or not self._fits(attributes):
+            self._emit_stock(ts_ns, context, severity_number, severity_text, body, attributes)
+            return
+        if multi._log_record_processors is not self._seen:
+            self._plan()
+        if not self.logger._logger_config.is_enabled:
+            return
+        self._metrics.emit_log()
+        if self.route == "batches":
+            readable = self._build(
+                self._readable,
+                (ts_ns, _NO_CONTEXT, span_context, severity_number, severity_text, body),
+                attributes,
+            )
+            for queue in self._queues:
+                queue(readable)
+        else:
+            readwrite = self._build(
+                self._readwrite,
+                (ts_ns, context, span_context, severity_number, severity_text, body),
+                attributes,
+            )
+            for on_emit in self._processors:
+                on_emit(readwrite)
+
+    def _emit_stock(
+        self,
+        ts_ns: int,
+        context: Context | None,
+        severity_number: SeverityNumber,
+        severity_text: str,
+        body: Any,
+        attributes: dict[str, Any],
+    ) -> None:
+        self.logger.emit(
+            LogRecord(
+                timestamp=ts_ns,
+                observed_timestamp=ts_ns,
+                context=context,
+                severity_number=severity_number,
+                severity_text=severity_text,
+                body=body,
+                attributes=attributes,
+            )
+        )
+
+    def _fits(self, attributes: dict[str, Any]) -> bool:
+        maxlen = self._maxlen
+        if maxlen is not None and len(attributes) > maxlen:
+            return False
+        scalars = _SCALARS
+        for value in attributes.values():  # noqa: SIM110 - a loop is faster than all()
+            if type(value) not in scalars:
+                return False
+        return True
+
+    def _build(self, cls: Any, event: tuple[Any, ...], attributes: dict[str, Any]) -> Any:
+        """A *cls* record (readable or read-write) for ``(ts, context, span, number, text, body)``.
+
+        The attributes dict is kept, not copied.
+        """
+        ts_ns, context, span_context, severity_number, severity_text, body = event
+        bounded = BoundedAttributes(self._maxlen, None, False, None, True)
+        bounded._dict = attributes
+        if span_context is None:
+            trace_id = span_id = 0
+            trace_flags = TraceFlags.DEFAULT
+        else:
+            trace_id = span_context.trace_id
+            span_id = span_context.span_id
+            trace_flags = span_context.trace_flags
+        record = _Record.__new__(_Record)
+        record.__dict__.update(
+            timestamp=ts_ns,
+            observed_timestamp=ts_ns,
+            context=context,
+            trace_id=trace_id,
+            span_id=span_id,
+            trace_flags=trace_flags,
+            severity_text=severity_text,
+            severity_number=severity_number,
+            body=body,
+            attributes=bounded,
+            event_name=None,
+            exception=None,
+        )
+        built = cls.__new__(cls)
+        built.__dict__.update(
+            log_record=record,
+            resource=self._resource,
+            instrumentation_scope=self.logger._instrumentation_scope,
+            limits=self.logger._log_record_limits,
+        )
+        return built
+
+
+def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
+    """Whether records built directly equal what the SDK's emit and batch processor make."""
+    import copy
+
+    from opentelemetry import trace
+
+    span_context = SpanContext(0x1234, 0x56, False, trace.TraceFlags(1))
+    context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
+    attributes: dict[str, Any] = {"s": "v", "i": 1, "f": 1.5, "b": True, "n": None}
+    writer._resource = logger._resource
+    stock: Any = writer._readwrite._from_api_log_record(
+        record=LogRecord(
+            timestamp=1,
+            observed_timestamp=1,
+            context=context,
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
+            body="e",
+            attributes=attributes.copy(),
+        ),
+        resource=logger._resource,
+        instrumentation_scope=logger._instrumentation_scope,
+        limits=logger._log_record_limits,
+    )
+    event = (1, context, span_context, SeverityNumber.INFO, "INFO", "e")
+    if not _equal(writer._build(writer._readwrite, event, attributes), stock):
+        return False
+    queued = copy.copy(stock.log_record)  # what BatchLogRecordProcessor.on_emit queues
+    queued.context = Context()
+    stock_readable = writer._readable(
+        log_record=queued,
+        resource=stock.resource,
+        instrumentation_scope=stock.instrumentation_scope,
+        limits=stock.limits,
+    )
+    event = (1, _NO_CONTEXT, span_context, SeverityNumber.INFO, "INFO", "e")
+    return _equal(writer._build(writer._readable, event, dict(attributes)), stock_readable)
+
+
+def _equal(ours: Any, stock: Any) -> bool:
+    if type(ours) is not type(stock) or vars(ours).keys() != vars(stock).keys():
+        return False
+    if ours.resource is not stock.resource or ours.limits is not stock.limits:
+        return False
+    if ours.instrumentation_scope != stock.instrumentation_scope:
+        return False
+    mine, theirs = vars(ours.log_record), vars(stock.log_record)
+    if mine.keys() != theirs.keys():
+        return False
+    for key, value in theirs.items():
+        if key == "attributes":
+            if type(mine[key]) is not type(value) or vars(mine[key]).keys() != vars(value).keys():
+                return False
+            if dict(mine[key]) != dict(value) or mine[key].dropped != value.dropped:
+                return False
+        elif mine[key] != value or type(mine[key]) is not type(value):
+            return False
+    return True
