@@ -203,12 +203,19 @@ class Pipeline:
         values: Mapping[str, Any] | None,
         exc_info: Any = None,
         emit: bool = True,
+        context: Context | None = None,
     ) -> dict[str, Any]:
-        """Capture and complete synchronously; returns the redacted output dict, writes nothing."""
-        item = self._item(level, name, event, values, exc_info, None, None, emit, False)
+        """Capture and complete synchronously; returns the redacted output dict, writes nothing.
+
+        ``context`` replaces the current OTel context (as in :meth:`capture`).
+        """
+        item = self._item(level, name, event, values, exc_info, None, context, emit, False)
         out, attributes, span_context = self._complete(item)
         if item[8]:
-            self._emit(item, out["event"], attributes, span_context)
+            try:
+                self._emit(item, out["event"], attributes, span_context)
+            except Exception:  # noqa: S110 - a failing processor must not cost the line
+                pass
         return out
 
     def render(self, out: dict[str, Any]) -> str:

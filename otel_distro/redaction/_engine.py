@@ -106,6 +106,36 @@ class Redactor:
         """The key rule that makes ``key`` sensitive, or ``None``."""
         return self._keys.rule_for(key)
 
+    def known_clean(self, text: Any, mapping: Mapping[Any, Any]) -> bool:
+        """True when ``redact_text(text)`` and ``redact_mapping(mapping)`` would change nothing.
+
+        Answers from what earlier calls learned (clean keys and strings seen
+        before, small numbers), without scanning: a log event that repeats
+        known-clean values skips the redaction pass.  ``False`` means "scan it".
+        """
+        if text and (type(text) is not str or text not in self._clean):
+            return False
+        if "input" in mapping and "loc" in mapping:
+            return False
+        rules = self._keys.cached
+        clean = self._clean
+        clean_keys = self._clean_keys
+        for key, value in mapping.items():
+            if key not in clean_keys or type(key) is not str:
+                return False
+            if rules.get(key, _MISSING) is not None:
+                return False
+            kind = type(value)
+            if kind is str:
+                if value not in clean or key in _QUERY_KEYS:
+                    return False
+            elif kind is int:
+                if not -(10**12) < value < 10**12:
+                    return False
+            elif not (kind is float or kind is bool or value is None):
+                return False
+        return True
+
     def redact_value(
         self,
         value: Any,
