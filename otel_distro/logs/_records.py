@@ -35,12 +35,38 @@ _log = logging.getLogger("otel_distro.logging")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_CONTEXT = Context()
+_NO_FLAGS = TraceFlags.get_default()  # what an invalid span context carries
 
 
 class _Record(LogRecord):
-    """An API ``LogRecord`` with a cheap shallow copy (the batch processor copies each one)."""
+    """An API ``LogRecord`` built from finished values, with a cheap shallow copy."""
 
-    def __copy__(self) -> _Record:
+    def __init__(
+        self,
+        ts_ns: int,
+        context: Any,
+        trace_id: int,
+        span_id: int,
+        trace_flags: TraceFlags,
+        severity_text: str,
+        severity_number: SeverityNumber,
+        body: Any,
+        attributes: Any,
+    ) -> None:
+        self.timestamp = ts_ns
+        self.observed_timestamp = ts_ns
+        self.context = context
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.trace_flags = trace_flags
+        self.severity_text = severity_text
+        self.severity_number = severity_number
+        self.body = body
+        self.attributes = attributes
+        self.event_name = None
+        self.exception = None
+
+    def __copy__(self) -> _Record:  # the batch processor copies each record
         new = _Record.__new__(_Record)
         new.__dict__.update(self.__dict__)
         return new
@@ -57,6 +83,7 @@ class RecordWriter:
         self._resource: Any = None
         self._queues: tuple[Callable[[Any], Any], ...] = ()
         self._processors: tuple[Callable[[Any], Any], ...] = ()
+        self._count: Callable[[], Any] | None = None
         try:
             self._init_direct(logger)
         except Exception:  # anything unexpected: the SDK's own path
@@ -70,6 +97,7 @@ class RecordWriter:
             ReadWriteLogRecord,
             SynchronousMultiLogRecordProcessor,
         )
+        from opentelemetry.sdk._logs._internal._logger_metrics import NoOpLoggerMetrics
 
         if type(logger) is not SdkLogger:
             return
@@ -82,7 +110,9 @@ class RecordWriter:
         self._readable = ReadableLogRecord
         self._readwrite = ReadWriteLogRecord
         self._maxlen: int | None = limits.max_log_record_attributes
-        self._metrics = logger._logger_metrics
+        metrics = logger._logger_metrics
+        # the SDK's no-op metrics (the default) are not called per record
+        self._count = None if type(metrics) is NoOpLoggerMetrics else metrics.emit_log
         if _same_as_sdk(self, logger):
             self._multi = multi
             self._plan()
@@ -134,21 +164,15 @@ class RecordWriter:
             self._plan()
         if not self.logger._logger_config.is_enabled:
             return
-        self._metrics.emit_log()
+        if self._count is not None:
+            self._count()
+        event = (ts_ns, context, span_context, severity_number, severity_text, body)
         if self.route == "batches":
-            readable = self._build(
-                self._readable,
-                (ts_ns, _NO_CONTEXT, span_context, severity_number, severity_text, body),
-                attributes,
-            )
+            readable = self._build(self._readable, event, attributes, _NO_CONTEXT)
             for queue in self._queues:
                 queue(readable)
         else:
-            readwrite = self._build(
-                self._readwrite,
-                (ts_ns, context, span_context, severity_number, severity_text, body),
-                attributes,
-            )
+            readwrite = self._build(self._readwrite, event, attributes, context)
             for on_emit in self._processors:
                 on_emit(readwrite)
 
@@ -183,35 +207,33 @@ class RecordWriter:
                 return False
         return True
 
-    def _build(self, cls: Any, event: tuple[Any, ...], attributes: dict[str, Any]) -> Any:
+    def _build(
+        self, cls: Any, event: tuple[Any, ...], attributes: dict[str, Any], context: Any
+    ) -> Any:
         """A *cls* record (readable or read-write) for ``(ts, context, span, number, text, body)``.
 
         The attributes dict is kept, not copied.
         """
-        ts_ns, context, span_context, severity_number, severity_text, body = event
+        ts_ns, _, span_context, severity_number, severity_text, body = event
         bounded = BoundedAttributes(self._maxlen, None, False, None, True)
         bounded._dict = attributes
         if span_context is None:
             trace_id = span_id = 0
-            trace_flags = TraceFlags.DEFAULT
+            trace_flags = _NO_FLAGS
         else:
             trace_id = span_context.trace_id
             span_id = span_context.span_id
             trace_flags = span_context.trace_flags
-        record = _Record.__new__(_Record)
-        record.__dict__.update(
-            timestamp=ts_ns,
-            observed_timestamp=ts_ns,
-            context=context,
-            trace_id=trace_id,
-            span_id=span_id,
-            trace_flags=trace_flags,
-            severity_text=severity_text,
-            severity_number=severity_number,
-            body=body,
-            attributes=bounded,
-            event_name=None,
-            exception=None,
+        record = _Record(
+            ts_ns,
+            context,
+            trace_id,
+            span_id,
+            trace_flags,
+            severity_text,
+            severity_number,
+            body,
+            bounded,
         )
         built = cls.__new__(cls)
         built.__dict__.update(
@@ -248,7 +270,7 @@ def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
         limits=logger._log_record_limits,
     )
     event = (1, context, span_context, SeverityNumber.INFO, "INFO", "e")
-    if not _equal(writer._build(writer._readwrite, event, attributes), stock):
+    if not _equal(writer._build(writer._readwrite, event, attributes, context), stock):
         return False
     queued = copy.copy(stock.log_record)  # what BatchLogRecordProcessor.on_emit queues
     queued.context = Context()
@@ -258,8 +280,8 @@ def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
         instrumentation_scope=stock.instrumentation_scope,
         limits=stock.limits,
     )
-    event = (1, _NO_CONTEXT, span_context, SeverityNumber.INFO, "INFO", "e")
-    return _equal(writer._build(writer._readable, event, dict(attributes)), stock_readable)
+    readable = writer._build(writer._readable, event, attributes.copy(), _NO_CONTEXT)
+    return _equal(readable, stock_readable)
 
 
 def _equal(ours: Any, stock: Any) -> bool:

@@ -147,10 +147,19 @@ def clean_mapping(values: Mapping[str, Any], limit: int) -> dict[str, Any]:
     for key, value in values.items():
         if type(key) is not str or not key or not key.isascii():
             key = _text(safe_str(key, 256), 256) or "(empty)"
-        if type(value) is str and len(value) <= limit and value.isascii():
+        kind = type(value)
+        if kind is str:
+            if len(value) <= limit and value.isascii():
+                out[key] = value
+                continue
+        elif kind is int:
+            if _INT64_MIN <= value <= _INT64_MAX:
+                out[key] = value
+                continue
+        elif kind is float and value - value == 0.0:  # finite: inf - inf, nan - nan are nan
             out[key] = value
-        else:
-            out[key] = clean(value, limit)
+            continue
+        out[key] = clean(value, limit)
     return out
 
 
