@@ -148,6 +148,8 @@ def _severity(number: int, text: str | None) -> bytes:
     cache_key = (number, text)
     encoded = _severities.get(cache_key)
     if encoded is None:
+        if len(_severities) >= _CACHE_LIMIT:
+            _severities.clear()
         parts = [b"\x10" + _varint(number)] if number else []
         if text:
             parts.append(_field(b"\x1a", text.encode()))
@@ -201,28 +203,72 @@ def _log_record(readable: Any) -> bytes:
     return b"".join(parts)
 
 
+# Log attributes: ``key -> value -> KeyValue field`` for short strings, and
+# ``key -> key field + value tag`` for numbers (no tuple built per lookup).
+_log_pairs: dict[str, dict[str, bytes]] = {}
+_log_prefixes: dict[str, bytes] = {}
+_VALUES_PER_KEY = 256
+
+
 def _attribute_fields(items: Any, append: Any) -> None:
     """Append one ``KeyValue`` field per log attribute; common kinds inlined."""
-    pairs, keys, small = _pairs, _keys, _SMALL
+    small = _SMALL
     for key, value in items.items():
         kind = type(value)
         if kind is str:
-            encoded = pairs.get((b"\x32", key, value))
-            if encoded is not None:
-                append(encoded)
-                continue
-        elif (kind is float or kind is int) and type(key) is str:
-            prefix = keys.get(key)
-            if prefix is not None and (kind is float or _INT64_MIN <= value <= _INT64_MAX):
-                scalar = b"\x21" + _double(value) if kind is float else _int(value)
-                pair = prefix + b"\x12" + small[len(scalar)] + scalar
-                size = len(pair)
-                append(b"\x32" + (small[size] if size < 128 else _varint(size)) + pair)
-                continue
+            by_value = _log_pairs.get(key) if type(key) is str else None
+            if by_value is not None:
+                encoded = by_value.get(value)
+                if encoded is not None:
+                    append(encoded)
+                    continue
+            try:
+                append(_log_pair(key, value))
+            except Exception as error:
+                _log.exception("Failed to encode key %s: %s", key, error)
+            continue
+        if kind is int or kind is float:
+            prefix = _log_prefixes.get(key) if type(key) is str else None
+            if prefix is not None:
+                if kind is float:
+                    scalar = b"\x21" + _double(value)
+                elif 0 <= value < 128:
+                    scalar = b"\x18" + small[value]
+                elif _INT64_MIN <= value <= _INT64_MAX:
+                    scalar = _int(value)
+                else:
+                    scalar = b""
+                if scalar:
+                    pair = prefix + small[len(scalar)] + scalar
+                    size = len(pair)
+                    append(b"\x32" + (small[size] if size < 128 else _varint(size)) + pair)
+                    continue
         try:
-            append(_pair(b"\x32", key, value))
+            append(_log_pair(key, value))
         except Exception as error:
             _log.exception("Failed to encode key %s: %s", key, error)
+
+
+def _log_pair(key: Any, value: Any) -> bytes:
+    """A log attribute's ``KeyValue`` field, filling the caches used above."""
+    encoded = _field(b"\x32", _key_value(key, value))
+    if type(key) is not str:
+        return encoded
+    kind = type(value)
+    if kind is str and len(value) <= _CACHED_TEXT:
+        by_value = _log_pairs.get(key)
+        if by_value is None:
+            if len(_log_pairs) >= _CACHE_LIMIT:
+                _log_pairs.clear()
+            by_value = _log_pairs[key] = {}
+        elif len(by_value) >= _VALUES_PER_KEY:
+            by_value.clear()
+        by_value[value] = encoded
+    elif (kind is int or kind is float) and key not in _log_prefixes:
+        if len(_log_prefixes) >= _CACHE_LIMIT:
+            _log_prefixes.clear()
+        _log_prefixes[key] = _key(key) + b"\x12"
+    return encoded
 
 
 def _scope(scope: Any) -> bytes:
