@@ -35,7 +35,10 @@ _log = logging.getLogger("otel_distro.logging")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_CONTEXT = Context()
-_NO_FLAGS = TraceFlags.get_default()  # what an invalid span context carries
+_NO_FLAGS = TraceFlags.get_default()
+# SDK releases whose batch processor ``on_emit`` only copies the record, drops its
+# context and queues it (other releases get the processors' own ``on_emit``)
+_BATCH_QUEUE_SDK = "1.45."  # what an invalid span context carries
 
 
 class _Record(LogRecord):
@@ -84,6 +87,7 @@ class RecordWriter:
         self._queues: tuple[Callable[[Any], Any], ...] = ()
         self._processors: tuple[Callable[[Any], Any], ...] = ()
         self._count: Callable[[], Any] | None = None
+        self._idle = False
         try:
             self._init_direct(logger)
         except Exception:  # anything unexpected: the SDK's own path
@@ -138,7 +142,8 @@ class RecordWriter:
             for p in others
             if type(p) is BatchLogRecordProcessor
         ]
-        if len(queues) == len(others) and all(callable(q) for q in queues):
+        self._idle = not others
+        if _queues_known() and len(queues) == len(others) and all(callable(q) for q in queues):
             self._queues = tuple(q for q in queues if q is not None)
             self.route = "batches"
         else:
@@ -162,7 +167,7 @@ class RecordWriter:
             return
         if multi._log_record_processors is not self._seen:
             self._plan()
-        if not self.logger._logger_config.is_enabled:
+        if self._idle or not self.logger._logger_config.is_enabled:
             return
         if self._count is not None:
             self._count()
@@ -243,6 +248,15 @@ class RecordWriter:
             limits=self.logger._log_record_limits,
         )
         return built
+
+
+def _queues_known() -> bool:
+    """Whether this SDK's ``BatchLogRecordProcessor.on_emit`` is the copy-and-queue we mirror."""
+    try:
+        from opentelemetry.sdk.version import __version__
+    except ImportError:
+        return False
+    return __version__.startswith(_BATCH_QUEUE_SDK)
 
 
 def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
