@@ -1,24 +1,26 @@
 """Cost per log record: plain structlog JSON vs otel-distro's full path, in one process.
 
-Run: ``python -m benchmarks.bench_logging [records]``.
+Run: ``python -m benchmarks.bench_logging [records] [rounds]`` (defaults 20000, 3).
 
 * plain      -- structlog ``add_log_level`` + ``TimeStamper(iso)`` + ``JSONRenderer``;
-* caller     -- otel-distro on the calling thread (clean, context, redact, render,
-                queue): CPU time of that thread only (``time.thread_time``);
-* full       -- the whole path in all threads: the above plus the SDK emit
-                (``LogRecord``, processors) and OTLP protobuf encoding in a
-                ``BatchLogRecordProcessor`` (``time.process_time``);
+* caller     -- otel-distro on the calling thread (clean, snapshot context, queue):
+                CPU time of that thread only (``time.thread_time``);
+* full       -- the whole path in all threads, as the distro runs it: the above plus
+                the log worker (request context, redaction, JSON line, OTel record
+                queued into the ``BatchLogRecordProcessor``) and the direct OTLP
+                protobuf encoding in the export thread (``time.process_time``);
 * filtered   -- a ``debug()`` call below ``LOG_LEVEL=INFO``;
-* fast       -- the full path with the direct OTLP encoder (``use_fast_log_encoder``);
+* stock encoder -- the full path encoded by the SDK's own OTLP encoder instead;
 * stock      -- for comparison, plain structlog plus a processor emitting each event
                 through the SDK on the caller's thread, the way the contrib bridge
-                does (no redaction, no ids in the line), encoded the same way.
+                does (no redaction, no ids in the line), encoded by the SDK encoder.
 
 The provider has the distro's own log processors (tenant attributes, redaction
 for foreign scopes) before the batch processor, as the configurator sets it up.
 
 Every record is logged inside an active span with tenant baggage, as in a request.
-Ratios are against ``plain`` measured in the same run.
+Each measurement is repeated in interleaved rounds and the best (least disturbed by
+other processes) is kept; ratios are against ``plain`` measured in the same run.
 """
 
 from __future__ import annotations
