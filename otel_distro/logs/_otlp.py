@@ -64,8 +64,8 @@ def _any_value(value: Any) -> bytes:
         return b""
     if isinstance(value, bool):
         return b"\x10\x01" if value else b"\x10\x00"
-    if isinstance(value, str):
-        return _field(b"\x0a", str(value).encode())
+    if isinstance(value, str):  # a str subclass (a str Enum): its string, not its str()
+        return _field(b"\x0a", str.encode(value))
     if isinstance(value, int):
         return _int(int(value))
     if isinstance(value, float):
@@ -80,9 +80,23 @@ def _any_value(value: Any) -> bytes:
     raise TypeError(f"Invalid type {type(value)} of value {value}")
 
 
-def _key_value(key: str, value: Any) -> bytes:
+def _key_value(key: Any, value: Any) -> bytes:
     encoded = _field(b"\x12", _any_value(value))
-    return _field(b"\x0a", key.encode()) + encoded if key else encoded
+    data = key.encode() if type(key) is str else _key_bytes(key)
+    return _field(b"\x0a", data) + encoded if data else encoded
+
+
+def _key_bytes(key: Any) -> bytes:
+    """A non-``str`` key as protobuf takes it: None (unset), str subclasses, UTF-8 bytes."""
+    if key is None:
+        return b""
+    if isinstance(key, str):
+        return str.encode(key)
+    if isinstance(key, bytes):
+        data = bytes(key)
+        data.decode("utf-8")  # invalid UTF-8 is refused, as by protobuf
+        return data
+    raise TypeError(f"Invalid key type {type(key)}")
 
 
 # Encoded pieces that repeat across records (keys, short string values, event

@@ -88,6 +88,7 @@ class RecordWriter:
         self._processors: tuple[Callable[[Any], Any], ...] = ()
         self._count: Callable[[], Any] | None = None
         self._idle = False
+        self._source: Any = None
         try:
             self._init_direct(logger)
         except Exception:  # anything unexpected: the SDK's own path
@@ -127,7 +128,7 @@ class RecordWriter:
 
         processors = self._multi._log_record_processors
         self._seen = processors
-        resource = self.logger._resource
+        resource = self._source = self.logger._resource
         others = []
         for processor in processors:
             if getattr(processor, "skips_own_records", False):
@@ -163,14 +164,19 @@ class RecordWriter:
         """One record; *attributes* must be cleaned already (the dict is kept, not copied)."""
         multi = self._multi
         if multi is None or not self._fits(attributes):
-            self._emit_stock(ts_ns, context, severity_number, severity_text, body, attributes)
+            self._emit_stock(
+                (ts_ns, context, span_context, severity_number, severity_text, body), attributes
+            )
             return
-        if multi._log_record_processors is not self._seen:
-            self._plan()
-        if self._idle or not self.logger._logger_config.is_enabled:
+        logger = self.logger
+        if multi._log_record_processors is not self._seen or logger._resource is not self._source:
+            self._plan()  # processors added, or a new resource (the provider's, after fork)
+        if not logger._logger_config.is_enabled:
             return
         if self._count is not None:
             self._count()
+        if self._idle:
+            return
         event = (ts_ns, context, span_context, severity_number, severity_text, body)
         if self.route == "batches":
             readable = self._build(self._readable, event, attributes, _NO_CONTEXT)
@@ -181,26 +187,28 @@ class RecordWriter:
             for on_emit in self._processors:
                 on_emit(readwrite)
 
-    def _emit_stock(
-        self,
-        ts_ns: int,
-        context: Context | None,
-        severity_number: SeverityNumber,
-        severity_text: str,
-        body: Any,
-        attributes: dict[str, Any],
-    ) -> None:
-        self.logger.emit(
-            LogRecord(
-                timestamp=ts_ns,
-                observed_timestamp=ts_ns,
-                context=context,
-                severity_number=severity_number,
-                severity_text=severity_text,
-                body=body,
-                attributes=attributes,
-            )
+    def _emit_stock(self, event: tuple[Any, ...], attributes: dict[str, Any]) -> None:
+        ts_ns, context, span_context, severity_number, severity_text, body = event
+        record = LogRecord(
+            timestamp=ts_ns,
+            observed_timestamp=ts_ns,
+            context=context,
+            severity_number=severity_number,
+            severity_text=severity_text,
+            body=body,
+            attributes=attributes,
         )
+        # The API takes an empty context to mean "the current one": the ids must be
+        # the event's own, not those of whatever span is current on this thread.
+        record.context = context if context is not None else _NO_CONTEXT
+        if span_context is None:
+            record.trace_id = record.span_id = 0
+            record.trace_flags = _NO_FLAGS
+        else:
+            record.trace_id = span_context.trace_id
+            record.span_id = span_context.span_id
+            record.trace_flags = span_context.trace_flags
+        self.logger.emit(record)
 
     def _fits(self, attributes: dict[str, Any]) -> bool:
         maxlen = self._maxlen
@@ -268,6 +276,8 @@ def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
     span_context = SpanContext(0x1234, 0x56, False, trace.TraceFlags(1))
     context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
     attributes: dict[str, Any] = {"s": "v", "i": 1, "f": 1.5, "b": True, "n": None}
+    if writer._maxlen is not None:  # within the limit: no dropped-attribute warnings
+        attributes = dict(list(attributes.items())[: writer._maxlen])
     writer._resource = logger._resource
     stock: Any = writer._readwrite._from_api_log_record(
         record=LogRecord(
