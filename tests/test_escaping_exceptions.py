@@ -7,12 +7,15 @@ span, and expect the request's trace id, span id and tenant on both outputs.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -204,6 +207,24 @@ def test_structlog_call_outside_the_span_is_correlated(
     get_logger("middleware").error("request_failed", exc_info=inner)
     assert _record_ids(log_setup) == ids
     line = log_setup.json_lines()[-1]
+    assert (line["trace_id"], line["span_id"], line["tenant.id"]) == (*ids, "t-chain")
+
+
+def test_app_configured_structlog_chain_is_correlated(
+    log_setup: Logs, tracing: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    """The same through a structlog chain the application configured itself (the bridge):
+    the record and the application's own line carry the request's ids and context."""
+    stream = io.StringIO()
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(stream),
+    )
+    inner, ids = _escaped_inside_span(tracing[0])
+    structlog.get_logger("middleware").error("request_failed", exc_info=inner)
+    assert _record_ids(log_setup) == ids
+    assert log_setup.attributes()["tenant.id"] == "t-chain"
+    line = json.loads(stream.getvalue())
     assert (line["trace_id"], line["span_id"], line["tenant.id"]) == (*ids, "t-chain")
 
 

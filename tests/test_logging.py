@@ -301,3 +301,37 @@ def test_errors_are_written_before_the_call_returns(
     log.error("failed")
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["before", "failed"]
+
+
+def test_stack_info_is_a_code_stacktrace(log_setup: Logs) -> None:
+    """``stack_info=True`` gives the caller's stack as ``code.stacktrace`` (redacted),
+    ending at the call, not inside structlog or the distro; not a ``stack_info`` flag."""
+    get_logger("app").info("here", stack_info=True)  # token=hunter2
+    attributes = log_setup.attributes()
+    assert "stack_info" not in attributes
+    stack = attributes["code.stacktrace"]
+    assert stack.startswith("Stack (most recent call last):")
+    last_frame = stack.rstrip().rsplit("\n  File ", 1)[-1]
+    assert "in test_stack_info_is_a_code_stacktrace" in last_frame
+    assert "hunter2" not in stack and "token=REDACTED" in stack
+    line = log_setup.json_lines()[-1]
+    assert line["code.stacktrace"] == stack and "stack_info" not in line
+
+
+def test_stack_info_false_adds_nothing(log_setup: Logs) -> None:
+    """``stack_info=False`` is not an attribute and adds no stack."""
+    get_logger("app").info("here", stack_info=False)
+    attributes = log_setup.attributes()
+    assert "stack_info" not in attributes and "code.stacktrace" not in attributes
+
+
+def test_stack_info_refusing_bool_is_dropped(log_setup: Logs) -> None:
+    """A ``stack_info`` value whose truth cannot be taken costs the stack, not the event."""
+
+    class Refuses:
+        def __bool__(self) -> bool:
+            raise ValueError("no truth")
+
+    get_logger("app").info("kept", stack_info=Refuses())
+    assert [r.log_record.body for r in log_setup.records()] == ["kept"]
+    assert "code.stacktrace" not in log_setup.attributes()

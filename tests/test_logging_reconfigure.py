@@ -201,3 +201,35 @@ def test_reset_defaults_keeps_the_distro_chain(log_setup: Logs) -> None:
     assert line["event"] == "after_reset" and line["password"] == "REDACTED"
     structlog.configure_once(processors=[structlog.processors.JSONRenderer()])
     assert any(isinstance(p, BridgeProcessor) for p in structlog.get_config()["processors"])
+
+
+def test_stack_info_in_the_app_chain(log_setup: Logs) -> None:
+    """``stack_info=True`` through the bridge: ``code.stacktrace`` on the record, and the
+    application's renderer gets it as ``stack`` (as structlog's StackInfoRenderer names it)."""
+    stream = io.StringIO()
+    _app_chain(stream)
+    structlog.get_logger("app").info("here", stack_info=True)
+    stack = log_setup.attributes()["code.stacktrace"]
+    assert "in test_stack_info_in_the_app_chain" in stack.rstrip().rsplit("\n  File ", 1)[-1]
+    line = json.loads(stream.getvalue())
+    assert line["stack"] == stack
+    assert "stack_info" not in line and "code.stacktrace" not in line
+
+
+def test_stack_info_in_a_chain_into_stdlib(log_setup: Logs) -> None:
+    """The same for a chain ending in standard-library logging (the root handler emits)."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+    structlog.get_logger("app.stdlib").info("via_stdlib", stack_info=True)
+    (record,) = log_setup.records()
+    attributes = dict(record.log_record.attributes or {})
+    assert "stack_info" not in attributes
+    # the root handler emits the dict the bridge handed on: ``stack``, as ``exception``
+    stack = attributes["stack"]
+    assert "in test_stack_info_in_a_chain_into_stdlib" in stack.rstrip().rsplit("\n  File ", 1)[-1]

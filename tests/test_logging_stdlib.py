@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import logging.config
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import pytest
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
 from opentelemetry.sdk._logs import LoggingHandler
+from opentelemetry.sdk.trace import TracerProvider
 
 from otel_distro.access_log import AccessLogSpanProcessor
 from otel_distro.logging import get_logger, should_skip_instrumentor
@@ -162,3 +165,182 @@ def test_uvicorn_color_message_is_not_an_attribute(log_setup: Logs) -> None:
     """uvicorn's ANSI ``color_message`` duplicate is not copied onto the record."""
     logging.getLogger("uvicorn.error").info("Started", extra={"color_message": "\x1b[36mStarted"})
     assert "color_message" not in log_setup.attributes()
+
+
+@pytest.fixture
+def contrib_logging(
+    log_setup: Logs, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LoggingInstrumentor]:
+    """The contrib logging instrumentor, as an application would call it after configure();
+    its handler emits into the test's provider (it would duplicate there)."""
+    import opentelemetry.instrumentation.logging as contrib
+
+    for name in ("dictConfig", "fileConfig"):  # the contrib wraps these for good
+        monkeypatch.setattr(logging.config, name, getattr(logging.config, name))
+    monkeypatch.setattr(logging, "basicConfig", logging.basicConfig)
+    monkeypatch.setattr(contrib, "get_logger_provider", lambda: log_setup.provider)
+    factory = logging.getLogRecordFactory()
+    instrumentor = contrib.LoggingInstrumentor()
+    yield instrumentor
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    logging.setLogRecordFactory(factory)
+
+
+_FACTORY_FIELDS = ("otelSpanID", "otelTraceID", "otelTraceSampled", "otelServiceName")
+
+
+def test_contrib_logging_instrumentation_called_by_the_app_does_not_duplicate(
+    log_setup: Logs, contrib_logging: LoggingInstrumentor
+) -> None:
+    """LoggingInstrumentor().instrument(set_logging_format=True) after configure(): its
+    handler is removed, each record is still exported once, without its factory fields."""
+    contrib_logging.instrument(set_logging_format=True)
+    logging.getLogger("y").info("x")
+    assert [r.log_record.body for r in log_setup.records()] == ["x"]
+    assert not set(_FACTORY_FIELDS) & set(log_setup.attributes())
+    assert not set(_FACTORY_FIELDS) & set(log_setup.json_lines()[-1])
+    assert LoggingInstrumentor._logging_handler not in logging.getLogger().handlers
+
+
+def test_contrib_logging_instrumentation_stays_removed_after_dict_config(
+    log_setup: Logs, contrib_logging: LoggingInstrumentor
+) -> None:
+    """The contrib's own dictConfig wrapper does not bring its handler back."""
+    contrib_logging.instrument(inject_trace_context=True)
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    logging.basicConfig(force=True)
+    with TracerProvider().get_tracer("t").start_as_current_span("s") as span:
+        logging.getLogger("y").warning("x")
+    (record,) = log_setup.records()
+    assert record.log_record.trace_id == span.get_span_context().trace_id
+    assert not set(_FACTORY_FIELDS) & set(record.log_record.attributes or {})
+
+
+def test_contrib_logging_uninstrument_still_works(
+    log_setup: Logs, contrib_logging: LoggingInstrumentor
+) -> None:
+    """uninstrument() restores the record factory; instrumenting again still gives one record."""
+    factory = logging.getLogRecordFactory()
+    contrib_logging.instrument(inject_trace_context=True)
+    assert logging.getLogRecordFactory() is not factory
+    contrib_logging.uninstrument()
+    assert logging.getLogRecordFactory() is factory
+    assert LoggingInstrumentor._logging_handler is None
+    assert not contrib_logging.is_instrumented_by_opentelemetry
+    contrib_logging.instrument()
+    logging.getLogger("y").info("again")
+    assert [r.log_record.body for r in log_setup.records()] == ["again"]
+
+
+@pytest.fixture
+def other_handlers_do_not_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest's capture handler re-raises formatting errors; stdlib handlers only report them."""
+    monkeypatch.setattr(logging, "raiseExceptions", False)
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise ValueError("no str")
+
+
+def test_unprintable_message_is_still_logged(
+    log_setup: Logs, other_handlers_do_not_raise: None
+) -> None:
+    """A message whose str() raises gives a placeholder, not a lost record and line."""
+    logging.getLogger("y").info(_Unprintable())
+    assert [r.log_record.body for r in log_setup.records()] == ["<unprintable _Unprintable>"]
+    assert log_setup.json_lines()[-1]["event"] == "<unprintable _Unprintable>"
+
+
+def test_unprintable_argument_keeps_the_rest_of_the_message(
+    log_setup: Logs, other_handlers_do_not_raise: None
+) -> None:
+    """An argument whose str() raises is replaced in its place."""
+    logging.getLogger("y").info("value %s of %s", _Unprintable(), "n")
+    assert log_setup.records()[-1].log_record.body == "value <unprintable _Unprintable> of n"
+
+
+def test_mapping_arguments_are_redacted_by_key(log_setup: Logs) -> None:
+    """``%(password)s`` from a mapping argument: the value is redacted under its key before
+    it is formatted into the message, for both outputs."""
+    logging.getLogger("y").info(
+        "login %(user)s %(password)s", {"user": "bob", "password": "hunter2-secret"}
+    )
+    record = log_setup.records()[-1].log_record
+    assert record.body == "login bob REDACTED"
+    assert "user" not in (record.attributes or {})  # arguments are not attributes
+    assert log_setup.json_lines()[-1]["event"] == "login bob REDACTED"
+    assert not any("hunter2" in line for line in log_setup.lines())
+
+
+def test_mapping_arguments_keep_their_formatting(log_setup: Logs) -> None:
+    """Values the redactor leaves alone are formatted as the standard library would."""
+
+    class Item:
+        def __repr__(self) -> str:
+            return "<Item 7>"
+
+    args = {"n": 3, "ratio": 0.25, "item": Item(), "name": "bob"}
+    message = "%(n)03d %(ratio).1f %(item)r %(name)r"
+    logging.getLogger("y").info(message, args)
+    assert log_setup.records()[-1].log_record.body == message % args
+
+
+def test_a_whole_mapping_argument_is_redacted(log_setup: Logs) -> None:
+    """``info("%s", mapping)`` prints the mapping with its secret values redacted."""
+    logging.getLogger("y").info("payload %s", {"token": "abc123", "id": 1})
+    assert log_setup.records()[-1].log_record.body == "payload {'token': 'REDACTED', 'id': 1}"
+
+
+def test_a_one_tuple_mapping_argument_is_the_mapping(
+    log_setup: Logs, other_handlers_do_not_raise: None
+) -> None:
+    """A record whose args is a 1-tuple holding a mapping (makeLogRecord, a filter) is
+    formatted with the mapping, as LogRecord() itself does, and redacted."""
+    record = logging.makeLogRecord(
+        {
+            "name": "y",
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "msg": "login %(user)s %(password)s",
+            "args": ({"user": "bob", "password": "hunter2-secret"},),
+        }
+    )
+    logging.getLogger("y").handle(record)
+    assert log_setup.records()[-1].log_record.body == "login bob REDACTED"
+    record.msg = "login %s"
+    logging.getLogger("y").handle(record)
+    assert "hunter2" not in log_setup.records()[-1].log_record.body
+
+
+def test_mapping_arguments_that_do_not_format_are_redacted(
+    log_setup: Logs, other_handlers_do_not_raise: None
+) -> None:
+    """A format that does not fit its mapping prints the redacted mapping, never raises."""
+    logging.getLogger("y").info("%(missing)s %(password)s", {"password": "hunter2-secret"})
+    body = log_setup.records()[-1].log_record.body
+    assert "hunter2" not in body and "REDACTED" in body
+
+
+def test_stdlib_stack_info_is_a_redacted_code_stacktrace(log_setup: Logs) -> None:
+    """``stack_info=True``: the call stack is the ``code.stacktrace`` attribute (the
+    semantic-convention name), redacted, in the record and the line."""
+    logging.getLogger("y").info("here", stack_info=True)  # password=hunter2
+    stack = log_setup.attributes()["code.stacktrace"]
+    assert stack.startswith("Stack (most recent call last):")
+    assert "test_stdlib_stack_info_is_a_redacted_code_stacktrace" in stack
+    assert "hunter2" not in stack and "password=REDACTED" in stack
+    assert log_setup.json_lines()[-1]["code.stacktrace"] == stack
+    assert "stack_info" not in log_setup.attributes()
+
+
+def test_stdlib_stack_info_is_bounded_and_keeps_the_innermost_frames(
+    setup_logs: Callable[..., Logs],
+) -> None:
+    """A long stack is cut like an exception's stack trace: the innermost frames stay."""
+    result = setup_logs(OTEL_DISTRO_REDACT_MAX_SCAN="256")
+    logging.getLogger("y").info("deep", stack_info=True)
+    stack = result.attributes()["code.stacktrace"]
+    assert len(stack) <= 256 + len("...[truncated]")
+    assert stack.rstrip().endswith('logging.getLogger("y").info("deep", stack_info=True)')

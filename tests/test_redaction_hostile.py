@@ -243,7 +243,7 @@ def test_stdlib_message_whose_formatting_fails(
 ) -> None:
     """A log call with the wrong arguments keeps each secret next to its key."""
     record = logging.LogRecord("app", logging.INFO, __file__, 1, msg, args, None)
-    event, _, _ = _event_of(record)
+    event, _, _ = _event_of(record, 65536)
     assert SECRET not in redactor.redact_text(event), event
 
 

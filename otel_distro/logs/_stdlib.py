@@ -5,8 +5,12 @@ are rendered in the same format and emitted to OpenTelemetry once (an exception
 that escaped a request, logged by the server after its span ended, gets that
 request's ids and context back: :mod:`otel_distro._origin`).  OTel
 logging handlers installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``)
-or the contrib logging instrumentation are removed, and uvicorn's own console
+or the contrib logging instrumentation are removed (also when the application
+calls ``LoggingInstrumentor().instrument()`` itself), and uvicorn's own console
 handlers are folded into ours, also after a later ``dictConfig``/``basicConfig``.
+
+Mapping arguments (``info("%(password)s", {...})``) are redacted by key before
+they are formatted into the message, where their keys would be lost.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import severity
-from otel_distro.logs._structlog import Holder
+from otel_distro.logs._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
+from otel_distro.logs._values import safe_str
 
 __all__ = ["RootHandler", "adopt", "patch_logging_config", "unpatch_logging_config"]
 
@@ -35,6 +40,8 @@ _RESERVED = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
     | {"message", "asctime", "taskName", "_logger", "_name", "_from_structlog", "_record"}
     | {"color_message"}  # uvicorn's ANSI-coloured duplicate of the message
+    # the contrib logging instrumentation's record factory (ids we set ourselves)
+    | {"otelSpanID", "otelTraceID", "otelTraceSampled", "otelServiceName"}
 )
 # Loggers whose records are rendered but never emitted (the SDK's own warnings
 # would otherwise feed back into the export pipeline).
@@ -63,7 +70,7 @@ class RootHandler(logging.Handler):
             return
         token = _busy.set(True)
         try:
-            event, values, exc_info = _event_of(record)
+            event, values, exc_info = _event_of(record, pipeline.limit)
             emit = not (
                 record.name.startswith(_NO_EMIT_PREFIXES)
                 or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
@@ -84,40 +91,127 @@ class RootHandler(logging.Handler):
             _busy.reset(token)
 
 
-def _event_of(record: logging.LogRecord) -> tuple[Any, dict[str, Any], Any]:
+def _event_of(record: logging.LogRecord, limit: int) -> tuple[Any, dict[str, Any], Any]:
     msg = record.msg
-    if isinstance(msg, dict) and not record.args:
-        # structlog's ProcessorFormatter.wrap_for_formatter passes the event dict.
-        values = dict(msg)
-        event = values.pop("event", None)
-        exc_info = values.pop("exc_info", None) or record.exc_info
-        for key in ("timestamp", "level", "logger"):
-            values.pop(key, None)
-        return event, values, exc_info
-    try:
-        event = record.getMessage()
-    except Exception:
-        event = _lenient_message(record)
+    args = record.args
+    if args and type(args) is not tuple:  # a mapping, normally
+        event = _formatted(record, args, limit, failed=False)
+    elif not args and isinstance(msg, dict):
+        return _wrapped_event(record, msg, limit)
+    else:
+        try:
+            event = record.getMessage()
+        except Exception:
+            event = _formatted(record, args, limit, failed=True)
     values = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
+    stack = record.stack_info
+    if stack:
+        text = stack if type(stack) is str else safe_str(stack, limit)
+        values[CODE_STACKTRACE] = stack_text(text, limit)
     return event, values, record.exc_info
+
+
+def _wrapped_event(
+    record: logging.LogRecord, msg: dict[str, Any], limit: int
+) -> tuple[Any, dict[str, Any], Any]:
+    """structlog's ProcessorFormatter.wrap_for_formatter passes the event dict."""
+    values = dict(msg)
+    event = values.pop("event", None)
+    exc_info = values.pop("exc_info", None) or record.exc_info
+    for key in ("timestamp", "level", "logger"):
+        values.pop(key, None)
+    if "stack_info" in values:
+        take_stack_info(values, limit)
+    return event, values, exc_info
+
+
+def _formatted(record: logging.LogRecord, args: Any, limit: int, failed: bool) -> str:
+    """The message of a record whose arguments may be a mapping (redacted by key first);
+    *failed*: ``getMessage()`` already raised."""
+    try:
+        mapping = _mapping_arg(args)
+    except Exception:  # a mapping refusing len(): formatted as usual
+        mapping = None
+    if mapping is not None:
+        return _redacted_message(record, mapping, limit)
+    if not failed:
+        try:
+            return record.getMessage()
+        except Exception:  # noqa: S110 - formatted leniently below
+            pass
+    return _lenient_message(record.msg, args, limit)
+
+
+def _mapping_arg(args: Any) -> Mapping[Any, Any] | None:
+    """The mapping a record's arguments format with, if any.
+
+    ``LogRecord`` turns a single non-empty mapping argument into ``args`` itself; a
+    record built otherwise (``makeLogRecord``, a filter) may still hold it in a 1-tuple,
+    which only matters once ``%(key)s`` formatting failed on it (``%s`` prints the
+    mapping, where redaction sees each value next to its key).
+    """
+    if type(args) is tuple:
+        if len(args) != 1:
+            return None
+        first = args[0]
+        return first if isinstance(first, Mapping) and first else None
+    return args if isinstance(args, Mapping) else None
+
+
+def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], limit: int) -> str:
+    """The message formatted with its mapping argument redacted by key; never raises.
+
+    Values the redactor leaves alone keep their own formatting (``%d``, ``%r``).  What
+    it replaced is counted by the redactor but not listed in ``otel_distro.redacted``
+    (the record's redaction pass would rewrite an entry set here).
+    """
+    try:
+        from otel_distro.redaction import REDACTED, get_redactor
+
+        redacted = get_redactor().redact_mapping(mapping, path="args")
+        safe = {}
+        for key, value in mapping.items():
+            # a key the redactor rewrote (a secret in the key itself): its value is not shown
+            new = redacted.get(key if type(key) is str else safe_str(key, limit), REDACTED)
+            safe[key] = value if _unchanged(value, new) else new
+    except Exception:  # a mapping that cannot be read: the message without its arguments
+        return safe_str(record.msg, limit)
+    try:
+        return str(record.msg) % safe
+    except Exception:
+        return _lenient_message(record.msg, safe, limit)
+
+
+def _unchanged(value: Any, new: Any) -> bool:
+    """Whether the redactor left *value* as it was (objects come back as their ``str()``)."""
+    if new is value:
+        return True
+    try:
+        if type(new) is str and type(value) is not str:
+            return bool(new == str(value))
+        return bool(new == value)
+    except Exception:
+        return False
 
 
 _CONVERSION = re.compile(r"%(?:\(([^()]{0,64})\))?[-#0 +]{0,4}[0-9]{0,3}(?:\.[0-9]{1,3})?[a-zA-Z%]")
 
 
-def _lenient_message(record: logging.LogRecord) -> str:
+def _lenient_message(msg: object, args: Any, limit: int) -> str:
     """A message whose %-formatting failed, with its arguments put in their places.
 
     ``info("pw=%s %s", secret)`` raises in ``getMessage``; printing the format and
     the args tuple apart would separate the secret from its key (``pw=%s ('...',)``)
     so redaction could no longer recognise it.  Positional arguments fill the
     conversions in order, any left over are appended; a mapping is printed whole.
+    Unprintable values become placeholders.
     """
     try:
-        msg = str(record.msg)
-        args = record.args
+        text = safe_str(msg, limit)
+        if not args:
+            return text
         if isinstance(args, Mapping):  # printed as a dict, each value stays next to its key
-            return f"{msg} {args!s}"
+            return f"{text} {safe_str(args, limit)}"
         pending = list(args) if isinstance(args, tuple) else [args]
 
         def fill(match: re.Match[str]) -> str:
@@ -125,14 +219,14 @@ def _lenient_message(record: logging.LogRecord) -> str:
                 return "%"
             if match.group(1) is not None:
                 return match.group(0)
-            return str(pending.pop(0)) if pending else match.group(0)
+            return safe_str(pending.pop(0), limit) if pending else match.group(0)
 
-        text = _CONVERSION.sub(fill, msg)
+        text = _CONVERSION.sub(fill, text)
         if pending:
-            text += " " + " ".join(str(arg) for arg in pending)
+            text += " " + " ".join(safe_str(arg, limit) for arg in pending)
         return text
     except Exception:
-        return f"{record.msg!s} {record.args!s}"
+        return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
 
 
 def _is_console_handler(handler: logging.Handler) -> bool:
@@ -186,10 +280,12 @@ def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
 
 
 _originals: dict[str, Callable[..., Any]] = {}
+_INSTRUMENT = "LoggingInstrumentor._instrument"
 
 
 def patch_logging_config(readopt: Callable[[], None]) -> None:
-    """Re-adopt after ``dictConfig``/``fileConfig``/``basicConfig`` (uvicorn calls dictConfig)."""
+    """Re-adopt after ``dictConfig``/``fileConfig``/``basicConfig`` (uvicorn calls dictConfig)
+    and after the contrib ``LoggingInstrumentor().instrument()`` called by the application."""
     if _originals:
         return
     targets: dict[str, tuple[Any, str]] = {
@@ -201,6 +297,22 @@ def patch_logging_config(readopt: Callable[[], None]) -> None:
         original = getattr(module, attr)
         _originals[key] = original
         setattr(module, attr, _wrap(original, readopt))
+    _patch_contrib_instrumentor(readopt)
+
+
+def _patch_contrib_instrumentor(readopt: Callable[[], None]) -> None:
+    """The contrib instrumentation puts its own OTel handler on the root logger with a
+    plain ``addHandler`` (after any ``basicConfig``): re-adopt once it has, which removes
+    that handler.  Its ``uninstrument`` is unaffected (removing an absent handler is fine)."""
+    try:
+        from opentelemetry.instrumentation.logging import LoggingInstrumentor
+    except Exception:  # not installed (or broken): nothing to watch
+        return
+    original = LoggingInstrumentor.__dict__.get("_instrument")
+    if not callable(original):
+        return
+    _originals[_INSTRUMENT] = original
+    LoggingInstrumentor._instrument = _wrap(original, readopt)  # type: ignore[method-assign]
 
 
 def _wrap(original: Callable[..., Any], readopt: Callable[[], None]) -> Callable[..., Any]:
@@ -225,3 +337,8 @@ def unpatch_logging_config() -> None:
     logging.config.dictConfig = _originals.pop("dictConfig")
     logging.config.fileConfig = _originals.pop("fileConfig")
     logging.basicConfig = _originals.pop("basicConfig")
+    instrument = _originals.pop(_INSTRUMENT, None)
+    if instrument is not None:
+        from opentelemetry.instrumentation.logging import LoggingInstrumentor
+
+        LoggingInstrumentor._instrument = instrument  # type: ignore[method-assign]

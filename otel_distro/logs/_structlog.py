@@ -7,11 +7,17 @@ application that later calls ``structlog.configure(processors=...)`` gets
 :class:`BridgeProcessor` inserted before its last processor (usually the
 renderer): its lines keep trace ids and redaction and its events still reach
 OpenTelemetry exactly once.
+
+``stack_info=True`` (here and in standard-library records) becomes the
+``code.stacktrace`` attribute: the caller's stack, cut like an exception's
+stack trace and redacted with the rest of the event.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -21,8 +27,19 @@ from structlog.contextvars import merge_contextvars
 from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import LEVELS, Pipeline
 from otel_distro.logs._render import Output, render_json
+from otel_distro.logs._values import _tail, _text
 
-__all__ = ["BridgeProcessor", "FinalProcessor", "Holder", "install", "patch_configure"]
+__all__ = [
+    "CODE_STACKTRACE",
+    "BridgeProcessor",
+    "FinalProcessor",
+    "Holder",
+    "call_stack",
+    "install",
+    "patch_configure",
+    "stack_text",
+    "take_stack_info",
+]
 
 _log = logging.getLogger("otel_distro.logging")
 _INFO = LEVELS["info"]
@@ -56,6 +73,45 @@ def _report_root_replaced() -> None:
     )
 
 
+#: Semantic-convention attribute for a call stack (``opentelemetry.semconv`` ``CODE_STACKTRACE``).
+CODE_STACKTRACE = "code.stacktrace"
+# Frames of the logging machinery, skipped to find the caller's frame.
+_MACHINERY = ("logging", "structlog")
+_MACHINERY_PREFIXES = ("logging.", "structlog.", "otel_distro.logs.")
+
+
+def stack_text(stack: str, limit: int) -> str:
+    """A formatted stack bounded like ``exception.stacktrace``: the innermost frames kept."""
+    return _text(_tail(stack, limit), limit)
+
+
+def call_stack(limit: int) -> str:
+    """The stack of the first frame outside logging, structlog and the distro's logs
+    package, formatted as the standard library's ``stack_info`` is, bounded to *limit*."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None:
+        name = frame.f_globals.get("__name__")
+        if not isinstance(name, str) or not (
+            name in _MACHINERY or name.startswith(_MACHINERY_PREFIXES)
+        ):
+            break
+        frame = frame.f_back
+    text = "Stack (most recent call last):\n" + "".join(traceback.format_stack(frame))
+    return stack_text(text.rstrip("\n"), limit)
+
+
+def take_stack_info(event_dict: MutableMapping[str, Any], limit: int) -> None:
+    """structlog's ``stack_info=True`` (consumed, as ``StackInfoRenderer`` does): the
+    caller's stack as ``code.stacktrace``."""
+    wanted = event_dict.pop("stack_info", None)
+    try:
+        wanted = bool(wanted)
+    except Exception:  # a value refusing bool(): no stack
+        wanted = False
+    if wanted:
+        event_dict[CODE_STACKTRACE] = call_stack(limit)
+
+
 _NOTHING: tuple[tuple[()], dict[str, Any]] = ((), {})
 
 
@@ -81,6 +137,8 @@ class FinalProcessor:
             name = getattr(logger, "name", None) or event_dict.pop("logger", None)
             for key in _OWN_KEYS:
                 event_dict.pop(key, None)
+            if "stack_info" in event_dict:
+                take_stack_info(event_dict, pipeline.limit)
             pipeline.capture(
                 LEVELS.get(method_name, _INFO),
                 name,
@@ -122,12 +180,26 @@ class BridgeProcessor:
             emit = self.emit or not _root_handler_attached(self._holder)
             if emit and not self.emit:
                 _report_root_replaced()
-            out = pipeline.finish(level, name, event, event_dict, exc_info, emit=emit)
+            if "stack_info" in event_dict:
+                take_stack_info(event_dict, pipeline.limit)
+            out = pipeline.finish(
+                level,
+                name,
+                event,
+                event_dict,
+                exc_info,
+                emit=emit,
+                context=log_context(exc_info) if exc_info else None,
+            )
             for key in _OWN_KEYS:
                 out.pop(key, None)
             stack = out.pop("exception.stacktrace", None)
             if stack is not None:
                 out["exception"] = stack
+            # The names structlog's own processors use (format_exc_info, StackInfoRenderer).
+            stack = out.pop(CODE_STACKTRACE, None)
+            if stack is not None:
+                out["stack"] = stack
             kept.update(out)
             return kept
         except Exception:

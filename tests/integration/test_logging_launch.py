@@ -172,3 +172,29 @@ def test_exception_escaping_a_request_is_logged_on_its_trace(
 
 def _path(span: CapturedSpan) -> Any:
     return span.attributes.get("http.target", span.attributes.get("url.path"))
+
+
+def test_stdlib_mapping_arguments_are_redacted(otlp_capture: OtlpCapture) -> None:
+    """``info("login %(user)s %(password)s", {...})`` from the app: the password is
+    redacted by its key before formatting, in the exported record and the stdout line."""
+    from tests.integration.stdlib_args_app import SECRET
+
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
+    with launch_app("tests.integration.stdlib_args_app:app", capture=otlp_capture, env=env) as app:
+        trace_id = app.client().get("/login").headers["x-request-id"]
+        (record,) = otlp_capture.wait_for(
+            lambda: [
+                log
+                for log in otlp_capture.logs()
+                if log.trace_id == trace_id and str(log.body).startswith("login")
+            ],
+            message="the login record",
+        )
+        app.stop()
+        output = app.stdout_text()
+    assert record.body == "login bob REDACTED"
+    assert not any(SECRET in str(log.body) for log in otlp_capture.logs())
+    assert not any(SECRET in str(log.attributes) for log in otlp_capture.logs())
+    (line,) = [line for line in json_lines(output) if line.get("logger") == "app.auth"]
+    assert line["event"] == "login bob REDACTED" and line["trace_id"] == trace_id
+    assert SECRET not in output
