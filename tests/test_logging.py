@@ -318,6 +318,16 @@ def test_stack_info_is_a_code_stacktrace(log_setup: Logs) -> None:
     assert line["code.stacktrace"] == stack and "stack_info" not in line
 
 
+def test_stack_info_in_development_is_a_block(setup_logs: Callable[..., Logs]) -> None:
+    """The console line prints the stack below the event, not as a quoted key=value."""
+    result = setup_logs(ENVIRONMENT="development")
+    get_logger("app").info("here", stack_info=True)
+    text = "\n".join(result.lines())
+    assert "code.stacktrace=" not in text
+    assert "\nStack (most recent call last):" in text
+    assert "code.stacktrace" in (result.records()[0].log_record.attributes or {})
+
+
 def test_stack_info_false_adds_nothing(log_setup: Logs) -> None:
     """``stack_info=False`` is not an attribute and adds no stack."""
     get_logger("app").info("here", stack_info=False)

@@ -23,7 +23,12 @@ from otel_distro.logs._correlate import context_values, hex_ids, request_snapsho
 from otel_distro.logs._emit import Emitter
 from otel_distro.logs._redact import Redact, load_redact
 from otel_distro.logs._render import Output, console_renderer, render_clean_json
-from otel_distro.logs._values import clean, clean_mapping, exception_attributes
+from otel_distro.logs._values import (
+    CODE_STACKTRACE,
+    clean,
+    clean_mapping,
+    exception_attributes,
+)
 
 __all__ = ["LEVELS", "Level", "Pipeline", "severity"]
 
@@ -224,4 +229,7 @@ class Pipeline:
         exception = out.pop("exception.stacktrace", None)
         if exception is not None:
             out["exception"] = exception
+        stack = out.pop(CODE_STACKTRACE, None)
+        if stack is not None:  # printed as a block, like structlog's StackInfoRenderer
+            out["stack"] = stack
         return self.console(out)

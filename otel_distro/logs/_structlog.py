@@ -27,7 +27,7 @@ from structlog.contextvars import merge_contextvars
 from otel_distro._origin import log_context
 from otel_distro.logs._pipeline import LEVELS, Pipeline
 from otel_distro.logs._render import Output, render_json
-from otel_distro.logs._values import _tail, _text
+from otel_distro.logs._values import CODE_STACKTRACE, stack_text
 
 __all__ = [
     "CODE_STACKTRACE",
@@ -73,16 +73,9 @@ def _report_root_replaced() -> None:
     )
 
 
-#: Semantic-convention attribute for a call stack (``opentelemetry.semconv`` ``CODE_STACKTRACE``).
-CODE_STACKTRACE = "code.stacktrace"
 # Frames of the logging machinery, skipped to find the caller's frame.
 _MACHINERY = ("logging", "structlog")
 _MACHINERY_PREFIXES = ("logging.", "structlog.", "otel_distro.logs.")
-
-
-def stack_text(stack: str, limit: int) -> str:
-    """A formatted stack bounded like ``exception.stacktrace``: the innermost frames kept."""
-    return _text(_tail(stack, limit), limit)
 
 
 def call_stack(limit: int) -> str:

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-__all__ = ["clean", "clean_mapping", "exception_attributes", "safe_str"]
+__all__ = [
+    "CODE_STACKTRACE",
+    "clean",
+    "clean_mapping",
+    "exception_attributes",
+    "safe_str",
+    "stack_text",
+]
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -67,6 +74,15 @@ def _tail(value: str, limit: int) -> str:
     while start < min(len(tail), _RUN_BACKTRACK) and tail[start] in _RUN_CHARS:
         start += 1
     return tail[start:]
+
+
+#: The semantic-convention attribute for a stack captured by ``stack_info``.
+CODE_STACKTRACE = "code.stacktrace"
+
+
+def stack_text(stack: str, limit: int) -> str:
+    """A stack trace cut to *limit* characters, keeping the innermost (last) frames."""
+    return _text(_tail(stack, limit), limit)
 
 
 def _text(value: str, limit: int) -> str:
@@ -187,7 +203,7 @@ def exception_attributes(exc_info: object, limit: int) -> dict[str, str] | None:
         return {
             "exception.type": name,
             "exception.message": safe_str(exc, limit),
-            "exception.stacktrace": _text(_tail(stack, limit), limit),
+            "exception.stacktrace": stack_text(stack, limit),
         }
     except Exception:
         return None
