@@ -35,10 +35,10 @@ _log = logging.getLogger("otel_distro.logging")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NO_CONTEXT = Context()
-_NO_FLAGS = TraceFlags.get_default()
+_NO_FLAGS = TraceFlags.get_default()  # what an invalid span context carries
 # SDK releases whose batch processor ``on_emit`` only copies the record, drops its
 # context and queues it (other releases get the processors' own ``on_emit``)
-_BATCH_QUEUE_SDK = "1.45."  # what an invalid span context carries
+_BATCH_QUEUE_SDK = "1.45."
 
 
 class _Record(LogRecord):
