@@ -468,18 +468,10 @@ def test_threads_logging_in_their_own_spans_get_their_own_ids(
                 log.info("tick", thread=n, seq=i)
 
     _run_threads(work)
-    lines = setup.json_lines()
-    records = setup.records()
-    assert len(lines) == len(records) == THREADS * PER_THREAD
-    for line in lines:
-        assert (line["trace_id"], line["span_id"]) == spans[line["thread"]]
-    stamps: dict[tuple[int, int], str] = {}
-    for line in lines:
-        stamps[(line["thread"], line["seq"])] = line["timestamp"]
+    lines, records = _assert_each_thread_has_its_ids(setup, spans)
+    stamps = {(line["thread"], line["seq"]): line["timestamp"] for line in lines}
     for record in records:
         attrs = dict(record.log_record.attributes or {})
-        ids = format(record.log_record.trace_id, "032x"), format(record.log_record.span_id, "016x")
-        assert ids == spans[attrs["thread"]]
         assert stamps[(attrs["thread"], attrs["seq"])] == _expected_iso(record.log_record.timestamp)
 
 
@@ -500,6 +492,13 @@ def test_threads_in_application_chains_get_their_own_ids(
                 log.info("tick", thread=n, seq=i)
 
     _run_threads(work)
+    _assert_each_thread_has_its_ids(setup, spans)
+
+
+def _assert_each_thread_has_its_ids(
+    setup: Logs, spans: dict[int, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Every line and record of every thread carries that thread's span ids; returns both."""
     lines = setup.json_lines()
     records = setup.records()
     assert len(lines) == len(records) == THREADS * PER_THREAD
@@ -509,6 +508,7 @@ def test_threads_in_application_chains_get_their_own_ids(
         attrs = dict(record.log_record.attributes or {})
         ids = format(record.log_record.trace_id, "032x"), format(record.log_record.span_id, "016x")
         assert ids == spans[attrs["thread"]]
+    return lines, records
 
 
 def _expected_iso(ts_ns: int) -> str:

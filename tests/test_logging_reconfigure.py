@@ -65,8 +65,10 @@ def test_configure_once_also_gets_the_bridge(log_setup: Logs) -> None:
     """structlog.configure_once() is covered too."""
     structlog.reset_defaults()
     structlog._config._CONFIG.is_configured = False
-    structlog.configure_once(processors=[structlog.processors.JSONRenderer()],
-                             logger_factory=structlog.PrintLoggerFactory(io.StringIO()))
+    structlog.configure_once(
+        processors=[structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(io.StringIO()),
+    )
     structlog.get_logger().info("once")
     assert [r.log_record.body for r in log_setup.records()] == ["once"]
 
@@ -94,14 +96,7 @@ def test_contrib_structlog_handler_is_removed(log_setup: Logs) -> None:
 
 def test_app_chain_into_stdlib_emits_once(log_setup: Logs) -> None:
     """A chain ending in standard-library logging still gives exactly one record."""
-    structlog.configure(
-        processors=[
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-    )
+    _configure_chain_into_stdlib()
     structlog.get_logger("app.stdlib").info("via_stdlib", n=2)
     records = log_setup.records()
     assert [r.log_record.body for r in records] == ["via_stdlib"]
@@ -218,6 +213,18 @@ def test_stack_info_in_the_app_chain(log_setup: Logs) -> None:
 
 def test_stack_info_in_a_chain_into_stdlib(log_setup: Logs) -> None:
     """The same for a chain ending in standard-library logging (the root handler emits)."""
+    _configure_chain_into_stdlib()
+    structlog.get_logger("app.stdlib").info("via_stdlib", stack_info=True)
+    (record,) = log_setup.records()
+    attributes = dict(record.log_record.attributes or {})
+    assert "stack_info" not in attributes
+    # the root handler emits the dict the bridge handed on: ``stack``, as ``exception``
+    stack = attributes["stack"]
+    assert "in test_stack_info_in_a_chain_into_stdlib" in stack.rstrip().rsplit("\n  File ", 1)[-1]
+
+
+def _configure_chain_into_stdlib() -> None:
+    """An application chain that hands events to standard-library logging."""
     structlog.configure(
         processors=[
             structlog.stdlib.add_log_level,
@@ -226,10 +233,3 @@ def test_stack_info_in_a_chain_into_stdlib(log_setup: Logs) -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
     )
-    structlog.get_logger("app.stdlib").info("via_stdlib", stack_info=True)
-    (record,) = log_setup.records()
-    attributes = dict(record.log_record.attributes or {})
-    assert "stack_info" not in attributes
-    # the root handler emits the dict the bridge handed on: ``stack``, as ``exception``
-    stack = attributes["stack"]
-    assert "in test_stack_info_in_a_chain_into_stdlib" in stack.rstrip().rsplit("\n  File ", 1)[-1]
