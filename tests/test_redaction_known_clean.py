@@ -223,6 +223,7 @@ RISKY_TEXTS = [
     "token: abc123",
     "/p?token=abcdef",
     "/cb?a=1?access_token=xyz",
+    "/download#sig=abcdef",
     "a=1&password=x",
     "https://user:pw@example.com/x",
     "Bearer abcdefghijklmnopqrstuvwxyz012345",
@@ -311,3 +312,37 @@ def test_known_clean_implies_redaction_changes_nothing(
         if type(body) is str:
             assert redactor.redact_text(body, report=report) == body
         assert not report, report.entries
+        # and a redactor that learned nothing agrees: the caches never hide a secret
+        fresh = make()
+        assert fresh.redact_mapping(mapping, report=report) == dict(mapping)
+        if type(body) is str:
+            assert fresh.redact_text(body, report=report) == body
+        assert not report, report.entries
+
+
+SIG_IN_FRAGMENT = "/download#sig=sigSECRET0123456789"
+
+
+@pytest.mark.parametrize("key", ["url.full", "url.original", "http.url", "http.target"])
+def test_url_keys_are_never_known_clean(key: str) -> None:
+    """A URL attribute is read as a URL (its ``#fragment`` parameters too), which free
+    text is not: a string scanned clean as text may hold a secret as a URL."""
+    redactor = warmed("e", {"note": SIG_IN_FRAGMENT, key: "/a"})
+    redactor.redact_mapping({key: "/a"})
+    assert not redactor.known_clean("e", {key: SIG_IN_FRAGMENT})
+    assert redactor.redact_mapping({key: SIG_IN_FRAGMENT}) == {key: f"/download#sig={REDACTED}"}
+    assert redactor.redact_value(SIG_IN_FRAGMENT, key) == f"/download#sig={REDACTED}"
+
+
+@pytest.mark.parametrize("key", ["url.full", "url.original", "http.url", "http.target"])
+def test_text_scanned_as_a_url_is_not_cached_as_clean_text(key: str) -> None:
+    """A URL attribute's text skips the free-text query scan (its query was read as a
+    URL's); the same string logged as text must still get that scan."""
+    text = "/cb#x?sig=sigSECRET0123456789"
+    redactor = Redactor()
+    for _ in range(2):
+        redactor.redact_mapping({key: text})
+    fresh = Redactor().redact_text(text)
+    assert fresh != text
+    assert redactor.redact_text(text) == fresh
+    assert redactor.redact_mapping({"note": text}) == Redactor().redact_mapping({"note": text})

@@ -37,6 +37,10 @@ _CLEAN_CACHE_LEN = 512
 _QUERY_KEYS = frozenset({"url.query", "url.fragment"})
 # Attributes holding a URL or a request target (``/path?query``), read as URLs.
 _URL_KEYS = frozenset({"url.full", "url.original", "http.url", "http.target"})
+# Values read by their key's own rules (as a query or a URL), not as free text: a string
+# known clean as text may still hold a secret there (``/p#sig=...`` as a URL), and text
+# scanned there skipped the free-text query scan.  Never answered from the clean cache.
+_CONTEXT_KEYS = _QUERY_KEYS | _URL_KEYS
 # ``--password value`` in an argument list, ``[name, value]`` header pairs.
 _FLAG = re.compile(r"--?([A-Za-z][A-Za-z0-9_.\-]{0,63})")
 _PAIR_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
@@ -127,7 +131,7 @@ class Redactor:
                 return False
             kind = type(value)
             if kind is str:
-                if value not in clean or key in _QUERY_KEYS:
+                if value not in clean or key in _CONTEXT_KEYS:
                     return False
             elif kind is int:
                 if not -(10**12) < value < 10**12:
@@ -294,7 +298,7 @@ class Redactor:
             if rules.get(key, _MISSING) is None:
                 kind = type(value)
                 if (
-                    (kind is str and value in clean and key not in _QUERY_KEYS)
+                    (kind is str and value in clean and key not in _CONTEXT_KEYS)
                     or (kind is int and -(10**12) < value < 10**12)
                     or kind is float
                     or kind is bool
@@ -395,7 +399,12 @@ class Redactor:
         if truncated:
             sink.add("truncated", path)
             return result[: self._max_scan] + TRUNCATED
-        if result is text and not self._rules and len(text) <= _CLEAN_CACHE_LEN:
+        if (
+            result is text
+            and not self._rules
+            and len(text) <= _CLEAN_CACHE_LEN
+            and key not in _URL_KEYS
+        ):
             if len(self._clean) >= _CLEAN_CACHE_MAX:
                 self._clean.clear()
             self._clean[text] = None
