@@ -142,6 +142,7 @@ class Pipeline:
         """Worker side: emits the OTel record, returns the line (None: not written)."""
         out, attributes, span_context = self._complete(item)
         body = out["event"]  # read first: the console renderer pops keys from ``out``
+        name = out["logger"]
         line = None
         if item[9]:
             try:
@@ -150,7 +151,7 @@ class Pipeline:
                 line = None
         if item[8]:
             try:
-                self._emit(item, body, attributes, span_context)
+                self._emit(item, name, body, attributes, span_context)
             except Exception:  # noqa: S110 - a failing processor must not cost the line
                 pass
         return line
@@ -158,11 +159,12 @@ class Pipeline:
     def _emit(
         self,
         item: tuple[Any, ...],
+        name: Any,
         body: Any,
         attributes: dict[str, Any],
         span_context: SpanContext | None,
     ) -> None:
-        _, ts_ns, level, name, _, _, context, _, _, _ = item
+        _, ts_ns, level, _, _, _, context, _, _, _ = item
         if name:
             attributes["logger.name"] = name
         writer = self.emitter.writer
@@ -177,7 +179,7 @@ class Pipeline:
             for key, value in self._context_values(context, request).items():
                 if key not in attributes:
                     attributes[key] = value
-        event, attributes = self.redact(event, attributes)
+        event, attributes, name = self.redact(event, attributes, name)
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
             "level": level[3],
@@ -218,7 +220,7 @@ class Pipeline:
         out, attributes, span_context = self._complete(item)
         if item[8]:
             try:
-                self._emit(item, out["event"], attributes, span_context)
+                self._emit(item, out["logger"], out["event"], attributes, span_context)
             except Exception:  # noqa: S110 - a failing processor must not cost the line
                 pass
         return out

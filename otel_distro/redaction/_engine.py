@@ -435,7 +435,7 @@ class Redactor:
                 return None
             before = sink.count
             inner = self._text(parsed, sink, path, depth + 1, budget)
-            return text if sink.count == before else json.dumps(inner, ensure_ascii=False)
+            return text if sink.count == before else _dumps(inner)
         if not isinstance(parsed, (dict, list)):
             return None
         before = sink.count
@@ -444,7 +444,7 @@ class Redactor:
         )
         if sink.count == before:
             return text
-        return json.dumps(redacted, ensure_ascii=False)
+        return _dumps(redacted)
 
     def _scan(self, text: str, hits: list[str], key: str | None = None) -> str:
         literal = _has_literal(text)
@@ -545,6 +545,18 @@ def _apply(pattern: ValuePattern, text: str, hits: list[str]) -> str:
     if count:
         hits.extend([pattern.name] * count)
         return result
+    return text
+
+
+def _dumps(value: Any) -> str:
+    """JSON text for a redacted document, readable (non-ASCII kept) unless that would
+    write characters UTF-8 cannot hold (lone surrogates parsed from ``\\ud800``)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # escaped again, as they were in the input
+            return json.dumps(value)
     return text
 
 
