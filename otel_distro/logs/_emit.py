@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -30,6 +31,7 @@ SCOPE = "otel_distro.logging"
 
 _MAX_PENDING = 65536
 _BATCH = 1024
+_FEED_POLL = 0.002  # how often held records are offered to full batch queues
 
 
 class Emitter:
@@ -50,10 +52,13 @@ class Emitter:
         self._wake = threading.Event()
         self._awake = False
         self._thread: threading.Thread | None = None
+        writer = getattr(self, "writer", None)
+        if writer is not None:  # a forked child: the parent's held records are not ours
+            writer.forget_held()
 
     def set_provider(self, provider: LoggerProvider | None) -> None:
         """Emit OTel records through *provider* (None: the global one)."""
-        self.flush()
+        self.flush_all()
         provider = provider if provider is not None else _global_provider()
         logger = provider.get_logger(SCOPE)
         self.logger = logger
@@ -61,8 +66,8 @@ class Emitter:
         self.enabled = not isinstance(logger, NoOpLogger) and _is_real(provider)
         _wrap_flush(provider, self)
         # Registered after the provider's own atexit hook, so it runs before it.
-        atexit.unregister(self.flush)
-        atexit.register(self.flush)
+        atexit.unregister(self.flush_all)
+        atexit.register(self.flush_all)
 
     # hot path -------------------------------------------------------------------
 
@@ -91,8 +96,9 @@ class Emitter:
 
     def _run(self) -> None:
         wake = self._wake
+        waiting = False  # records held for full batch queues: offered again shortly
         while True:
-            wake.wait()
+            wake.wait(_FEED_POLL if waiting else None)
             wake.clear()
             while True:
                 self._drain()
@@ -100,6 +106,18 @@ class Emitter:
                 if not self._items:
                     break
                 self._awake = True
+            waiting = self._feed()
+
+    def _feed(self) -> bool:
+        """Offer held records to the batch queues; True while some still wait."""
+        writer = self.writer
+        if writer is None or not writer.held():
+            return False
+        try:
+            with self._lock:
+                return writer.feed()
+        except Exception:  # the worker must keep running
+            return False
 
     def _drain(self) -> None:
         items = self._items
@@ -117,6 +135,17 @@ class Emitter:
         """Complete everything queued so far, in the calling thread."""
         try:
             self._drain()
+        except Exception:  # noqa: S110 - flushing is best effort
+            pass
+
+    def flush_all(self) -> None:
+        """:meth:`flush`, then wait while records held for full batch queues move into
+        them (provider flush and shutdown, exit); bounded by the writer's stall limit."""
+        self.flush()
+        try:
+            while self._feed():
+                time.sleep(_FEED_POLL)
+                self.flush()
         except Exception:  # noqa: S110 - flushing is best effort
             pass
 
@@ -160,11 +189,11 @@ def _wrap_flush(provider: Any, emitter: Emitter) -> None:
         return
 
     def force_flush(*args: Any, **kwargs: Any) -> Any:
-        emitter.flush()
+        emitter.flush_all()
         return flush(*args, **kwargs)
 
     def shutdown_first(*args: Any, **kwargs: Any) -> Any:
-        emitter.flush()
+        emitter.flush_all()
         return shutdown(*args, **kwargs)
 
     try:

@@ -21,6 +21,8 @@ attributes, non-scalar values).
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,12 @@ _NO_FLAGS = TraceFlags.get_default()  # what an invalid span context carries
 # SDK releases whose batch processor ``on_emit`` only copies the record, drops its
 # context and queues it (other releases get the processors' own ``on_emit``)
 _BATCH_QUEUE_SDK = "1.45."
+# Records held back while the batch processors' queues are full (a burst faster than
+# their exporter): at most this many, and dropped when the queues have not moved for
+# ``_STALL`` seconds (a hung or unreachable collector), as the SDK would have dropped them.
+_HELD_MAX = 65536
+_STALL = 0.5
+_UNBOUNDED = 1 << 62
 
 
 class _Record(LogRecord):
@@ -89,6 +97,14 @@ class RecordWriter:
         self._count: Callable[[], Any] | None = None
         self._idle = False
         self._source: Any = None
+        # (queue, size) of each batch processor queued into directly, and the records
+        # held back for them while they were full (oldest first)
+        self._bounded: tuple[tuple[Any, int], ...] = ()
+        self._held: deque[Any] = deque()
+        self._left = 0
+        self._moved = 0.0  # when the held records last moved (monotonic)
+        self._stalled = False  # gave up waiting: queue directly until there is room
+        self.dropped = 0
         try:
             self._init_direct(logger)
         except Exception:  # anything unexpected: the SDK's own path
@@ -147,6 +163,13 @@ class RecordWriter:
         if _queues_known() and len(queues) == len(others) and all(callable(q) for q in queues):
             self._queues = tuple(q for q in queues if q is not None)
             self.route = "batches"
+            batches = [getattr(p, "_batch_processor", None) for p in others]
+            bounded: list[tuple[Any, Any]] = [
+                (getattr(b, "_queue", None), getattr(b, "_max_queue_size", None)) for b in batches
+            ]
+            ok = all(q is not None and type(size) is int for q, size in bounded)
+            self._bounded = tuple(bounded) if ok else ()  # unknown: nothing is held back
+            self._left = 0
         else:
             self._processors = tuple(p.on_emit for p in others)
             self.route = "processors"
@@ -180,12 +203,82 @@ class RecordWriter:
         event = (ts_ns, context, span_context, severity_number, severity_text, body)
         if self.route == "batches":
             readable = self._build(self._readable, event, attributes, _NO_CONTEXT)
+            # ``_left``: room the queues had at least (only their exporter frees more)
+            if self._left <= 0 or self._held:
+                self._left = self._room()
+                if self._left <= 0 or self._held:
+                    self._hold(readable)
+                    return
+            self._left -= 1
             for queue in self._queues:
                 queue(readable)
         else:
             readwrite = self._build(self._readwrite, event, attributes, context)
             for on_emit in self._processors:
                 on_emit(readwrite)
+
+    # held records -----------------------------------------------------------------
+
+    def _full(self) -> bool:
+        for queue, size in self._bounded:  # noqa: SIM110 - a loop is faster than any()
+            if len(queue) >= size:
+                return True
+        return False
+
+    def _room(self) -> int:
+        return min((size - len(queue) for queue, size in self._bounded), default=_UNBOUNDED)
+
+    def _hold(self, readable: Any) -> None:
+        if self._stalled and not self._held:
+            if self._full():  # still stuck: what the SDK would do (drop, and say so)
+                for queue in self._queues:
+                    queue(readable)
+                return
+            self._stalled = False
+        held = self._held
+        if not held:
+            self._moved = time.monotonic()
+        if len(held) >= _HELD_MAX:
+            self.dropped += 1
+            return
+        held.append(readable)
+
+    def held(self) -> int:
+        """Records waiting for room in the batch processors' queues."""
+        return len(self._held)
+
+    def feed(self) -> bool:
+        """Move held records into the batch queues as far as they have room.
+
+        Returns True while records remain held and waiting is still worthwhile; after
+        ``_STALL`` seconds without room they are dropped (counted in ``dropped``).
+        Call with the emitter's lock held (records keep their order).
+        """
+        held = self._held
+        if not held:
+            return False
+        room = self._room()
+        if room > 0:
+            queues = self._queues
+            for _ in range(min(room, len(held))):
+                readable = held.popleft()
+                for queue in queues:
+                    queue(readable)
+            self._left = 0  # the room was used: measured again by the next record
+            self._moved = time.monotonic()
+            return bool(held)
+        if time.monotonic() - self._moved < _STALL:
+            return True
+        self.dropped += len(held)
+        held.clear()
+        self._stalled = True
+        _log.debug("log export stalled: records beyond the batch queue are dropped")
+        return False
+
+    def forget_held(self) -> None:
+        """Drop held records without exporting them (a forked child: they are the parent's)."""
+        self._held = deque()
+        self._stalled = False
 
     def _emit_stock(self, event: tuple[Any, ...], attributes: dict[str, Any]) -> None:
         ts_ns, context, span_context, severity_number, severity_text, body = event
