@@ -91,14 +91,15 @@ def test_a_burst_beyond_the_processor_queue_is_exported_whole(
 def test_a_hung_exporter_does_not_hold_the_queue_or_error_callers(
     slow: tuple[SlowExporter, LoggerProvider], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With the exporter stuck, records beyond its queue are dropped (as before), lines
-    are all written, and an ERROR call returns once its own line is out."""
+    """With the exporter stuck, records beyond its queue are dropped (as before), and
+    every line, the ERROR's last, is written."""
     exporter, provider = slow
     exporter.hang.set()
     log = get_logger("burst")
     for seq in range(3000):
         log.info("stuck", tag="b", seq=seq)
-    log.error("failed", tag="c", seq=0)  # completed before returning
+    log.error("failed", tag="c", seq=0)
+    logs.flush()
     lines = [line for line in capsys.readouterr().out.splitlines() if '"logger": "burst"' in line]
     assert len(lines) == 3001 and '"failed"' in lines[-1]
     exporter.release.set()
@@ -106,3 +107,51 @@ def test_a_hung_exporter_does_not_hold_the_queue_or_error_callers(
     log.info("later", tag="d", seq=0)
     provider.force_flush()
     assert _sent(exporter, "d") == [0]
+
+
+def _worker_busy() -> tuple[threading.Event, threading.Event]:
+    """Hold the log worker's lock from another thread (a worker busy with a batch)."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with logs._emitter._lock:
+            held.set()
+            done.wait(30)
+
+    threading.Thread(target=hold, daemon=True).start()
+    held.wait(5)
+    return held, done
+
+
+def test_an_error_does_not_wait_for_a_busy_worker(
+    slow: tuple[SlowExporter, LoggerProvider], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ERROR is completed on the caller's thread only if the worker's lock comes
+    free quickly; otherwise the call returns and the worker writes the line later."""
+    _, done = _worker_busy()
+    try:
+        get_logger("burst").error("failed", tag="e", seq=0)
+        assert '"failed"' not in capsys.readouterr().out  # returned without its line
+    finally:
+        done.set()
+    logs.flush()
+    assert '"failed"' in capsys.readouterr().out
+
+
+def test_an_error_after_a_backlog_leaves_it_to_the_worker(
+    slow: tuple[SlowExporter, LoggerProvider], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More than a few hundred events waiting: the ERROR caller does not complete them."""
+    log = get_logger("burst")
+    _, done = _worker_busy()
+    try:
+        for seq in range(400):
+            log.info("queued", tag="f", seq=seq)
+        pending = logs._emitter.pending()
+        log.error("failed", tag="f", seq=400)
+        assert pending >= 400 and logs._emitter.pending() == pending + 1
+    finally:
+        done.set()
+    logs.flush()
+    lines = [line for line in capsys.readouterr().out.splitlines() if '"tag": "f"' in line]
+    assert len(lines) == 401 and '"failed"' in lines[-1]

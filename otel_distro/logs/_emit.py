@@ -32,6 +32,10 @@ SCOPE = "otel_distro.logging"
 _MAX_PENDING = 65536
 _BATCH = 1024
 _FEED_POLL = 0.002  # how often held records are offered to full batch queues
+# An ERROR completes the queue on the caller's thread only when that is cheap: at most
+# this many events waiting, and the worker's lock free within ``_URGENT_WAIT`` seconds.
+_URGENT_BACKLOG = 256
+_URGENT_WAIT = 0.05
 
 
 class Emitter:
@@ -137,6 +141,21 @@ class Emitter:
             self._drain()
         except Exception:  # noqa: S110 - flushing is best effort
             pass
+
+    def flush_urgent(self) -> None:
+        """For ERROR and above: complete the queue now if that is quick, else leave it to
+        the (already woken) worker, so a burst never makes the caller wait long."""
+        if len(self._items) > _URGENT_BACKLOG:
+            return
+        lock = self._lock
+        if not lock.acquire(timeout=_URGENT_WAIT):
+            return
+        try:
+            self._drain()
+        except Exception:  # noqa: S110 - flushing is best effort
+            pass
+        finally:
+            lock.release()
 
     def flush_all(self) -> None:
         """:meth:`flush`, then wait while records held for full batch queues move into

@@ -98,12 +98,14 @@ class Pipeline:
         """Snapshot one event on the caller's thread and queue it for the worker.
 
         ERROR and above are completed before returning (after everything queued
-        earlier, keeping order), so a crash right after still has its line.
+        earlier, keeping order), so a crash right after still has its line -- unless a
+        burst left a backlog or the worker is busy: then the worker completes it, and
+        the caller does not wait (see ``Emitter.flush_urgent``).
         """
         emitter = self.emitter
         emitter.put(self._item(level, name, event, values, exc_info, ts_ns, context, emit, True))
         if level[0] >= _SYNC_LEVEL:
-            emitter.flush()
+            emitter.flush_urgent()
 
     def _item(
         self,
