@@ -49,7 +49,7 @@ def assert_bounded() -> None:
 @pytest.fixture(autouse=True)
 def empty_caches() -> Iterator[None]:
     """Each test starts with empty caches."""
-    assert {"_keys", "_bodies", "_severities", "_id_fields"} <= caches().keys()
+    assert {"_keys", "_bodies", "_severities", "_trace_ids", "_span_ids"} <= caches().keys()
     for cache in caches().values():
         cache.clear()
     yield
@@ -339,3 +339,13 @@ def test_resources_with_schema_urls_group_like_stock() -> None:
         record(resource=Resource({"a": 1})),
     ]
     assert_stock(batch)
+
+
+@pytest.mark.parametrize(
+    "value", [0, 1, 127, 128, 300, 16383, 16384, 2**21 - 1, 2**21, 2**35, 2**63 - 1, 2**64 - 1]
+)
+def test_varints_match_protobuf(value: int) -> None:
+    """Every varint width, across each fast-path boundary, is written as protobuf writes it."""
+    from google.protobuf.internal.encoder import _VarintBytes
+
+    assert _otlp._varint(value) == _VarintBytes(value)

@@ -30,6 +30,8 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 def _varint(n: int) -> bytes:
     if n < 128:
         return _SMALL[n]
+    if n < 16384:  # lengths of most records and attribute values: two bytes
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
     out = bytearray()
     while n > 127:
         out.append((n & 0x7F) | 0x80)
@@ -107,7 +109,8 @@ _keys: dict[str, bytes] = {}
 _pairs: dict[tuple[bytes, str, str], bytes] = {}
 _bodies: dict[str, bytes] = {}
 _severities: dict[tuple[int, str | None], bytes] = {}
-_id_fields: dict[tuple[bytes, int], bytes] = {}
+_trace_ids: dict[int, bytes] = {}
+_span_ids: dict[int, bytes] = {}
 
 
 def _key(key: str) -> bytes:
@@ -171,13 +174,12 @@ def _severity(number: int, text: str | None) -> bytes:
     return encoded
 
 
-def _id(tag: bytes, value: int, size: int) -> bytes:
-    cache_key = (tag, value)
-    encoded = _id_fields.get(cache_key)
+def _id(cache: dict[int, bytes], tag: bytes, value: int, size: int) -> bytes:
+    encoded = cache.get(value)
     if encoded is None:
-        if len(_id_fields) >= _CACHE_LIMIT:
-            _id_fields.clear()
-        encoded = _id_fields[cache_key] = _field(tag, value.to_bytes(size, "big"))
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        encoded = cache[value] = _field(tag, value.to_bytes(size, "big"))
     return encoded
 
 
@@ -207,9 +209,9 @@ def _log_record(readable: Any) -> bytes:
     if flags:
         append(b"\x45" + _fixed32(flags))
     if record.trace_id:
-        append(_id(b"\x4a", record.trace_id, 16))
+        append(_trace_ids.get(record.trace_id) or _id(_trace_ids, b"\x4a", record.trace_id, 16))
     if record.span_id:
-        append(_id(b"\x52", record.span_id, 8))
+        append(_span_ids.get(record.span_id) or _id(_span_ids, b"\x52", record.span_id, 8))
     if record.observed_timestamp:
         append(b"\x59" + _fixed64(record.observed_timestamp))
     if record.event_name:
