@@ -83,6 +83,8 @@ class Redactor:
         self._max_nodes = max_nodes
         self._clean: dict[str, None] = {}
         self._clean_keys: dict[str, None] = {}
+        # keys known_clean may pass without further checks (clean, no key rule, not a URL)
+        self._plain_keys: dict[str, None] = {}
         self._totals: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -121,23 +123,34 @@ class Redactor:
             return False
         if "input" in mapping and "loc" in mapping:
             return False
-        rules = self._keys.cached
         clean = self._clean
-        clean_keys = self._clean_keys
+        plain = self._plain_keys
         for key, value in mapping.items():
-            if key not in clean_keys or type(key) is not str:
+            if type(key) is not str:
                 return False
-            if rules.get(key, _MISSING) is not None:
+            if key not in plain and not self._learn_plain(key):
                 return False
             kind = type(value)
             if kind is str:
-                if value not in clean or key in _CONTEXT_KEYS:
+                if value not in clean:
                     return False
             elif kind is int:
                 if not -(10**12) < value < 10**12:
                     return False
             elif not (kind is float or kind is bool or value is None):
                 return False
+        return True
+
+    def _learn_plain(self, key: str) -> bool:
+        """Whether *key* is known clean, not sensitive and not read as a URL; remembered."""
+        if key not in self._clean_keys or key in _CONTEXT_KEYS:
+            return False
+        if self._keys.cached.get(key, _MISSING) is not None:
+            return False
+        plain = self._plain_keys
+        if len(plain) >= _CLEAN_CACHE_MAX:
+            plain.clear()
+        plain[key] = None
         return True
 
     def redact_value(
