@@ -34,6 +34,8 @@ __all__ = ["LEVELS", "Level", "Pipeline", "severity"]
 
 # (levelno, OTel severity number, OTel severity text, rendered name)
 Level = tuple[int, SeverityNumber, str, str]
+# (context, request values, allow-listed context values, span context, hex ids)
+_ContextInfo = tuple[Any, Any, dict[str, str], "SpanContext | None", "tuple[str, str] | None"]
 
 LEVELS: dict[str, Level] = {
     "debug": (10, SeverityNumber.DEBUG, "DEBUG", "debug"),
@@ -82,7 +84,7 @@ class Pipeline:
         self.emitter = emitter
         self.output = output
         # context values of the last (context, request) pair: records of one span repeat it
-        self._last_context: tuple[Any, Any, dict[str, str]] = (None, None, {})
+        self._last_context: _ContextInfo = (None, None, {}, None, None)
 
     def capture(
         self,
@@ -166,21 +168,21 @@ class Pipeline:
         attributes: dict[str, Any],
         span_context: SpanContext | None,
     ) -> None:
-        _, ts_ns, level, _, _, _, context, _, _, _ = item
         if name:
             attributes["logger.name"] = name
         writer = self.emitter.writer
         if writer is not None:
-            writer.emit(ts_ns, context, span_context, level[1], level[2], body, attributes)
+            level = item[2]
+            writer.emit(item[1], item[6], span_context, level[1], level[2], body, attributes)
 
     def _complete(
         self, item: tuple[Any, ...]
     ) -> tuple[dict[str, Any], dict[str, Any], SpanContext | None]:
         _, ts_ns, level, name, event, attributes, context, request, _, _ = item
-        if self.context_keys:
-            for key, value in self._context_values(context, request).items():
-                if key not in attributes:
-                    attributes[key] = value
+        _, _, values, span_context, ids = self._context_of(context, request)
+        for key, value in values.items():
+            if key not in attributes:
+                attributes[key] = value
         event, attributes, name = self.redact(event, attributes, name)
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
@@ -188,21 +190,29 @@ class Pipeline:
             "logger": name,
             "event": event,
         }
-        span_context: SpanContext | None = get_current_span(context).get_span_context()
-        if span_context is not None and span_context.is_valid:
-            out["trace_id"], out["span_id"] = hex_ids(span_context)
-        else:
-            span_context = None
+        if ids is not None:
+            out["trace_id"], out["span_id"] = ids
         out.update(attributes)
         return out, attributes, span_context
 
-    def _context_values(self, context: Context | None, request: Any) -> dict[str, str]:
+    def _context_of(self, context: Context | None, request: Any) -> _ContextInfo:
+        """(context, request, context values, span context, hex ids) of an event.
+
+        Events of one span share their context object, so the last answer is reused.
+        """
         last = self._last_context
         if last[0] is context and last[1] is request and context is not None:
-            return last[2]
-        values = context_values(self.context_keys, context, request)
-        self._last_context = (context, request, values)
-        return values
+            return last
+        values = context_values(self.context_keys, context, request) if self.context_keys else {}
+        span_context: SpanContext | None = get_current_span(context).get_span_context()
+        ids = None
+        if span_context is not None and span_context.is_valid:
+            ids = hex_ids(span_context)
+        else:
+            span_context = None
+        info = (context, request, values, span_context, ids)
+        self._last_context = info
+        return info
 
     def finish(
         self,
