@@ -12,18 +12,12 @@ from typing import Any
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanContext, get_current_span
+from opentelemetry.trace import SpanContext
 
-__all__ = ["context_values", "current_ids", "hex_ids", "request_snapshot"]
+__all__ = ["context_values", "hex_ids", "request_snapshot"]
 
 _MAX_VALUE = 256
 _last: tuple[int, int, tuple[str, str]] = (0, 0, ("", ""))  # ids and their hex form
-
-
-def current_ids(context: Context | None = None) -> tuple[str, str] | None:
-    """``(trace_id, span_id)`` in hex for the given (or current) context, or None."""
-    span_context = get_current_span(context).get_span_context()
-    return hex_ids(span_context) if span_context.is_valid else None
 
 
 def hex_ids(span_context: SpanContext) -> tuple[str, str]:
