@@ -320,18 +320,20 @@ def test_known_clean_implies_redaction_changes_nothing(
         assert not report, report.entries
 
 
-SIG_IN_FRAGMENT = "/download#sig=sigSECRET0123456789"
+# Clean as free text (no scheme, no ``user:pass``), a credential when read as a URL.
+TOKEN_AS_USERINFO = "//sigSECRET0123456789@files.example/download"
+TOKEN_REDACTED = f"//{REDACTED}:{REDACTED}@files.example/download"
 
 
 @pytest.mark.parametrize("key", ["url.full", "url.original", "http.url", "http.target"])
 def test_url_keys_are_never_known_clean(key: str) -> None:
-    """A URL attribute is read as a URL (its ``#fragment`` parameters too), which free
-    text is not: a string scanned clean as text may hold a secret as a URL."""
-    redactor = warmed("e", {"note": SIG_IN_FRAGMENT, key: "/a"})
+    """A URL attribute is read as a URL (its userinfo too), which free text is not: a
+    string scanned clean as text may hold a secret as a URL."""
+    redactor = warmed("e", {"note": TOKEN_AS_USERINFO, key: "/a"})
     redactor.redact_mapping({key: "/a"})
-    assert not redactor.known_clean("e", {key: SIG_IN_FRAGMENT})
-    assert redactor.redact_mapping({key: SIG_IN_FRAGMENT}) == {key: f"/download#sig={REDACTED}"}
-    assert redactor.redact_value(SIG_IN_FRAGMENT, key) == f"/download#sig={REDACTED}"
+    assert not redactor.known_clean("e", {key: TOKEN_AS_USERINFO})
+    assert redactor.redact_mapping({key: TOKEN_AS_USERINFO}) == {key: TOKEN_REDACTED}
+    assert redactor.redact_value(TOKEN_AS_USERINFO, key) == TOKEN_REDACTED
 
 
 @pytest.mark.parametrize("key", ["url.full", "url.original", "http.url", "http.target"])

@@ -73,3 +73,43 @@ def test_clean_url_is_unchanged(redactor: Redactor) -> None:
     """A URL without credentials comes back identical."""
     url = "https://example.com/items/42?page=2&size=10#reviews"
     assert redactor.redact_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /download#sig=abcdef123456 200",
+        "redirected to /cb#state=1&sig=abcdef123456",
+        "/a?x=1#sig=abcdef123456",
+    ],
+)
+def test_fragment_parameters_of_relative_urls_in_text(redactor: Redactor, text: str) -> None:
+    """``#sig=...`` after a relative path in free text (no scheme) is read like a query."""
+    redacted = redactor.redact_text(text)
+    assert "abcdef123456" not in redacted and f"sig={REDACTED}" in redacted
+
+
+def test_fragments_without_parameters_are_left_alone(redactor: Redactor) -> None:
+    text = "color #ff0000, see #section-2 and a=b"
+    assert redactor.redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["//bob:hunter2x@db.example/x", "proxy at //bob:hunter2x@db.example:5432 is down"],
+)
+def test_scheme_relative_userinfo_in_text(redactor: Redactor, text: str) -> None:
+    """``//user:pass@host`` without a scheme still loses its credentials."""
+    redacted = redactor.redact_text(text)
+    assert "hunter2x" not in redacted and f"//{REDACTED}:{REDACTED}@db.example" in redacted
+
+
+def test_scheme_relative_url_attribute_userinfo(redactor: Redactor) -> None:
+    assert redactor.redact_mapping({"url.full": "//tok3n@cdn.example/a"}) == {
+        "url.full": f"//{REDACTED}:{REDACTED}@cdn.example/a"
+    }
+
+
+def test_double_slashes_in_paths_and_comments_are_not_userinfo(redactor: Redactor) -> None:
+    for text in ["http://h//x:y@z", "a //x: y@b", "email bob@example.com // note"]:
+        assert redactor.redact_text(text) == text

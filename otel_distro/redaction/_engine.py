@@ -21,7 +21,14 @@ from ._marker import REDACTED
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
 from ._report import RedactionReport
 from ._text import PAIR_HINT, redact_pairs, redact_path_secrets, redact_pem, redact_validation
-from ._urls import QUERY_IN_TEXT, URL_IN_TEXT, redact_query, redact_url
+from ._urls import (
+    FRAGMENT_IN_TEXT,
+    QUERY_IN_TEXT,
+    RELATIVE_USERINFO_IN_TEXT,
+    URL_IN_TEXT,
+    redact_query,
+    redact_url,
+)
 
 __all__ = ["TRUNCATED", "Redactor", "Rule"]
 
@@ -470,10 +477,17 @@ class Redactor:
                 text = URL_IN_TEXT.sub(
                     lambda m: redact_url(m.group(0), self._keys.rule_for, hits), text
                 )
-            if "?" in text and "=" in text and key not in _URL_KEYS:  # those were read as URLs
-                text = QUERY_IN_TEXT.sub(
-                    lambda m: "?" + redact_query(m.group(1), self._keys.rule_for, hits), text
-                )
+            if "//" in text and "@" in text:
+                text = _redact_relative_userinfo(text, hits)
+            if "=" in text and key not in _URL_KEYS:  # those were read as URLs
+                if "?" in text:
+                    text = QUERY_IN_TEXT.sub(
+                        lambda m: "?" + redact_query(m.group(1), self._keys.rule_for, hits), text
+                    )
+                if "#" in text:
+                    text = FRAGMENT_IN_TEXT.sub(
+                        lambda m: "#" + redact_query(m.group(1), self._keys.rule_for, hits), text
+                    )
             if self._pair_hint.search(text) is not None:
                 text = redact_pairs(text, self._keys.rule_for, hits)
             if "input" in text:
@@ -522,6 +536,18 @@ _GATE_LITERALS = (
     '",',
 )
 _DIGITS = re.compile(r"[0-9]{4}")
+
+
+def _redact_relative_userinfo(text: str, hits: list[str]) -> str:
+    """``//user:pass@host`` (a scheme-relative URL) in free text: the userinfo replaced."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == f"//{REDACTED}:{REDACTED}@":
+            return match.group(0)
+        hits.append("url_userinfo")
+        return f"//{REDACTED}:{REDACTED}@"
+
+    return RELATIVE_USERINFO_IN_TEXT.sub(replace, text)
 
 
 def _has_literal(text: str) -> bool:

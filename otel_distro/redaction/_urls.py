@@ -14,7 +14,14 @@ from urllib.parse import quote, unquote_plus
 from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
 from ._marker import REDACTED
 
-__all__ = ["QUERY_IN_TEXT", "URL_IN_TEXT", "redact_query", "redact_url"]
+__all__ = [
+    "FRAGMENT_IN_TEXT",
+    "QUERY_IN_TEXT",
+    "RELATIVE_USERINFO_IN_TEXT",
+    "URL_IN_TEXT",
+    "redact_query",
+    "redact_url",
+]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -22,6 +29,12 @@ KeyRule = Callable[[str], "str | None"]
 URL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s\"'<>`]+")
 #: A query string after ``?`` in free text (relative URLs: ``GET /p?token[]=x``).
 QUERY_IN_TEXT = re.compile(r"\?([^\s#?\"'<>`]{1,8192})")
+#: Userinfo of a scheme-relative URL in free text (``//user:pass@host/``).
+RELATIVE_USERINFO_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9+.\-:/])//[^\s/?#@\"'<>`]*:[^\s/?#@\"'<>`]*@"
+)
+#: Fragment parameters after ``#`` in free text (``/download#sig=...``, OAuth implicit flow).
+FRAGMENT_IN_TEXT = re.compile(r"#([^\s#?\"'<>`]{0,8192}=[^\s#?\"'<>`]{0,8192})")
 _SEPARATOR = re.compile(r"([&;])")
 _NESTED_DEPTH = 3  # percent-encoded URLs inside parameter values, decoded this deep
 
@@ -99,8 +112,9 @@ def redact_url(url: str, rule_for: KeyRule, hits: list[str]) -> str:
 
 def _redact_url(url: str, rule_for: KeyRule, hits: list[str], depth: int) -> str:
     scheme_end = url.find("://")
-    if scheme_end != -1:
-        start = scheme_end + 3
+    # the authority starts after ``scheme://``, or after ``//`` of a scheme-relative URL
+    start = scheme_end + 3 if scheme_end != -1 else (2 if url.startswith("//") else -1)
+    if start != -1:
         end = _first_of(url, "/?#", start)
         at = url.rfind("@", start, end)
         if at != -1 and url[start:at] != f"{REDACTED}:{REDACTED}":
