@@ -106,7 +106,6 @@ def _key_bytes(key: Any) -> bytes:
 _CACHE_LIMIT = 4096
 _CACHED_TEXT = 256
 _keys: dict[str, bytes] = {}
-_pairs: dict[tuple[bytes, str, str], bytes] = {}
 _bodies: dict[str, bytes] = {}
 _severities: dict[tuple[int, str | None], bytes] = {}
 _trace_ids: dict[int, bytes] = {}
@@ -122,21 +121,6 @@ def _key(key: str) -> bytes:
     return encoded
 
 
-def _pair(tag: bytes, key: str, value: Any) -> bytes:
-    """One ``KeyValue`` field (tag + length + message) of an attributes list."""
-    if type(value) is str and len(value) <= _CACHED_TEXT and type(key) is str:
-        cache_key = (tag, key, value)
-        encoded = _pairs.get(cache_key)
-        if encoded is None:
-            if len(_pairs) >= _CACHE_LIMIT:
-                _pairs.clear()
-            encoded = _pairs[cache_key] = _field(tag, _key_value(key, value))
-        return encoded
-    if type(key) is str:
-        return _field(tag, _key(key) + _field(b"\x12", _any_value(value)))
-    return _field(tag, _key_value(key, value))
-
-
 def _attributes(tag: bytes, attributes: Any) -> bytes:
     if not attributes:
         return b""
@@ -144,7 +128,7 @@ def _attributes(tag: bytes, attributes: Any) -> bytes:
     parts = []
     for key, value in items.items():
         try:
-            parts.append(_pair(tag, key, value))
+            parts.append(_field(tag, _key_value(key, value)))
         except Exception as error:
             _log.exception("Failed to encode key %s: %s", key, error)
     return b"".join(parts)

@@ -154,10 +154,7 @@ class Pipeline:
             except Exception:  # the record is still emitted
                 line = None
         if item[8]:
-            try:
-                self._emit(item, name, body, attributes, span_context)
-            except Exception:  # noqa: S110 - a failing processor must not cost the line
-                pass
+            self._emit(item, name, body, attributes, span_context)
         return line
 
     def _emit(
@@ -168,12 +165,17 @@ class Pipeline:
         attributes: dict[str, Any],
         span_context: SpanContext | None,
     ) -> None:
+        """Hand the record to the writer; a failing processor must not cost the line."""
         if name:
             attributes["logger.name"] = name
         writer = self.emitter.writer
-        if writer is not None:
-            level = item[2]
+        if writer is None:
+            return
+        level = item[2]
+        try:
             writer.emit(item[1], item[6], span_context, level[1], level[2], body, attributes)
+        except Exception:  # noqa: S110 - the line is written regardless
+            pass
 
     def _complete(
         self, item: tuple[Any, ...]
@@ -231,10 +233,7 @@ class Pipeline:
         item = self._item(level, name, event, values, exc_info, None, context, emit, False)
         out, attributes, span_context = self._complete(item)
         if item[8]:
-            try:
-                self._emit(item, out["logger"], out["event"], attributes, span_context)
-            except Exception:  # noqa: S110 - a failing processor must not cost the line
-                pass
+            self._emit(item, out["logger"], out["event"], attributes, span_context)
         return out
 
     def render(self, out: dict[str, Any]) -> str:

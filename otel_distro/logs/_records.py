@@ -154,16 +154,16 @@ class RecordWriter:
                 continue
             others.append(processor)
         self._resource = resource
-        queues = [
-            getattr(getattr(p, "_batch_processor", None), "emit", None)
+        batches = [
+            getattr(p, "_batch_processor", None)
             for p in others
             if type(p) is BatchLogRecordProcessor
         ]
+        queues = [getattr(b, "emit", None) for b in batches]
         self._idle = not others
         if _queues_known() and len(queues) == len(others) and all(callable(q) for q in queues):
             self._queues = tuple(q for q in queues if q is not None)
             self.route = "batches"
-            batches = [getattr(p, "_batch_processor", None) for p in others]
             bounded: list[tuple[Any, Any]] = [
                 (getattr(b, "_queue", None), getattr(b, "_max_queue_size", None)) for b in batches
             ]
@@ -219,18 +219,12 @@ class RecordWriter:
 
     # held records -----------------------------------------------------------------
 
-    def _full(self) -> bool:
-        for queue, size in self._bounded:  # noqa: SIM110 - a loop is faster than any()
-            if len(queue) >= size:
-                return True
-        return False
-
     def _room(self) -> int:
         return min((size - len(queue) for queue, size in self._bounded), default=_UNBOUNDED)
 
     def _hold(self, readable: Any) -> None:
         if self._stalled and not self._held:
-            if self._full():  # still stuck: what the SDK would do (drop, and say so)
+            if self._room() <= 0:  # still stuck: what the SDK would do (drop, and say so)
                 for queue in self._queues:
                     queue(readable)
                 return
@@ -294,13 +288,7 @@ class RecordWriter:
         # The API takes an empty context to mean "the current one": the ids must be
         # the event's own, not those of whatever span is current on this thread.
         record.context = context if context is not None else _NO_CONTEXT
-        if span_context is None:
-            record.trace_id = record.span_id = 0
-            record.trace_flags = _NO_FLAGS
-        else:
-            record.trace_id = span_context.trace_id
-            record.span_id = span_context.span_id
-            record.trace_flags = span_context.trace_flags
+        record.trace_id, record.span_id, record.trace_flags = _ids(span_context)
         self.logger.emit(record)
 
     def _fits(self, attributes: dict[str, Any]) -> bool:
@@ -323,13 +311,7 @@ class RecordWriter:
         ts_ns, _, span_context, severity_number, severity_text, body = event
         bounded = BoundedAttributes(self._maxlen, None, False, None, True)
         bounded._dict = attributes
-        if span_context is None:
-            trace_id = span_id = 0
-            trace_flags = _NO_FLAGS
-        else:
-            trace_id = span_context.trace_id
-            span_id = span_context.span_id
-            trace_flags = span_context.trace_flags
+        trace_id, span_id, trace_flags = _ids(span_context)
         record = _Record(
             ts_ns,
             context,
@@ -349,6 +331,13 @@ class RecordWriter:
             limits=self.logger._log_record_limits,
         )
         return built
+
+
+def _ids(span_context: SpanContext | None) -> tuple[int, int, TraceFlags]:
+    """Trace id, span id and flags of a record (an invalid span's when there is none)."""
+    if span_context is None:
+        return 0, 0, _NO_FLAGS
+    return span_context.trace_id, span_context.span_id, span_context.trace_flags
 
 
 def _queues_known() -> bool:
