@@ -45,9 +45,9 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import set_span_in_context
 
-from otel_distro import logs
+from otel_distro import logging as logs
 from otel_distro.config import load_settings
-from otel_distro.logs._otlp import encode_logs_request
+from otel_distro.exporters._otlp_logs import encode_logs_request
 
 TARGET_FULL = 2.5
 TARGET_CALLER = 1.5
@@ -116,8 +116,8 @@ def provider_for(n: int, fast: bool = False) -> tuple[LoggerProvider, EncodingEx
     exporter = EncodingExporter(fast)
     provider = LoggerProvider(shutdown_on_exit=False)
     try:
-        from otel_distro.processors import BaggageAttributesLogProcessor
-        from otel_distro.redaction_pipeline import RedactingLogRecordProcessor
+        from otel_distro.processors.baggage import BaggageAttributesLogProcessor
+        from otel_distro.processors.redaction import RedactingLogRecordProcessor
 
         provider.add_log_record_processor(BaggageAttributesLogProcessor(("tenant.id", "user.id")))
         provider.add_log_record_processor(RedactingLogRecordProcessor())

@@ -29,8 +29,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_distro.exporters.redacting import redact_span
 from otel_distro.redaction import Redactor
-from otel_distro.redaction_pipeline import redact_span
 
 _counter = itertools.count()
 

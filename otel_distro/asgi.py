@@ -7,7 +7,7 @@ client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
 
 An exception leaving the app while the server span is current is marked with
-that span and the request context (:mod:`otel_distro._origin`), so the server's
+that span and the request context (:mod:`otel_distro._exception_origin`), so the server's
 own log of it, written after the span ended, is still correlated.
 :func:`instrument` wraps its middleware's app for this; :func:`mark_escaping_exceptions`
 (called by the distro before the FastAPI/Starlette instrumentors load) makes every
@@ -23,7 +23,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from otel_distro._origin import remember
+from otel_distro._exception_origin import remember
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant

@@ -393,7 +393,7 @@ def _sampler(settings: Settings) -> Any:
     from opentelemetry.sdk._configuration import _import_sampler
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 
-    from otel_distro.sampling import DropAsgiInternalSpans
+    from otel_distro.processors.sampling import DropAsgiInternalSpans
 
     name, overrides = _sampler_choice()
     with _environ(overrides):
@@ -412,7 +412,7 @@ def _wrap_metric_exporters() -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    from otel_distro.redaction_pipeline import RedactingMetricExporter
+    from otel_distro.exporters.redacting import RedactingMetricExporter
 
     provider = metrics.get_meter_provider()
     if not isinstance(provider, MeterProvider):
@@ -436,7 +436,7 @@ def _observe_redactions() -> None:
     from opentelemetry import metrics
 
     from otel_distro import __version__
-    from otel_distro.redaction_pipeline import observe_redactions
+    from otel_distro._signal_redaction import observe_redactions
 
     observe_redactions(metrics.get_meter("otel_distro", __version__))
 
@@ -481,11 +481,11 @@ def install_propagators(settings: Settings) -> None:
 
 
 def _span_processors(settings: Settings) -> list[Any]:
-    from otel_distro.processors import BaggageAttributesSpanProcessor
+    from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 
     processors: list[Any] = [BaggageAttributesSpanProcessor(settings.baggage_attributes)]
     try:
-        from otel_distro.access_log import AccessLogSpanProcessor
+        from otel_distro.processors.access_log import AccessLogSpanProcessor
 
         if settings.access_log:
             processors.append(AccessLogSpanProcessor(settings))
@@ -495,8 +495,8 @@ def _span_processors(settings: Settings) -> list[Any]:
 
 
 def _log_processors(settings: Settings) -> list[Any]:
-    from otel_distro.processors import BaggageAttributesLogProcessor
-    from otel_distro.redaction_pipeline import RedactingLogRecordProcessor
+    from otel_distro.processors.baggage import BaggageAttributesLogProcessor
+    from otel_distro.processors.redaction import RedactingLogRecordProcessor
 
     return [
         BaggageAttributesLogProcessor(settings.baggage_attributes),
@@ -507,7 +507,7 @@ def _log_processors(settings: Settings) -> list[Any]:
 def _export_span_processor(exporter: Any) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from otel_distro.redaction_pipeline import RedactingSpanExporter
+    from otel_distro.exporters.redacting import RedactingSpanExporter
 
     return BatchSpanProcessor(RedactingSpanExporter(exporter))
 
@@ -519,7 +519,7 @@ def _configure_logging(settings: Settings, with_provider: bool) -> None:
         if with_provider:
             from opentelemetry._logs import get_logger_provider
 
-            from otel_distro.logs import use_fast_log_encoder
+            from otel_distro.logging import use_fast_log_encoder
 
             use_fast_log_encoder()  # byte-identical OTLP, ~3x cheaper in the export thread
             distro_logging.configure(settings, get_logger_provider())
@@ -580,7 +580,7 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
 
         install_sigterm_flush()
     if settings.enable_sentry:
-        from otel_distro.sentry import init_sentry
+        from otel_distro.errors._sentry import init_sentry
 
         init_sentry(settings)
 
@@ -591,7 +591,7 @@ def _use_file_fallback(settings: Settings, names: dict[str, list[str]]) -> bool:
         return False
     if not any(name in _OTLP_NAMES for exporters in names.values() for name in exporters):
         return False
-    from otel_distro.exporters import endpoint_reachable
+    from otel_distro.exporters.files import endpoint_reachable
 
     endpoints = {_default_endpoint(signal) for signal in _SIGNALS}
     if all(endpoint_reachable(endpoint) for endpoint in endpoints):

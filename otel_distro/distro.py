@@ -160,7 +160,7 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             if name == "fastapi" and not settings.asgi_internal_spans:
                 kwargs.setdefault("exclude_spans", ["receive", "send"])
         if name == "httpx":
-            from otel_distro.http_client import async_response_hook, response_hook
+            from otel_distro.http._hooks import async_response_hook, response_hook
 
             kwargs.setdefault("response_hook", response_hook)
             kwargs.setdefault("async_response_hook", async_response_hook)

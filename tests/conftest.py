@@ -10,6 +10,8 @@ import pytest
 
 from tests.support import AppProcess, OtlpCapture, launch_app
 
+pytest_plugins = ["tests.support.logs"]
+
 
 @pytest.fixture
 def otlp_capture() -> Iterator[OtlpCapture]:

@@ -1,7 +1,8 @@
 """One redaction engine for every channel: spans, logs, metrics, headers, baggage.
 
 No OpenTelemetry imports here: pure functions over values and mappings.  The
-OpenTelemetry side lives in :mod:`otel_distro.redaction_pipeline`.
+OpenTelemetry side lives in :mod:`otel_distro.processors.redaction` and
+:mod:`otel_distro.exporters.redacting`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from otel_distro import set_tenant
 from otel_distro.config import load_settings
-from otel_distro.processors import BaggageAttributesSpanProcessor
+from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 from otel_distro.propagation import TrustedBaggagePropagator
 from tests.support.rabbitmq import Broker, rabbitmq_broker
 

@@ -1,0 +1,324 @@
+"""The table of every variable the distro reads: name, parser, default, help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from otel_distro.config._parsers import (
+    Parser,
+    float_between,
+    int_between,
+    one_of,
+    parse_bool,
+    parse_header_name,
+    parse_list,
+    parse_networks,
+    parse_str,
+)
+from otel_distro.config._patterns import parse_patterns
+
+__all__ = ["VARIABLES", "Variable"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable the distro reads."""
+
+    name: str
+    attr: str
+    parse: Parser
+    default: Any
+    help: str
+    secret: bool = False
+    default_doc: str | None = None  # how the README shows the default
+
+
+_DEFAULT_PROPAGATE_TO = (
+    "localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,"
+    "*.internal,*.svc.cluster.local"
+)
+
+VARIABLES: tuple[Variable, ...] = (
+    # MBPanel-compatible names
+    Variable(
+        "ENVIRONMENT",
+        "environment",
+        one_of("development", "staging", "production", "test"),
+        "development",
+        "Deployment environment: resource `deployment.environment.name`; "
+        "`development` renders console logs, the others JSON lines.",
+    ),
+    Variable(
+        "LOG_LEVEL",
+        "log_level",
+        one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+        "INFO",
+        "Minimum level for structlog and standard-library logging.",
+    ),
+    Variable(
+        "LOG_TO_FILE",
+        "log_to_file",
+        parse_bool,
+        False,
+        "Also write rendered log lines to a rotating file.",
+    ),
+    Variable("LOG_DIR", "log_dir", parse_str, "logs", "Folder for the log file."),
+    Variable("LOG_FILE_NAME", "log_file_name", parse_str, "app.log", "Log file name."),
+    Variable(
+        "LOG_FILE_MAX_BYTES",
+        "log_file_max_bytes",
+        int_between(1),
+        10 * 1024 * 1024,
+        "Rotate the log file at this size.",
+    ),
+    Variable(
+        "LOG_FILE_BACKUP_COUNT",
+        "log_file_backup_count",
+        int_between(0, 1000),
+        5,
+        "Rotated log files to keep.",
+    ),
+    Variable(
+        "ENABLE_OPENTELEMETRY",
+        "enable_opentelemetry",
+        parse_bool,
+        True,
+        "`false` turns off all SDK export (no traces, metrics or logs leave the process).",
+    ),
+    Variable(
+        "ENABLE_SENTRY",
+        "enable_sentry",
+        parse_bool,
+        False,
+        "Initialise Sentry (needs the `sentry` extra and `SENTRY_DSN`).",
+    ),
+    Variable("SENTRY_DSN", "sentry_dsn", parse_str, "", "Sentry DSN.", secret=True),
+    Variable(
+        "SENTRY_ENVIRONMENT",
+        "sentry_environment",
+        parse_str,
+        "",
+        "Sentry environment (defaults to `ENVIRONMENT`).",
+        default_doc="`ENVIRONMENT`",
+    ),
+    Variable(
+        "SENTRY_TRACES_SAMPLE_RATE",
+        "sentry_traces_sample_rate",
+        float_between(0.0, 1.0),
+        0.0,
+        "Sentry performance sample rate.",
+    ),
+    Variable(
+        "EXTERNAL_HTTP_ENABLE_BODY_LOGGING",
+        "external_http_enable_body_logging",
+        parse_bool,
+        False,
+        "Add the (redacted, truncated) in-memory request body to each `external_http_call` record.",
+    ),
+    Variable(
+        "EXTERNAL_HTTP_MAX_BODY_BYTES",
+        "external_http_max_body_bytes",
+        int_between(0, 1024 * 1024),
+        2048,
+        "Largest outbound body logged, in bytes.",
+    ),
+    # otel-distro's own
+    Variable(
+        "OTEL_DISTRO_SERVICE_VERSION",
+        "service_version",
+        parse_str,
+        "",
+        "Resource `service.version` (unless `OTEL_RESOURCE_ATTRIBUTES` sets it).",
+        default_doc="(unset)",
+    ),
+    Variable(
+        "OTEL_DISTRO_REQUEST_ID_HEADER",
+        "request_id_header",
+        parse_header_name,
+        "X-Request-ID",
+        "Response header carrying the trace id (`off` disables). "
+        "A client-sent value is recorded (sanitised) as `http.request.header.<name>`, "
+        "never trusted.",
+    ),
+    Variable(
+        "OTEL_DISTRO_ASGI_INTERNAL_SPANS",
+        "asgi_internal_spans",
+        parse_bool,
+        False,
+        "Keep the ASGI `http send`/`http receive` internal spans.",
+    ),
+    Variable(
+        "OTEL_DISTRO_TRUSTED_PEERS",
+        "trusted_peers",
+        parse_networks,
+        (),
+        "CIDR list of peers whose inbound protected baggage keys are honoured.",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_PROTECTED_BAGGAGE_KEYS",
+        "protected_baggage_keys",
+        parse_list,
+        (),
+        "Extra baggage keys (besides `tenant.id`, `user.id`) dropped from untrusted peers.",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_MAX_BYTES",
+        "baggage_max_bytes",
+        int_between(0, 8192),
+        8192,
+        "An inbound `baggage` header longer than this is dropped whole.",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_PROPAGATE_TO",
+        "baggage_propagate_to",
+        parse_list,
+        parse_list(_DEFAULT_PROPAGATE_TO),
+        "Hosts (globs) and CIDRs that outbound baggage may be sent to; "
+        "`traceparent` flows everywhere.",
+        default_doc="loopback, private ranges, `*.internal`, `*.svc.cluster.local`",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_ATTRIBUTES",
+        "baggage_attributes",
+        parse_list,
+        ("tenant.id", "user.id"),
+        "Baggage keys copied onto every span and log record.",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_SECRET",
+        "jwt_secret",
+        parse_str,
+        "",
+        "HMAC secret: verified `Authorization: Bearer` tokens set the tenant.",
+        secret=True,
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_PUBLIC_KEY",
+        "jwt_public_key",
+        parse_str,
+        "",
+        "Path of a PEM public key (RS*/ES*/PS*/EdDSA) for verifying bearer tokens.",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_ALGORITHMS",
+        "jwt_algorithms",
+        parse_list,
+        (),
+        "Accepted JWT algorithms.",
+        default_doc="`HS256` with a secret, `RS256,ES256` with a public key",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_AUDIENCE",
+        "jwt_audience",
+        parse_str,
+        "",
+        "Required `aud` claim (unchecked when empty).",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_ISSUER",
+        "jwt_issuer",
+        parse_str,
+        "",
+        "Required `iss` claim (unchecked when empty).",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_TENANT_CLAIM",
+        "jwt_tenant_claim",
+        parse_str,
+        "team_id",
+        "Claim mapped to `tenant.id`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_JWT_USER_CLAIM",
+        "jwt_user_claim",
+        parse_str,
+        "sub",
+        "Claim mapped to `user.id`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_REDACT_KEYS",
+        "redact_keys",
+        parse_list,
+        (),
+        "Extra sensitive key names (their whole value is redacted).",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_REDACT_VALUES",
+        "redact_values",
+        parse_patterns,
+        (),
+        "Extra regular expressions whose matches are redacted (commas inside `{m,n}` or "
+        "`[...]` stay; patterns with nested repeats such as `(a+)+` are rejected).",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_REDACT_ALLOW_KEYS",
+        "redact_allow_keys",
+        parse_list,
+        (),
+        "Keys never redacted by key rules.",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_REDACT_PII",
+        "redact_pii",
+        parse_bool,
+        False,
+        "Also mask e-mail addresses, IP addresses and phone numbers.",
+    ),
+    Variable(
+        "OTEL_DISTRO_REDACT_MAX_SCAN",
+        "redact_max_scan",
+        int_between(256, 16 * 1024 * 1024),
+        65536,
+        "Longest string scanned; longer values are truncated to it first.",
+    ),
+    Variable(
+        "OTEL_DISTRO_LOG_FORMAT",
+        "log_format",
+        one_of("auto", "json", "console"),
+        "auto",
+        "Rendered log format; `auto` is console in development, JSON elsewhere.",
+    ),
+    Variable(
+        "OTEL_DISTRO_ACCESS_LOG",
+        "access_log",
+        parse_bool,
+        True,
+        "One access-log record per request.",
+    ),
+    Variable(
+        "OTEL_DISTRO_ACCESS_LOG_EXCLUDED_PATHS",
+        "access_log_excluded_paths",
+        parse_list,
+        ("/health", "/healthz", "/ready", "/readyz", "/livez"),
+        "Paths (exact, or prefix ending in `*`) without an access-log record.",
+    ),
+    Variable(
+        "OTEL_DISTRO_FLUSH_ON_SIGTERM",
+        "flush_on_sigterm",
+        parse_bool,
+        True,
+        "Turn SIGTERM into a normal exit so the final export runs (only if the app has no "
+        "SIGTERM handler of its own).",
+    ),
+    Variable(
+        "OTEL_DISTRO_FILE_FALLBACK",
+        "file_fallback",
+        parse_bool,
+        True,
+        "When the OTLP endpoint was not set and is unreachable at startup, "
+        "write OTLP JSON lines to `OTEL_DISTRO_FILE_FALLBACK_DIR`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_FILE_FALLBACK_DIR",
+        "file_fallback_dir",
+        parse_str,
+        "telemetry",
+        "Folder for the file fallback.",
+    ),
+)

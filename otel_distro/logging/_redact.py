@@ -1,0 +1,96 @@
+"""The one redaction call per record, through ``otel_distro.redaction`` when present."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from otel_distro._names import REPORT_ATTRIBUTE
+
+__all__ = ["REPORT_ATTRIBUTE", "Redact", "load_redact"]
+
+
+_NAMES_MAX = 1024  # logger names are few; a process inventing them per call stays bounded
+_NAME_LIMIT = 4096
+
+
+class Redact(Protocol):
+    def __call__(
+        self, body: Any, attributes: dict[str, Any], name: Any = None
+    ) -> tuple[Any, dict[str, Any], Any]: ...
+
+
+def _identity(
+    body: Any, attributes: dict[str, Any], name: Any = None
+) -> tuple[Any, dict[str, Any], Any]:
+    return body, attributes, name
+
+
+def load_redact() -> Redact:
+    """A function redacting (body, attributes, logger name); identity without the engine.
+
+    It uses the process redactor current at each call, so rules added after logging
+    was configured (``add_rule`` at the application's import) apply to its records.
+    """
+    try:
+        from otel_distro.redaction import (  # type: ignore[attr-defined,unused-ignore]
+            RedactionReport,
+            get_redactor,
+        )
+
+        get_redactor()
+    except Exception:
+        return _identity
+
+    from otel_distro.logging._values import safe_str
+
+    # logger name -> (redacted name, report entries), for the redactor they came from
+    names: dict[str, tuple[str, tuple[str, ...]]] = {}
+    owner: list[Any] = [None]
+
+    def redact_name(redactor: Any, name: Any) -> tuple[str, tuple[str, ...]]:
+        text = safe_str(name, _NAME_LIMIT)  # also what OTLP and JSON can hold
+        report = RedactionReport()
+        redacted = redactor.redact_text(text, report=report, path="logger.name")
+        if len(names) >= _NAMES_MAX:
+            names.clear()
+        if type(name) is str:
+            names[name] = (redacted, tuple(report.entries))
+        return redacted, tuple(report.entries)
+
+    def redact(
+        body: Any, attributes: dict[str, Any], name: Any = None
+    ) -> tuple[Any, dict[str, Any], Any]:
+        try:
+            redactor = get_redactor()
+            named: tuple[str, tuple[str, ...]] | None = None
+            if name is not None:
+                if owner[0] is not redactor:
+                    names.clear()
+                    owner[0] = redactor
+                named = names.get(name) if type(name) is str else None
+                if named is None:
+                    named = redact_name(redactor, name)
+                name = named[0]
+            if redactor.known_clean(body, attributes):  # values seen clean before: no scan
+                if named is None or not named[1]:
+                    return body, attributes, name
+                attributes[REPORT_ATTRIBUTE] = list(named[1])
+                return body, attributes, name
+            report = RedactionReport()
+            if type(body) is str:
+                body = redactor.redact_text(body, report=report, path="body")
+            elif body is not None:
+                body = redactor.redact_value(body, report=report, path="body")
+            if attributes:
+                result = redactor.redact_mapping(attributes, report=report)
+                attributes = result if type(result) is dict else dict(result)
+            entries = list(report.entries)
+            if named is not None and named[1]:
+                entries.extend(named[1])
+            if entries:  # what was replaced (rule:path, never the text), as on spans
+                attributes[REPORT_ATTRIBUTE] = entries
+        except Exception:
+            return "<redaction failed>", {}, None
+        return body, attributes, name
+
+    return redact

@@ -1,0 +1,344 @@
+"""Standard-library logging: one root handler that captures records like structlog does.
+
+Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler`,
+are rendered in the same format and emitted to OpenTelemetry once (an exception
+that escaped a request, logged by the server after its span ended, gets that
+request's ids and context back: :mod:`otel_distro._exception_origin`).  OTel
+logging handlers installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``)
+or the contrib logging instrumentation are removed (also when the application
+calls ``LoggingInstrumentor().instrument()`` itself), and uvicorn's own console
+handlers are folded into ours, also after a later ``dictConfig``/``basicConfig``.
+
+Mapping arguments (``info("%(password)s", {...})``) are redacted by key before
+they are formatted into the message, where their keys would be lost.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import logging.config
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
+
+from otel_distro._exception_origin import log_context
+from otel_distro.logging._pipeline import severity
+from otel_distro.logging._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
+from otel_distro.logging._values import safe_str
+
+__all__ = ["RootHandler", "adopt", "patch_logging_config", "unpatch_logging_config"]
+
+_log = logging.getLogger("otel_distro.logging")
+_busy: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_distro_logging", default=False)
+
+# Attributes every logging.LogRecord has; anything else came from ``extra=``.
+_RESERVED = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    | {"message", "asctime", "taskName", "_logger", "_name", "_from_structlog", "_record"}
+    | {"color_message"}  # uvicorn's ANSI-coloured duplicate of the message
+    # the contrib logging instrumentation's record factory (ids we set ourselves)
+    | {"otelSpanID", "otelTraceID", "otelTraceSampled", "otelServiceName"}
+)
+# Loggers whose records are rendered but never emitted (the SDK's own warnings
+# would otherwise feed back into the export pipeline).
+_NO_EMIT_PREFIXES = ("opentelemetry",)
+_UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
+
+
+class RootHandler(logging.Handler):
+    """Root-logger handler: render the record and emit it to OpenTelemetry once."""
+
+    def __init__(self, holder: type[Holder]) -> None:
+        super().__init__(logging.NOTSET)
+        self._holder = holder
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Filter and emit without the handler lock: ``emit`` only queues (thread-safe),
+        and not locking avoids a lock-order cycle with the log worker."""
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pipeline = self._holder.pipeline
+        if pipeline is None or _busy.get():
+            return
+        token = _busy.set(True)
+        try:
+            event, values, exc_info = _event_of(record, pipeline.limit)
+            emit = not (
+                record.name.startswith(_NO_EMIT_PREFIXES)
+                or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
+            )
+            pipeline.capture(
+                severity(record.levelno),
+                record.name,
+                event,
+                values,
+                exc_info,
+                ts_ns=int(record.created * 1e9),
+                context=log_context(exc_info) if exc_info else None,
+                emit=emit,
+            )
+        except Exception:  # noqa: S110 - logging never raises into the app
+            pass
+        finally:
+            _busy.reset(token)
+
+
+def _event_of(record: logging.LogRecord, limit: int) -> tuple[Any, dict[str, Any], Any]:
+    msg = record.msg
+    args = record.args
+    if args and type(args) is not tuple:  # a mapping, normally
+        event = _formatted(record, args, limit, failed=False)
+    elif not args and isinstance(msg, dict):
+        return _wrapped_event(record, msg, limit)
+    else:
+        try:
+            event = record.getMessage()
+        except Exception:
+            event = _formatted(record, args, limit, failed=True)
+    values = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
+    stack = record.stack_info
+    if stack:
+        text = stack if type(stack) is str else safe_str(stack, limit)
+        values[CODE_STACKTRACE] = stack_text(text, limit)
+    return event, values, record.exc_info
+
+
+def _wrapped_event(
+    record: logging.LogRecord, msg: dict[str, Any], limit: int
+) -> tuple[Any, dict[str, Any], Any]:
+    """structlog's ProcessorFormatter.wrap_for_formatter passes the event dict."""
+    values = dict(msg)
+    event = values.pop("event", None)
+    exc_info = values.pop("exc_info", None) or record.exc_info
+    for key in ("timestamp", "level", "logger"):
+        values.pop(key, None)
+    if "stack_info" in values:
+        take_stack_info(values, limit)
+    return event, values, exc_info
+
+
+def _formatted(record: logging.LogRecord, args: Any, limit: int, failed: bool) -> str:
+    """The message of a record whose arguments may be a mapping (redacted by key first);
+    *failed*: ``getMessage()`` already raised."""
+    try:
+        mapping = _mapping_arg(args)
+    except Exception:  # a mapping refusing len(): formatted as usual
+        mapping = None
+    if mapping is not None:
+        return _redacted_message(record, mapping, limit)
+    if not failed:
+        try:
+            return record.getMessage()
+        except Exception:  # noqa: S110 - formatted leniently below
+            pass
+    return _lenient_message(record.msg, args, limit)
+
+
+def _mapping_arg(args: Any) -> Mapping[Any, Any] | None:
+    """The mapping a record's arguments format with, if any.
+
+    ``LogRecord`` turns a single non-empty mapping argument into ``args`` itself; a
+    record built otherwise (``makeLogRecord``, a filter) may still hold it in a 1-tuple,
+    which only matters once ``%(key)s`` formatting failed on it (``%s`` prints the
+    mapping, where redaction sees each value next to its key).
+    """
+    if type(args) is tuple:
+        if len(args) != 1:
+            return None
+        first = args[0]
+        return first if isinstance(first, Mapping) and first else None
+    return args if isinstance(args, Mapping) else None
+
+
+def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], limit: int) -> str:
+    """The message formatted with its mapping argument redacted by key; never raises.
+
+    Values the redactor leaves alone keep their own formatting (``%d``, ``%r``).  What
+    it replaced is counted by the redactor but not listed in ``otel_distro.redacted``
+    (the record's redaction pass would rewrite an entry set here).
+    """
+    try:
+        from otel_distro.redaction import REDACTED, get_redactor
+
+        redacted = get_redactor().redact_mapping(mapping, path="args")
+        safe = {}
+        for key, value in mapping.items():
+            # a key the redactor rewrote (a secret in the key itself): its value is not shown
+            new = redacted.get(key if type(key) is str else safe_str(key, limit), REDACTED)
+            safe[key] = value if _unchanged(value, new) else new
+    except Exception:  # a mapping that cannot be read: the message without its arguments
+        return safe_str(record.msg, limit)
+    try:
+        return str(record.msg) % safe
+    except Exception:
+        return _lenient_message(record.msg, safe, limit)
+
+
+def _unchanged(value: Any, new: Any) -> bool:
+    """Whether the redactor left *value* as it was (objects come back as their ``str()``)."""
+    if new is value:
+        return True
+    try:
+        if type(new) is str and type(value) is not str:
+            return bool(new == str(value))
+        return bool(new == value)
+    except Exception:
+        return False
+
+
+_CONVERSION = re.compile(r"%(?:\(([^()]{0,64})\))?[-#0 +]{0,4}[0-9]{0,3}(?:\.[0-9]{1,3})?[a-zA-Z%]")
+
+
+def _lenient_message(msg: object, args: Any, limit: int) -> str:
+    """A message whose %-formatting failed, with its arguments put in their places.
+
+    ``info("pw=%s %s", secret)`` raises in ``getMessage``; printing the format and
+    the args tuple apart would separate the secret from its key (``pw=%s ('...',)``)
+    so redaction could no longer recognise it.  Positional arguments fill the
+    conversions in order, any left over are appended; a mapping is printed whole.
+    Unprintable values become placeholders.
+    """
+    try:
+        text = safe_str(msg, limit)
+        if not args:
+            return text
+        if isinstance(args, Mapping):  # printed as a dict, each value stays next to its key
+            return f"{text} {safe_str(args, limit)}"
+        pending = list(args) if isinstance(args, tuple) else [args]
+
+        def fill(match: re.Match[str]) -> str:
+            if match.group(0) == "%%":
+                return "%"
+            if match.group(1) is not None:
+                return match.group(0)
+            return safe_str(pending.pop(0), limit) if pending else match.group(0)
+
+        text = _CONVERSION.sub(fill, text)
+        if pending:
+            text += " " + " ".join(safe_str(arg, limit) for arg in pending)
+        return text
+    except Exception:
+        return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
+
+
+def _is_console_handler(handler: logging.Handler) -> bool:
+    """A plain StreamHandler writing to the process's stdout or stderr."""
+    if type(handler) is not logging.StreamHandler:
+        return False
+    stream = getattr(handler, "stream", None)
+    return stream is not None and any(
+        stream is std for std in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    )
+
+
+def _is_otel_handler(handler: logging.Handler) -> bool:
+    kind = type(handler)
+    return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
+
+
+def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
+    """Make the root logger ours and fold server loggers into it (safe to repeat)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if _is_console_handler(existing):
+            # basicConfig(force=True) or a dictConfig console handler: it would print every
+            # record a second time, unredacted; ours already writes the line to stdout.
+            root.removeHandler(existing)
+            _log.debug("folded the root logger's console handler into otel-distro's")
+        elif _is_otel_handler(existing) or (
+            isinstance(existing, RootHandler) and existing is not handler
+        ):
+            root.removeHandler(existing)
+            if _is_otel_handler(existing):
+                _log.debug(
+                    "removed %s from the root logger: otel-distro already emits "
+                    "standard-library records once",
+                    type(existing).__module__,
+                )
+    if handler not in root.handlers:
+        root.addHandler(handler)
+    root.setLevel(min_level)
+    for name in _UVICORN:
+        logger = logging.getLogger(name)
+        for existing in list(logger.handlers):
+            if type(existing) is logging.StreamHandler or _is_otel_handler(existing):
+                logger.removeHandler(existing)
+        if name.endswith(".access") and drop_access_log:
+            logger.propagate = False
+            if not logger.handlers:
+                logger.addHandler(logging.NullHandler())
+        elif not logger.handlers:
+            logger.propagate = True
+
+
+_originals: dict[str, Callable[..., Any]] = {}
+_INSTRUMENT = "LoggingInstrumentor._instrument"
+
+
+def patch_logging_config(readopt: Callable[[], None]) -> None:
+    """Re-adopt after ``dictConfig``/``fileConfig``/``basicConfig`` (uvicorn calls dictConfig)
+    and after the contrib ``LoggingInstrumentor().instrument()`` called by the application."""
+    if _originals:
+        return
+    targets: dict[str, tuple[Any, str]] = {
+        "dictConfig": (logging.config, "dictConfig"),
+        "fileConfig": (logging.config, "fileConfig"),
+        "basicConfig": (logging, "basicConfig"),
+    }
+    for key, (module, attr) in targets.items():
+        original = getattr(module, attr)
+        _originals[key] = original
+        setattr(module, attr, _wrap(original, readopt))
+    _patch_contrib_instrumentor(readopt)
+
+
+def _patch_contrib_instrumentor(readopt: Callable[[], None]) -> None:
+    """The contrib instrumentation puts its own OTel handler on the root logger with a
+    plain ``addHandler`` (after any ``basicConfig``): re-adopt once it has, which removes
+    that handler.  Its ``uninstrument`` is unaffected (removing an absent handler is fine)."""
+    try:
+        from opentelemetry.instrumentation.logging import LoggingInstrumentor
+    except Exception:  # not installed (or broken): nothing to watch
+        return
+    original = LoggingInstrumentor.__dict__.get("_instrument")
+    if not callable(original):
+        return
+    _originals[_INSTRUMENT] = original
+    LoggingInstrumentor._instrument = _wrap(original, readopt)  # type: ignore[method-assign]
+
+
+def _wrap(original: Callable[..., Any], readopt: Callable[[], None]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        finally:
+            try:
+                readopt()
+            except Exception:  # noqa: S110 - never break the application's config call
+                pass
+
+    wrapper.__doc__ = original.__doc__
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def unpatch_logging_config() -> None:
+    """Restore the logging configuration functions (tests)."""
+    if not _originals:
+        return
+    logging.config.dictConfig = _originals.pop("dictConfig")
+    logging.config.fileConfig = _originals.pop("fileConfig")
+    logging.basicConfig = _originals.pop("basicConfig")
+    instrument = _originals.pop(_INSTRUMENT, None)
+    if instrument is not None:
+        from opentelemetry.instrumentation.logging import LoggingInstrumentor
+
+        LoggingInstrumentor._instrument = instrument  # type: ignore[method-assign]

@@ -1,0 +1,117 @@
+"""Fixtures and helpers shared by the logging tests (a pytest plugin of the root conftest).
+
+``logs`` configures the distro's logging against an SDK ``LoggerProvider`` with
+an in-memory exporter; every test starts and ends with clean environment,
+settings, structlog and standard-library logging state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import structlog
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+
+from otel_distro import logging as logs
+from otel_distro.config import VARIABLES, Settings, load_settings, reset_settings
+from otel_distro.processors import access_log
+
+_ENV_NAMES = [v.name for v in VARIABLES] + [
+    "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED",
+    "OTEL_SDK_DISABLED",
+]
+
+
+def _reset_redactor() -> None:
+    try:
+        from otel_distro.redaction import reset_redactor
+    except ImportError:
+        return
+    reset_redactor()
+
+
+@pytest.fixture
+def clean_logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Clean env, settings, redactor, structlog and root-logger state around each test."""
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {n: logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+    saved = {n: (list(lg.handlers), lg.propagate, lg.level) for n, lg in named.items()}
+    reset_settings()
+    _reset_redactor()
+    access_log._active = False
+    yield
+    logs.reset()
+    reset_settings()
+    _reset_redactor()
+    structlog.reset_defaults()
+    access_log._active = False
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for n, (hs, propagate, lvl) in saved.items():
+        named[n].handlers[:] = hs
+        named[n].propagate = propagate
+        named[n].setLevel(lvl)
+
+
+@dataclass
+class Logs:
+    """A configured logging setup and what it produced."""
+
+    provider: LoggerProvider
+    exporter: InMemoryLogRecordExporter
+    capsys: pytest.CaptureFixture[str]
+    _out: list[str] = field(default_factory=list)
+
+    def records(self) -> list[ReadableLogRecord]:
+        """Every exported record so far (flushes the queue first)."""
+        self.provider.force_flush()
+        return list(self.exporter.get_finished_logs())
+
+    def lines(self) -> list[str]:
+        """Every stdout line written so far (flushes the queue first)."""
+        logs.flush()
+        self._out.extend(self.capsys.readouterr().out.splitlines())
+        return list(self._out)
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines()]
+
+    def attributes(self, index: int = -1) -> dict[str, Any]:
+        return dict(self.records()[index].log_record.attributes or {})
+
+
+def make_settings(**env: str) -> Settings:
+    return load_settings({"ENVIRONMENT": "production", **env})
+
+
+@pytest.fixture
+def setup_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Logs]]:
+    """Configure logging with the given environment values; returns a :class:`Logs`."""
+    providers: list[LoggerProvider] = []
+
+    def setup(**env: str) -> Logs:
+        exporter = InMemoryLogRecordExporter()
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        providers.append(provider)
+        logs.configure(make_settings(**env), provider)
+        return Logs(provider, exporter, capsys)
+
+    yield setup
+    for provider in providers:
+        provider.shutdown()
+
+
+@pytest.fixture
+def log_setup(setup_logs: Callable[..., Logs]) -> Logs:
+    """Logging configured for production (JSON lines, INFO)."""
+    return setup_logs()
