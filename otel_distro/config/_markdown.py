@@ -7,7 +7,7 @@ from otel_distro.config._variables import VARIABLES, Variable
 __all__ = ["variables_markdown"]
 
 
-def _default_text(variable: Variable) -> str:
+def _default_text(variable: Variable[object]) -> str:
     if variable.default_doc is not None:
         return variable.default_doc
     default = variable.default

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 __all__ = [
     "Invalid",
@@ -21,8 +21,11 @@ __all__ = [
     "parse_str",
 ]
 
+T = TypeVar("T")
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Parser = Callable[[str], Any]
+#: A parser turns the raw text of a variable into its value, or raises :class:`Invalid`.
+Parser = Callable[[str], T]
 
 
 class Invalid(ValueError):
@@ -44,7 +47,7 @@ def parse_bool(raw: str) -> bool:
     raise Invalid("one of true, false, 1, 0, yes, no, on, off")
 
 
-def int_between(low: int, high: int | None = None) -> Parser:
+def int_between(low: int, high: int | None = None) -> Parser[int]:
     def parse(raw: str) -> int:
         try:
             value = int(raw.strip())
@@ -58,7 +61,7 @@ def int_between(low: int, high: int | None = None) -> Parser:
     return parse
 
 
-def float_between(low: float, high: float) -> Parser:
+def float_between(low: float, high: float) -> Parser[float]:
     def parse(raw: str) -> float:
         try:
             value = float(raw.strip())
@@ -71,7 +74,7 @@ def float_between(low: float, high: float) -> Parser:
     return parse
 
 
-def one_of(*choices: str, upper: bool = False) -> Parser:
+def one_of(*choices: str, upper: bool = False) -> Parser[str]:
     def parse(raw: str) -> str:
         value = raw.strip().upper() if upper else raw.strip().lower()
         if value not in choices:
@@ -140,6 +143,3 @@ def parse_header_name(raw: str) -> str:
             "trace-context header, or 'off'"
         )
     return value
-
-
-# --- the table ---------------------------------------------------------------

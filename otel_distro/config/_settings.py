@@ -1,66 +1,114 @@
-"""Environment -> one frozen :class:`Settings`, read once per process."""
+"""Environment -> one frozen, typed :class:`Settings`, read once per process."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from otel_distro._report import report, reset_reports
-from otel_distro.config._parsers import Invalid, parse_header_name
+from otel_distro.config._parsers import Invalid, Network, parse_header_name
 from otel_distro.config._variables import VARIABLES
 
 __all__ = ["Settings", "get_settings", "load_settings", "report_problems", "reset_settings"]
 
-
-# --- the settings object -----------------------------------------------------
-
-
-def _settings_fields() -> dict[str, Any]:
-    return {v.attr: v.default for v in VARIABLES}
+_DEFAULTS: Mapping[str, Any] = {variable.attr: variable.default for variable in VARIABLES}
+_SECRETS = frozenset(variable.attr for variable in VARIABLES if variable.secret)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Validated configuration; build with :func:`load_settings`."""
+    """Validated configuration: one field per row of :data:`~otel_distro.config.VARIABLES`.
 
-    values: Mapping[str, Any] = field(default_factory=_settings_fields)
+    Build it with :func:`load_settings` (or use :func:`get_settings`); ``Settings()``
+    holds every default.  Each field's type is what its variable's parser returns,
+    and its default is the table's.  ``problems`` lists the values that were
+    rejected (and replaced by their defaults), one message each.
+    """
+
+    # deployment and logs (MBPanel-compatible names)
+    environment: str = _DEFAULTS["environment"]
+    log_level: str = _DEFAULTS["log_level"]
+    log_to_file: bool = _DEFAULTS["log_to_file"]
+    log_dir: str = _DEFAULTS["log_dir"]
+    log_file_name: str = _DEFAULTS["log_file_name"]
+    log_file_max_bytes: int = _DEFAULTS["log_file_max_bytes"]
+    log_file_backup_count: int = _DEFAULTS["log_file_backup_count"]
+    enable_opentelemetry: bool = _DEFAULTS["enable_opentelemetry"]
+    # Sentry
+    enable_sentry: bool = _DEFAULTS["enable_sentry"]
+    sentry_dsn: str = _DEFAULTS["sentry_dsn"]
+    sentry_environment: str = _DEFAULTS["sentry_environment"]
+    sentry_traces_sample_rate: float = _DEFAULTS["sentry_traces_sample_rate"]
+    # outbound HTTP records
+    external_http_enable_body_logging: bool = _DEFAULTS["external_http_enable_body_logging"]
+    external_http_max_body_bytes: int = _DEFAULTS["external_http_max_body_bytes"]
+    # resource, request id, ASGI
+    service_version: str = _DEFAULTS["service_version"]
+    request_id_header: str = _DEFAULTS["request_id_header"]
+    asgi_internal_spans: bool = _DEFAULTS["asgi_internal_spans"]
+    # baggage
+    trusted_peers: tuple[Network, ...] = _DEFAULTS["trusted_peers"]
+    protected_baggage_keys: tuple[str, ...] = _DEFAULTS["protected_baggage_keys"]
+    baggage_max_bytes: int = _DEFAULTS["baggage_max_bytes"]
+    baggage_propagate_to: tuple[str, ...] = _DEFAULTS["baggage_propagate_to"]
+    baggage_attributes: tuple[str, ...] = _DEFAULTS["baggage_attributes"]
+    # bearer tokens
+    jwt_secret: str = _DEFAULTS["jwt_secret"]
+    jwt_public_key: str = _DEFAULTS["jwt_public_key"]
+    jwt_algorithms: tuple[str, ...] = _DEFAULTS["jwt_algorithms"]
+    jwt_audience: str = _DEFAULTS["jwt_audience"]
+    jwt_issuer: str = _DEFAULTS["jwt_issuer"]
+    jwt_tenant_claim: str = _DEFAULTS["jwt_tenant_claim"]
+    jwt_user_claim: str = _DEFAULTS["jwt_user_claim"]
+    # redaction
+    redact_keys: tuple[str, ...] = _DEFAULTS["redact_keys"]
+    redact_values: tuple[str, ...] = _DEFAULTS["redact_values"]
+    redact_allow_keys: tuple[str, ...] = _DEFAULTS["redact_allow_keys"]
+    redact_pii: bool = _DEFAULTS["redact_pii"]
+    redact_max_scan: int = _DEFAULTS["redact_max_scan"]
+    # log format, access log, shutdown, file fallback
+    log_format: str = _DEFAULTS["log_format"]
+    access_log: bool = _DEFAULTS["access_log"]
+    access_log_excluded_paths: tuple[str, ...] = _DEFAULTS["access_log_excluded_paths"]
+    flush_on_sigterm: bool = _DEFAULTS["flush_on_sigterm"]
+    file_fallback: bool = _DEFAULTS["file_fallback"]
+    file_fallback_dir: str = _DEFAULTS["file_fallback_dir"]
+
     problems: tuple[str, ...] = ()
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
     def __repr__(self) -> str:
-        shown = {
-            v.attr: ("<redacted>" if v.secret and self.values[v.attr] else self.values[v.attr])
-            for v in VARIABLES
-        }
-        return f"Settings({shown!r})"
+        shown = ", ".join(
+            f"{f.name}={'<redacted>' if f.name in _SECRETS and value else repr(value)}"
+            for f in dataclasses.fields(self)
+            for value in (getattr(self, f.name),)
+        )
+        return f"Settings({shown})"
 
     # derived values ---------------------------------------------------------
 
     @property
     def effective_log_format(self) -> str:
-        if self.values["log_format"] != "auto":
-            return str(self.values["log_format"])
-        return "console" if self.values["environment"] == "development" else "json"
+        """``json`` or ``console``: ``auto`` is console in development, JSON elsewhere."""
+        if self.log_format != "auto":
+            return self.log_format
+        return "console" if self.environment == "development" else "json"
 
     @property
     def effective_jwt_algorithms(self) -> tuple[str, ...]:
-        algorithms: tuple[str, ...] = self.values["jwt_algorithms"]
-        if algorithms:
-            return algorithms
-        if self.values["jwt_secret"]:
+        """The configured algorithms, else those that fit the kind of key."""
+        if self.jwt_algorithms:
+            return self.jwt_algorithms
+        if self.jwt_secret:
             return ("HS256",)
         return ("RS256", "ES256")
 
     @property
     def protected_keys(self) -> frozenset[str]:
-        return frozenset(("tenant.id", "user.id", *self.values["protected_baggage_keys"]))
+        """Baggage keys honoured only from trusted peers."""
+        return frozenset(("tenant.id", "user.id", *self.protected_baggage_keys))
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,7 +132,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[var.attr] = var.default
     if not values["sentry_environment"]:
         values["sentry_environment"] = values["environment"]
-    return Settings(values=values, problems=tuple(problems))
+    return Settings(**values, problems=tuple(problems))
 
 
 _settings: Settings | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from otel_distro.config._parsers import (
     Parser,
@@ -20,15 +20,21 @@ from otel_distro.config._patterns import parse_patterns
 
 __all__ = ["VARIABLES", "Variable"]
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
-class Variable:
-    """One environment variable the distro reads."""
+class Variable(Generic[T]):
+    """One environment variable the distro reads.
+
+    ``attr`` is the :class:`~otel_distro.config.Settings` field it fills; the
+    field's type is what ``parse`` returns (a test holds the two together).
+    """
 
     name: str
     attr: str
-    parse: Parser
-    default: Any
+    parse: Parser[T]
+    default: T
     help: str
     secret: bool = False
     default_doc: str | None = None  # how the README shows the default
@@ -39,7 +45,7 @@ _DEFAULT_PROPAGATE_TO = (
     "*.internal,*.svc.cluster.local"
 )
 
-VARIABLES: tuple[Variable, ...] = (
+VARIABLES: tuple[Variable[Any], ...] = (
     # MBPanel-compatible names
     Variable(
         "ENVIRONMENT",
