@@ -17,6 +17,8 @@ from typing import Any
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 
 from otel_distro.config import get_settings, report
+from otel_distro.config._environ import prepare_environ
+from otel_distro.config._sdk_checks import CONFIGURATOR_ENTRY_POINT
 
 __all__ = [
     "OtelDistro",
@@ -27,7 +29,7 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-ENTRY_POINT_NAME = "otel_distro"
+ENTRY_POINT_NAME = CONFIGURATOR_ENTRY_POINT
 _configured = False
 
 _DEFAULTS = {
@@ -41,66 +43,17 @@ _DEFAULTS = {
 }
 
 
-_LIMIT_ENV = (
-    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_SPAN_EVENT_COUNT_LIMIT",
-    "OTEL_SPAN_LINK_COUNT_LIMIT",
-    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-)
-
-
-def drop_invalid_limits(env: MutableMapping[str, str]) -> None:
-    """Remove (and report) attribute/event/link limits the SDK would refuse.
-
-    The SDK reads them when ``opentelemetry.sdk.trace`` is first imported and raises
-    on anything but a non-negative integer or ``unset`` (an empty value too): the
-    configurator then fails to import and the app runs with no telemetry at all.
-    The distro runs before that import, so a bad limit costs only that limit.
-    """
-    for name in _LIMIT_ENV:
-        raw = env.get(name)
-        if raw is None:
-            continue
-        value = raw.strip().lower()
-        if value == "unset":
-            continue
-        try:
-            if int(value) >= 0:  # exactly what the SDK accepts
-                continue
-        except ValueError:
-            pass
-        del env[name]
-        report(
-            f"{name}={raw!r} is not valid: expected a non-negative integer or 'unset'; "
-            "using the SDK default"
-        )
-
-
 def apply_environment_defaults(environ: MutableMapping[str, str] | None = None) -> None:
-    """Fill in the distro's ``OTEL_*`` defaults without overwriting the user's values."""
+    """Fill in the distro's ``OTEL_*`` defaults without overwriting the user's values.
+
+    The repairs the SDK needs before it is imported (bad limits dropped, the
+    sensitive headers added to the sanitized ones) are
+    :func:`otel_distro.config._environ.prepare_environ`'s.
+    """
     env = os.environ if environ is None else environ
-    drop_invalid_limits(env)
+    prepare_environ(env)
     for name, value in _DEFAULTS.items():
         env.setdefault(name, value)
-    chosen = env.get("OTEL_PYTHON_CONFIGURATOR", ENTRY_POINT_NAME)
-    if chosen != ENTRY_POINT_NAME:
-        report(
-            f"OTEL_PYTHON_CONFIGURATOR={chosen!r} selects another configurator: otel-distro's "
-            "redaction, tenant and log processors are NOT installed "
-            f"(use {ENTRY_POINT_NAME!r} or unset it)"
-        )
-    from otel_distro.redaction import SENSITIVE_HEADERS
-
-    name = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
-    user = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
-    merged = list(dict.fromkeys([*user, *SENSITIVE_HEADERS]))
-    env[name] = ",".join(merged)
 
 
 def distro_configured() -> bool:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
+from otel_distro._report import internal_error
+from otel_distro.config._environ import apply_overrides
+
 __all__ = ["check"]
 
 _BUILT_IN = {"tracecontext", "baggage"}
@@ -38,7 +41,7 @@ def check() -> None:
         if len(kept) == len(names):
             return
         repaired = ",".join(kept) or "tracecontext,baggage"
-        os.environ["OTEL_PROPAGATORS"] = repaired
+        apply_overrides({"OTEL_PROPAGATORS": repaired})
         print(
             f"otel-distro: OTEL_PROPAGATORS={raw!r} names unknown or empty propagators: "
             f"expected a comma-separated list of {', '.join(sorted(known | {'none'}))}; "
@@ -46,5 +49,5 @@ def check() -> None:
             file=sys.stderr,
             flush=True,
         )
-    except Exception:  # noqa: S110 - a start-up hook must never stop the interpreter
-        pass
+    except Exception:  # a start-up hook must never stop the interpreter
+        internal_error("config._startup_guard.check")

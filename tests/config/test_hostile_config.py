@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from otel_distro import configurator
 from otel_distro.auth import build_verifier
-from otel_distro.config import load_settings, reset_settings
+from otel_distro.config import _otlp_checks, _sdk_checks, load_settings, reset_settings
+from otel_distro.config._environ import drop_invalid_limits, patched_environ
 from otel_distro.context import begin_request, current_request, sanitize_identifier, set_tenant
 
 
@@ -73,7 +74,7 @@ def test_unusable_endpoint_is_reported_and_ignored(
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", value)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" if grpc else "http/protobuf")
-    assert configurator._valid_endpoint_overrides() == {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": None}
+    assert _otlp_checks.valid_endpoint_overrides() == {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": None}
     (line,) = stderr_lines(capsys)
     assert line.startswith("otel-distro: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=")
 
@@ -87,7 +88,7 @@ def test_usable_endpoints_pass(
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", value)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" if grpc else "http/protobuf")
-    assert configurator._valid_endpoint_overrides() == {}
+    assert _otlp_checks.valid_endpoint_overrides() == {}
     assert stderr_lines(capsys) == []
 
 
@@ -95,7 +96,7 @@ def test_endpoint_with_credentials_is_not_echoed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://user:hunter2@collector")
-    configurator._valid_endpoint_overrides()
+    _otlp_checks.valid_endpoint_overrides()
     (line,) = stderr_lines(capsys)
     assert "OTEL_EXPORTER_OTLP_ENDPOINT=<redacted>" in line and "hunter2" not in line
 
@@ -105,7 +106,7 @@ def test_malformed_otlp_headers_are_dropped_and_never_echoed(
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret,garbage-s3cret, x=1")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "a=b")
-    assert configurator._valid_header_overrides() == {
+    assert _otlp_checks.valid_header_overrides() == {
         "OTEL_EXPORTER_OTLP_HEADERS": "api-key=s3cret,x=1"
     }
     (line,) = stderr_lines(capsys)
@@ -117,7 +118,7 @@ def test_environ_override_can_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url")
-    with configurator._environ({"OTEL_EXPORTER_OTLP_ENDPOINT": None}):
+    with patched_environ({"OTEL_EXPORTER_OTLP_ENDPOINT": None}):
         assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in os.environ
     assert os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] == "not a url"
 
@@ -215,7 +216,7 @@ def test_batch_numbers_the_sdk_would_refuse(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert configurator._valid_batch_overrides() == expected
+    assert _sdk_checks.valid_batch_overrides() == expected
     lines = stderr_lines(capsys)
     assert len(lines) == len(expected)
     assert all(any(f"{name}=" in line for name in env) for line in lines)
@@ -228,7 +229,7 @@ def test_batch_processors_accept_the_corrected_values(monkeypatch: pytest.Monkey
 
     monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100")
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "-1")
-    with configurator._environ(configurator._valid_batch_overrides()):
+    with patched_environ(_sdk_checks.valid_batch_overrides()):
         BatchSpanProcessor(InMemorySpanExporter()).shutdown()
 
 
@@ -236,18 +237,16 @@ def test_unknown_id_generator_is_reported(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OTEL_PYTHON_ID_GENERATOR", "bogus")
-    assert configurator._valid_id_generator_overrides() == {"OTEL_PYTHON_ID_GENERATOR": None}
+    assert _sdk_checks.valid_id_generator_overrides() == {"OTEL_PYTHON_ID_GENERATOR": None}
     (line,) = stderr_lines(capsys)
     assert "OTEL_PYTHON_ID_GENERATOR='bogus' is not valid" in line
     monkeypatch.setenv("OTEL_PYTHON_ID_GENERATOR", "random")
-    assert configurator._valid_id_generator_overrides() == {}
+    assert _sdk_checks.valid_id_generator_overrides() == {}
 
 
 def test_limits_the_sdk_would_refuse_at_import_are_dropped(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from otel_distro.distro import drop_invalid_limits
-
     env = {
         "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "-3",
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "abc",
@@ -343,7 +342,7 @@ def test_an_invalid_batch_size_is_reported_once(
     """A bad batch size with a small queue: the batch line, then the queue named for the fit."""
     monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "x")
     monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "64")
-    assert configurator._valid_batch_overrides() == {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64"}
+    assert _sdk_checks.valid_batch_overrides() == {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64"}
     lines = stderr_lines(capsys)
     assert len(lines) == 2
     assert "OTEL_BSP_MAX_EXPORT_BATCH_SIZE='x' is not valid" in lines[0]
@@ -351,8 +350,6 @@ def test_an_invalid_batch_size_is_reported_once(
 
 
 def test_limits_accept_what_the_sdk_accepts() -> None:
-    from otel_distro.distro import drop_invalid_limits
-
     env = {"OTEL_SPAN_EVENT_COUNT_LIMIT": "+5", "OTEL_SPAN_LINK_COUNT_LIMIT": "1_000"}
     drop_invalid_limits(env)
     assert env == {"OTEL_SPAN_EVENT_COUNT_LIMIT": "+5", "OTEL_SPAN_LINK_COUNT_LIMIT": "1_000"}
