@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def get_logger(name: str | None = None, **initial_values: Any) -> Any:
+def get_logger(name: str | None = None, **initial_values: object) -> Any:
     """A structlog logger bound to ``name``, wired to the distro's log pipeline."""
     from otel_distro.logging import get_logger as _get_logger
 

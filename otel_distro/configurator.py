@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
@@ -36,6 +36,7 @@ from otel_distro.config._otlp_checks import (
 from otel_distro.config._sdk_checks import propagator_names, sampler_choice, sdk_config_file
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import LogRecordProcessor
     from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.sdk.trace.sampling import Sampler
@@ -48,9 +49,9 @@ _configured_sdk = False
 
 def _exporter_args(
     names: Mapping[str, list[str]], env: Mapping[str, str]
-) -> dict[type, dict[str, Any]]:
+) -> dict[type, dict[str, str]]:
     """Point the OTLP exporters at 127.0.0.1 (not ``localhost``, which may be ::1)."""
-    args: dict[type, dict[str, Any]] = {}
+    args: dict[type, dict[str, str]] = {}
     if endpoint_explicit(env):
         return args
     for signal, exporters in names.items():
@@ -199,7 +200,7 @@ def _span_processors(settings: Settings) -> list[SpanProcessor]:
     return processors
 
 
-def _log_processors(settings: Settings) -> list[Any]:
+def _log_processors(settings: Settings) -> list[LogRecordProcessor]:
     from otel_distro.processors.baggage import BaggageAttributesLogProcessor
     from otel_distro.processors.redaction import RedactingLogRecordProcessor
 
@@ -234,7 +235,9 @@ def _configure_logging(settings: Settings, with_provider: bool) -> None:
         report(f"log setup failed ({type(exc).__name__}: {exc}); logs go to stderr unchanged")
 
 
-def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
+def configure_sdk(
+    settings: Settings | None = None, *, auto_instrumentation_version: str | None = None
+) -> None:
     """Wire the SDK with the distro's processors (what the configurator entry point runs)."""
     global _configured_sdk
     from opentelemetry.sdk._configuration import _initialize_components
@@ -260,7 +263,7 @@ def configure_sdk(settings: Settings | None = None, **kwargs: Any) -> None:
     overrides.update({EXPORTER_ENV[s]: ",".join(n) or "none" for s, n in names.items()})
     with patched_environ(overrides):  # the SDK reads the corrected variables, then they revert
         _initialize_components(
-            auto_instrumentation_version=kwargs.get("auto_instrumentation_version"),
+            auto_instrumentation_version=auto_instrumentation_version,
             sampler=_sampler(settings),
             resource_attributes=_resource_attributes(settings),
             setup_logging_handler=False,
@@ -309,7 +312,7 @@ def _use_file_fallback(
 class OtelDistroConfigurator(_OTelSDKConfigurator):
     """Subclasses the SDK configurator; injects our processors through its hooks."""
 
-    def _configure(self, **kwargs: Any) -> None:
+    def _configure(self, **kwargs: object) -> None:
         try:
             from otel_distro.distro import (
                 apply_environment_defaults,
@@ -323,7 +326,11 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
             if sdk_config_file():
                 super()._configure(**kwargs)  # type: ignore[no-untyped-call]
                 return
-            configure_sdk(get_settings(), **kwargs)
+            version = kwargs.get("auto_instrumentation_version")
+            configure_sdk(
+                get_settings(),
+                auto_instrumentation_version=version if isinstance(version, str) else None,
+            )
         except Exception as exc:
             report(
                 f"telemetry setup failed ({type(exc).__name__}: {exc}); "

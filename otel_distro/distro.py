@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import MutableMapping
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
@@ -81,7 +82,7 @@ def warn_if_not_selected() -> None:
 class OtelDistro(BaseDistro):  # type: ignore[misc]
     """otel-distro's distro: defaults first, the configurator does the wiring."""
 
-    def _configure(self, **kwargs: Any) -> None:
+    def _configure(self, **kwargs: object) -> None:
         global _configured
         _configured = True
         try:
@@ -89,7 +90,7 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         except Exception as exc:
             report(f"could not apply environment defaults ({type(exc).__name__}: {exc})")
 
-    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+    def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
         name = entry_point.name
         settings = get_settings()
         if not settings.enable_opentelemetry:
