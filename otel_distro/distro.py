@@ -48,11 +48,13 @@ def apply_environment_defaults(environ: MutableMapping[str, str] | None = None) 
     """Fill in the distro's ``OTEL_*`` defaults without overwriting the user's values.
 
     The repairs the SDK needs before it is imported (bad limits dropped, the
-    sensitive headers added to the sanitized ones) are
+    redaction engine's sensitive headers added to the sanitized ones) are
     :func:`otel_distro.config._environ.prepare_environ`'s.
     """
+    from otel_distro.redaction import SENSITIVE_HEADERS
+
     env = os.environ if environ is None else environ
-    prepare_environ(env)
+    prepare_environ(env, SENSITIVE_HEADERS)
     for name, value in _DEFAULTS.items():
         env.setdefault(name, value)
 

@@ -13,7 +13,7 @@ overrides were applied, without writing anything.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 
 from otel_distro.config._otlp_checks import (
@@ -106,21 +106,21 @@ def drop_invalid_limits(env: MutableMapping[str, str]) -> None:
     apply_overrides(invalid_limit_overrides(env), env)
 
 
-def prepare_environ(env: MutableMapping[str, str] | None = None) -> None:
+def prepare_environ(
+    env: MutableMapping[str, str] | None = None, sensitive_headers: Iterable[str] = ()
+) -> None:
     """Repairs that must happen before the SDK is imported, applied for good.
 
     Drops limits the SDK would refuse when ``opentelemetry.sdk.trace`` is imported,
-    reports another configurator being selected, and adds the distro's sensitive
-    header names to ``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS``
-    (the user's names are kept, in front).
+    reports another configurator being selected, and adds ``sensitive_headers`` to
+    ``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS`` (the user's
+    names are kept, in front).
     """
-    from otel_distro.redaction import SENSITIVE_HEADERS
-
     target = os.environ if env is None else env
     drop_invalid_limits(target)
     check_configurator_selected(target)
     user = [item.strip() for item in target.get(_SANITIZE_FIELDS, "").split(",") if item.strip()]
-    merged = ",".join(dict.fromkeys([*user, *SENSITIVE_HEADERS]))
+    merged = ",".join(dict.fromkeys([*user, *sensitive_headers]))
     apply_overrides({_SANITIZE_FIELDS: merged}, target)
 
 

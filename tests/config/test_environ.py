@@ -8,7 +8,7 @@ import secrets
 import pytest
 
 from otel_distro.config import reset_settings
-from otel_distro.config._environ import overlaid, patched_environ, prepare_environ, sdk_overrides
+from otel_distro.config._environ import overlaid, patched_environ, sdk_overrides
 from otel_distro.distro import _DEFAULTS, apply_environment_defaults
 from otel_distro.redaction import SENSITIVE_HEADERS
 
@@ -74,10 +74,10 @@ def test_sdk_overrides_are_empty_for_a_clean_environment(
 
 
 def test_sensitive_headers_are_added_after_the_users_own() -> None:
-    """The user's sanitized header names stay first; the distro's are appended once."""
+    """The user's sanitized header names stay first; the redaction engine's are appended once."""
     user = f"x-{secrets.token_hex(3)}"
     env = {SANITIZE: f" {user} , authorization"}
-    prepare_environ(env)
+    apply_environment_defaults(env)
     names = env[SANITIZE].split(",")
     assert names[0] == user
     assert set(SENSITIVE_HEADERS) <= set(names)
