@@ -19,10 +19,11 @@ from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from otel_distro import logging as logs
+from otel_distro._report import RAISE_VARIABLE
 from otel_distro.config import VARIABLES, Settings, load_settings, reset_settings
-from otel_distro.processors import access_log
 
-_ENV_NAMES = [v.name for v in VARIABLES] + [
+# The test suite's own switch (internal errors re-raised) stays as the suite set it.
+_ENV_NAMES = [v.name for v in VARIABLES if v.name != RAISE_VARIABLE] + [
     "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED",
     "OTEL_SDK_DISABLED",
 ]
@@ -47,13 +48,11 @@ def clean_logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved = {n: (list(lg.handlers), lg.propagate, lg.level) for n, lg in named.items()}
     reset_settings()
     _reset_redactor()
-    access_log._active = False
     yield
     logs.reset()
     reset_settings()
     _reset_redactor()
     structlog.reset_defaults()
-    access_log._active = False
     root.handlers[:] = handlers
     root.setLevel(level)
     for n, (hs, propagate, lvl) in saved.items():
