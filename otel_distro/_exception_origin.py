@@ -18,6 +18,7 @@ from opentelemetry import baggage
 from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, get_current_span, set_span_in_context
 
+from otel_distro._report import internal_error
 from otel_distro.context import current_request
 
 __all__ = ["log_context", "remember"]
@@ -41,8 +42,8 @@ def remember(exc: BaseException) -> None:
             context = baggage.set_baggage(key, value, context)
         # object.__setattr__: an exception class's own __setattr__ is not ours to call.
         object.__setattr__(exc, _MARK, context)
-    except Exception:  # noqa: S110 - never changes the exception that propagates
-        pass
+    except Exception:  # never changes the exception that propagates
+        internal_error("exception_origin.remember")
 
 
 def log_context(exc_info: object) -> Context | None:
@@ -57,6 +58,7 @@ def log_context(exc_info: object) -> Context | None:
             return None
         return _find(exc)
     except Exception:
+        internal_error("exception_origin.log_context")
         return None
 
 

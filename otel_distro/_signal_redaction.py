@@ -4,12 +4,13 @@ Used by :mod:`otel_distro.processors.redaction` (log records in ``on_emit``)
 and :mod:`otel_distro.exporters.redacting` (spans, log records and metrics in
 the export thread): the process redactor lookup, a per-resource cache, log
 record redaction in place, the failure count and the ``otel_distro.redactions``
-counter.  Nothing here raises into the application.
+counter.  Nothing here raises into the application: a failure of redaction is
+an internal error (:func:`otel_distro._report.internal_error`), and what could
+not be redacted is dropped or masked.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,20 +20,23 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.resources import Resource
 
 from otel_distro._names import REPORT_ATTRIBUTE
+from otel_distro._report import internal_error, observe_internal_errors
+from otel_distro._state import slot
 from otel_distro.redaction import REDACTED, RedactionReport, Redactor, get_redactor
 
-_logger = logging.getLogger(__name__)
 _errors_lock = threading.Lock()
-_errors = 0
+_errors = slot("redaction.pipeline_errors", int)
 
 
 def count_error(what: str) -> None:
-    global _errors
+    """Count a failed redaction of a *what* (``pipeline_error``); call it inside ``except``.
+
+    Call it after dropping or masking what failed: the internal-error guard it
+    hands the exception to re-raises it under ``OTEL_DISTRO_RAISE_INTERNAL_ERRORS``.
+    """
     with _errors_lock:
-        _errors += 1
-        first = _errors == 1
-    if first:  # once: an exporter logging per batch would flood
-        _logger.warning("otel-distro: redaction failed for a %s; it was dropped or masked", what)
+        _errors.value += 1
+    internal_error(f"redaction.{what}")
 
 
 def redactor_or_default(explicit: Redactor | None) -> Redactor:
@@ -75,8 +79,9 @@ def redact_attributes(
     try:
         return redactor_or_default(redactor).redact_mapping(attributes, report=report)
     except Exception:
-        count_error("attribute set")
-        return {str(key): REDACTED for key in attributes}
+        masked = {str(key): REDACTED for key in attributes}
+        count_error("attributes")
+        return masked
 
 
 # --- spans ---------------------------------------------------------------------
@@ -115,7 +120,8 @@ def _like(original: Any, attributes: dict[str, Any]) -> Any:
 
 
 def observe_redactions(meter: Meter, redactor: Redactor | None = None) -> None:
-    """Create the ``otel_distro.redactions`` counter (by ``rule``) on ``meter``.
+    """Create the distro's own counters on ``meter``: ``otel_distro.redactions`` (by ``rule``)
+    and, beside it, ``otel_distro.internal_errors`` (by ``where``).
 
     ``pipeline_error`` counts spans dropped, log records masked and metric
     batches withheld because redaction itself failed.
@@ -123,8 +129,9 @@ def observe_redactions(meter: Meter, redactor: Redactor | None = None) -> None:
 
     def callback(_options: CallbackOptions) -> Iterable[Observation]:
         counts = redactor_or_default(redactor).counts()
-        if _errors:
-            counts["pipeline_error"] = _errors
+        errors = _errors.value
+        if errors:
+            counts["pipeline_error"] = errors
         return [Observation(count, {"rule": rule}) for rule, count in sorted(counts.items())]
 
     meter.create_observable_counter(
@@ -133,3 +140,4 @@ def observe_redactions(meter: Meter, redactor: Redactor | None = None) -> None:
         unit="{redaction}",
         description="Values or substrings replaced by redaction, by rule name.",
     )
+    observe_internal_errors(meter)

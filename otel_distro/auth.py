@@ -94,7 +94,7 @@ class TokenVerifier:
             return TokenResult(rejected="missing_claim")
         except jwt.PyJWTError:
             return TokenResult(rejected="invalid")
-        except Exception:
+        except Exception:  # a hostile token PyJWT trips over is a bad token, not our failure
             return TokenResult(rejected="invalid")
         return TokenResult(
             tenant_id=_identifier(claims.get(self._tenant_claim)),

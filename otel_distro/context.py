@@ -23,6 +23,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, format_trace_id
 
+from otel_distro._report import internal_error
+
 __all__ = [
     "TENANT_KEY",
     "USER_KEY",
@@ -70,7 +72,7 @@ def sanitize_identifier(value: object) -> str | None:
         return None
     try:
         raw = str(value)
-    except Exception:  # an id object whose str() fails is no id
+    except Exception:  # the app's id object failed, not the distro: such an object is no id
         return None
     if not raw:
         return None
@@ -162,8 +164,8 @@ class TenantScope:
             return
         try:
             otel_context.detach(self._token)  # type: ignore[arg-type]
-        except Exception:  # noqa: S110 - a detach in another context is harmless here
-            pass
+        except Exception:  # the SDK logs a detach in another context; anything else is ours
+            internal_error("context.tenant_scope")
 
 
 def set_tenant(tenant_id: object = None, user_id: object = None, **extra: object) -> TenantScope:
@@ -180,6 +182,7 @@ def set_tenant(tenant_id: object = None, user_id: object = None, **extra: object
     try:
         return _set_tenant(tenant_id, user_id, extra)
     except Exception:
+        internal_error("context.set_tenant")
         return TenantScope(None, None, None)
 
 

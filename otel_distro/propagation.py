@@ -33,6 +33,7 @@ from opentelemetry.propagators.textmap import (
 )
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
+from otel_distro._report import internal_error, report
 from otel_distro.config import Network, Settings
 from otel_distro.context import context_values
 
@@ -217,8 +218,8 @@ class TrustedBaggagePropagator(TextMapPropagator):
                 if not trusted and _normalized_key(key) in self._protected:
                     continue
                 context = baggage.set_baggage(key, value, context=context)
-        except Exception:  # noqa: S110 - hostile input never breaks a request
-            pass
+        except Exception:  # hostile input never breaks a request
+            internal_error("propagation.baggage.extract")
         return context
 
     # outbound --------------------------------------------------------------
@@ -244,8 +245,8 @@ class TrustedBaggagePropagator(TextMapPropagator):
             )
             if len(header) <= self._max_bytes:
                 setter.set(carrier, BAGGAGE_HEADER, header)
-        except Exception:  # noqa: S110 - propagation problems never break a call
-            pass
+        except Exception:  # propagation problems never break a call
+            internal_error("propagation.baggage.inject")
 
     @property
     def fields(self) -> set[str]:
@@ -258,7 +259,8 @@ class ContainedPropagator(TextMapPropagator):
     ``CompositePropagator`` calls each member unguarded: one raising on a hostile
     header (a third-party propagator from ``OTEL_PROPAGATORS``) would fail every
     request.  A failing extract leaves the context as it was; a failing inject
-    adds nothing.
+    adds nothing; either is said once on stderr (the propagator's class and the
+    exception type: the failure is not the distro's, so it is no internal error).
     """
 
     def __init__(self, inner: TextMapPropagator) -> None:
@@ -272,7 +274,8 @@ class ContainedPropagator(TextMapPropagator):
     ) -> Context:
         try:
             return self.inner.extract(carrier, context=context, getter=getter)
-        except Exception:
+        except Exception as error:
+            self._failed("extract", error)
             return get_current() if context is None else context
 
     def inject(
@@ -283,15 +286,22 @@ class ContainedPropagator(TextMapPropagator):
     ) -> None:
         try:
             self.inner.inject(carrier, context=context, setter=setter)
-        except Exception:  # noqa: S110 - propagation problems never break a call
-            pass
+        except Exception as error:  # propagation problems never break a call
+            self._failed("inject", error)
 
     @property
     def fields(self) -> set[str]:
         try:
             return set(self.inner.fields)
-        except Exception:
+        except Exception as error:
+            self._failed("fields", error)
             return set()
+
+    def _failed(self, operation: str, error: Exception) -> None:
+        report(
+            f"propagator {type(self.inner).__name__} failed in {operation} "
+            f"({type(error).__name__}); requests continue without it"
+        )
 
 
 class RequestIdResponsePropagator(ResponsePropagator):
@@ -329,5 +339,5 @@ class RequestIdResponsePropagator(ResponsePropagator):
             if self._request_id_header:
                 setter.set(carrier, self._request_id_header, trace_id)
             setter.set(carrier, "access-control-expose-headers", self._exposed)
-        except Exception:  # noqa: S110 - never break a response
-            pass
+        except Exception:  # never break a response
+            internal_error("propagation.response")

@@ -1,16 +1,42 @@
-"""Shared fixtures: ``otlp_capture`` (a receiver per test) and ``launch`` (real app runs)."""
+"""Shared fixtures: ``otlp_capture`` (a receiver per test) and ``launch`` (real app runs).
+
+The suite runs with ``OTEL_DISTRO_RAISE_INTERNAL_ERRORS=1``: a bug in the distro's
+own code fails the test that hit it instead of being swallowed.  Tests that inject
+failures on purpose to prove that telemetry never breaks the app use
+``production_mode``.  Every test starts and ends with the process state of
+:mod:`otel_distro._state` reset.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
+from otel_distro import _state
+from otel_distro._report import RAISE_VARIABLE
 from tests.support import AppProcess, OtlpCapture, launch_app
 
 pytest_plugins = ["tests.support.logs"]
+
+os.environ.setdefault(RAISE_VARIABLE, "1")
+
+
+@pytest.fixture(autouse=True)
+def reset_process_state() -> Iterator[None]:
+    """Every registered singleton of the distro is fresh before and after each test."""
+    _state.reset()
+    yield
+    _state.reset()
+
+
+@pytest.fixture
+def production_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Internal errors are swallowed and counted, as in production (not re-raised)."""
+    monkeypatch.delenv(RAISE_VARIABLE, raising=False)
 
 
 @pytest.fixture

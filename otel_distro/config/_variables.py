@@ -327,4 +327,13 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "telemetry",
         "Folder for the file fallback.",
     ),
+    Variable(
+        "OTEL_DISTRO_RAISE_INTERNAL_ERRORS",
+        "raise_internal_errors",
+        parse_bool,
+        False,
+        "Re-raise the distro's own internal errors instead of counting them "
+        "(`otel_distro.internal_errors`) and going on with less telemetry; for test suites, "
+        "never in production.",
+    ),
 )

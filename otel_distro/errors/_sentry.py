@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_distro._report import internal_error
 from otel_distro.config import Settings, report
 
 __all__ = ["init_sentry"]
@@ -15,6 +16,7 @@ def _scrub(event: Any, hint: Any) -> Any:
 
         return get_redactor().redact_value(event)
     except Exception:
+        internal_error("errors.sentry_scrub")
         return None  # fail closed: an event we cannot scrub is not sent
 
 

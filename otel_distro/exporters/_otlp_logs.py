@@ -16,6 +16,9 @@ from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
 
+from otel_distro._report import internal_error
+from otel_distro._state import Slot, on_reset
+
 __all__ = ["encode_logs_request", "restore_log_encoder", "use_fast_log_encoder"]
 
 _log = logging.getLogger(__name__)
@@ -327,34 +330,48 @@ def _encode_logs(batch: Sequence[Any]) -> Any:
     try:
         return _Encoded(encode_logs_request(batch))
     except Exception:
-        # anything unexpected: the stock encoder decides (and reports) as it always did
-        return _stock(batch) if _stock is not None else None
+        # the stock encoder decides (and raises) as it always did for this batch;
+        # when it succeeds, the direct encoder failed where it must not: ours to count
+        stock = _stock.value
+        encoded = stock(batch) if stock is not None else None
+        internal_error("exporters.otlp_logs")
+        return encoded
 
 
-_stock: Any = None
+#: The exporter's own ``encode_logs`` while :func:`use_fast_log_encoder` is in force.
+_stock: Slot[Any] = Slot("exporters.otlp_logs.encoder", lambda: None)
 
 
 def use_fast_log_encoder() -> bool:
     """Make the OTLP/HTTP log exporter encode with :func:`encode_logs_request`."""
-    global _stock
     try:
         from opentelemetry.exporter.otlp.proto.http import _log_exporter
     except ImportError:
         return False
     module: Any = _log_exporter
-    if _stock is None:
-        _stock = module.encode_logs
+    if _stock.value is None:
+        _stock.value = module.encode_logs
         module.encode_logs = _encode_logs
     return True
 
 
 def restore_log_encoder() -> None:
-    """Undo :func:`use_fast_log_encoder` (tests)."""
-    global _stock
-    if _stock is None:
+    """Undo :func:`use_fast_log_encoder` (tests; part of :func:`otel_distro._state.reset`)."""
+    stock = _stock.value
+    if stock is None:
         return
     from opentelemetry.exporter.otlp.proto.http import _log_exporter
 
     module: Any = _log_exporter
-    module.encode_logs = _stock
-    _stock = None
+    module.encode_logs = stock
+    _stock.value = None
+
+
+def _clear_caches() -> None:
+    """Empty every cache of encoded pieces (part of :func:`otel_distro._state.reset`)."""
+    for cache in (_keys, _bodies, _severities, _trace_ids, _span_ids, _log_pairs, _log_prefixes):
+        cache.clear()
+
+
+on_reset(_stock.name, restore_log_encoder)
+on_reset("exporters.otlp_logs.caches", _clear_caches)

@@ -33,6 +33,8 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_distro._report import internal_error
+
 __all__ = [
     "FileLogExporter",
     "FileMetricExporter",
@@ -111,7 +113,8 @@ def _write_request(writer: JsonLinesWriter, encode: Callable[[Any], Message], ba
     """Encode one batch as an export request and append it; False on any failure."""
     try:
         return writer.write(otlp_json_line(encode(batch)))
-    except Exception:
+    except Exception:  # write() returns False on OSError: this failed encoding the batch
+        internal_error("exporters.files")
         return False
 
 

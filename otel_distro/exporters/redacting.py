@@ -191,7 +191,7 @@ class RedactingLogRecordExporter(LogRecordExporter):
             try:
                 redacted.append(self._redact(item, redactor))
             except Exception:
-                count_error("log record")
+                count_error("log_record")
         return self._exporter.export(redacted)
 
     def _redact(self, item: ReadableLogRecord, redactor: Redactor) -> ReadableLogRecord:
@@ -231,7 +231,7 @@ class RedactingMetricExporter(MetricExporter):
         try:
             redacted = self._redact(metrics_data, redactor_or_default(self._redactor))
         except Exception:
-            count_error("metrics batch")
+            count_error("metrics_batch")
             return MetricExportResult.FAILURE
         return self._exporter.export(redacted, timeout_millis=timeout_millis, **kwargs)
 

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from opentelemetry._logs import LoggerProvider
 
+from otel_distro._state import on_reset
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.exporters._otlp_logs import use_fast_log_encoder
 from otel_distro.logging import _stdlib, _structlog
@@ -157,3 +158,6 @@ def reset() -> None:
     if threading.excepthook is _thread_excepthook:
         threading.excepthook = threading.__excepthook__
     structlog.reset_defaults()
+
+
+on_reset("logging", reset)

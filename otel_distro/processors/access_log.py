@@ -16,6 +16,8 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode, set_span_in_context
 
+from otel_distro._report import internal_error
+from otel_distro._state import slot
 from otel_distro.config import Settings, get_settings
 from otel_distro.logging._pipeline import LEVELS
 from otel_distro.logging._structlog import Holder
@@ -36,13 +38,13 @@ _FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-_active = False
+_active = slot("processors.access_log.active", bool)
 
 
 def is_active() -> bool:
     """True once an enabled :class:`AccessLogSpanProcessor` exists (uvicorn's own
     access log is then redundant and silenced)."""
-    return _active
+    return _active.value
 
 
 def is_excluded(path: str | None, patterns: tuple[str, ...]) -> bool:
@@ -80,10 +82,9 @@ class AccessLogSpanProcessor(SpanProcessor):
     """Logs each ended SERVER span as one access-log record (never raises)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        global _active
         settings = settings if settings is not None else get_settings()
         self._enabled = bool(settings.access_log)
-        _active = _active or self._enabled
+        _active.value = _active.value or self._enabled
         self._excluded: tuple[str, ...] = tuple(settings.access_log_excluded_paths)
         self._context_keys: tuple[str, ...] = tuple(settings.baggage_attributes)
 
@@ -92,8 +93,8 @@ class AccessLogSpanProcessor(SpanProcessor):
             return
         try:
             self._log(span)
-        except Exception:  # noqa: S110 - the access log must never break a request
-            pass
+        except Exception:  # the access log must never break a request
+            internal_error("processors.access_log")
 
     def _log(self, span: ReadableSpan) -> None:
         pipeline = Holder.pipeline

@@ -10,6 +10,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from otel_distro._report import internal_error
 from otel_distro.context import context_values
 
 __all__ = ["BaggageAttributesLogProcessor", "BaggageAttributesSpanProcessor"]
@@ -34,8 +35,8 @@ class BaggageAttributesSpanProcessor(SpanProcessor):
             values = context_values(self._keys, parent_context)
             if values:
                 span.set_attributes(_capped(values))
-        except Exception:  # noqa: S110 - never break span creation
-            pass
+        except Exception:  # never break span creation
+            internal_error("processors.baggage.span")
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
@@ -76,8 +77,8 @@ class BaggageAttributesLogProcessor(LogRecordProcessor):
             for key, value in _capped(values).items():
                 attributes.setdefault(key, value)
             record.attributes = attributes
-        except Exception:  # noqa: S110 - never break logging
-            pass
+        except Exception:  # never break logging
+            internal_error("processors.baggage.log_record")
 
     def shutdown(self) -> None:
         return None

@@ -50,9 +50,9 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
                 return
             redact_log_record(record, redactor)
         except Exception:
-            count_error("log record")
-            record.body = REDACTED
+            record.body = REDACTED  # fail closed first: the guard may re-raise
             record.attributes = {}
+            count_error("log_record")
 
     def shutdown(self) -> None:
         return None

@@ -181,6 +181,7 @@ def test_set_tenant_never_raises_into_the_app() -> None:
     assert sanitize_identifier(Unprintable()) is None
 
 
+@pytest.mark.usefixtures("production_mode")
 def test_set_tenant_survives_a_broken_context(monkeypatch: pytest.MonkeyPatch) -> None:
     from otel_distro import context
 
@@ -318,7 +319,7 @@ def test_request_state_begins_even_if_the_hook_setup_fails(
         raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
 
     monkeypatch.setattr(asgi, "build_verifier", broken)
-    monkeypatch.setattr(asgi, "_hook_state", None)
+    asgi.reset_hook_state()
     tracer = TracerProvider().get_tracer("t")
     scope = {"type": "http", "headers": [(b"x-request-id", b"abc-1")]}
 
@@ -333,7 +334,7 @@ def test_request_state_begins_even_if_the_hook_setup_fails(
         assert attributes["http.request.header.x-request-id"] == ("abc-1",)
     assert len(calls) == 1
     assert len([line for line in stderr_lines(capsys) if "hook setup failed" in line]) == 1
-    monkeypatch.setattr(asgi, "_hook_state", None)
+    asgi.reset_hook_state()
 
 
 def test_an_invalid_batch_size_is_reported_once(

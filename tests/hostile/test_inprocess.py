@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_distro import asgi, context
+from otel_distro._report import internal_error_counts
 from otel_distro.config import load_settings
 from otel_distro.configurator import install_propagators
 from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
@@ -88,10 +89,8 @@ def test_install_propagators_contains_every_member(
     assert composite.fields == {"traceparent", "tracestate", "baggage"}
 
 
-def test_failing_internals_never_fail_the_request(
-    textmap: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Hook state, request state and baggage parsing all raising: the request is served."""
+def break_internals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hook state, request state, baggage parsing and the baggage copier all raise."""
     set_global_textmap(CompositePropagator([TrustedBaggagePropagator(load_settings({}))]))
 
     def boom(*args: object, **kwargs: object) -> Any:
@@ -101,5 +100,40 @@ def test_failing_internals_never_fail_the_request(
     monkeypatch.setattr(context, "_set_tenant", boom)
     monkeypatch.setattr("otel_distro.propagation.parse_baggage_header", boom)
     monkeypatch.setattr("otel_distro.processors.baggage.context_values", boom)
+
+
+@pytest.mark.usefixtures("production_mode")
+def test_failing_internals_never_fail_the_request(
+    textmap: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hook state, request state and baggage parsing all raising: the request is served."""
+    break_internals(monkeypatch)
     status, _ = served()
     assert status == 200
+
+
+@pytest.mark.usefixtures("production_mode")
+def test_failing_internals_are_counted_by_place(
+    textmap: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each swallowed failure of ours is counted under the place it happened."""
+    break_internals(monkeypatch)
+    served()
+    counts = internal_error_counts()
+    for place in ("context.set_tenant", "propagation.baggage.extract", "processors.baggage.span"):
+        assert counts.get(place, 0) >= 1, counts
+
+
+def test_a_raising_propagator_is_said_once_and_is_no_internal_error(
+    textmap: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A third-party propagator's failure is named once on stderr, not counted as ours."""
+    set_global_textmap(CompositePropagator([ContainedPropagator(Raising())]))
+    served()
+    served()
+    lines = [line for line in capsys.readouterr().err.splitlines() if "Raising" in line]
+    assert lines == [
+        "otel-distro: propagator Raising failed in extract (RuntimeError); "
+        "requests continue without it"
+    ]
+    assert internal_error_counts() == {}

@@ -113,6 +113,7 @@ def test_http_exporter_sends_with_the_fast_encoder(fast_encoder: None) -> None:
     assert [(log.body, log.attributes["site_id"]) for log in logs] == [("site_created", 7)]
 
 
+@pytest.mark.usefixtures("production_mode")
 def test_unexpected_encoder_failure_falls_back_to_stock(
     fast_encoder: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,3 +129,22 @@ def test_unexpected_encoder_failure_falls_back_to_stock(
     batch = _one({"k": "v"})
     encoded = _log_exporter.encode_logs(batch)
     assert encoded.SerializeToString() == encode_logs(batch).SerializeToString()
+
+
+@pytest.mark.usefixtures("production_mode")
+def test_a_fast_path_failure_is_counted_as_an_internal_error(
+    fast_encoder: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct encoder failing where the stock one succeeds is counted, once per batch."""
+    from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+    from otel_distro._report import internal_error_counts
+    from otel_distro.exporters import _otlp_logs as _otlp
+
+    def broken(batch: Any) -> bytes:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(_otlp, "encode_logs_request", broken)
+    _log_exporter.encode_logs(_one({"k": "v"}))
+    _log_exporter.encode_logs(_one({"k": "w"}))
+    assert internal_error_counts() == {"exporters.otlp_logs": 2}

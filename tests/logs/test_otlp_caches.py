@@ -23,8 +23,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import TraceFlags
 
-from otel_distro.exporters._otlp_logs import encode_logs_request
+from otel_distro import _state
 from otel_distro.exporters import _otlp_logs as _otlp
+from otel_distro.exporters._otlp_logs import encode_logs_request
 
 LIMIT = _otlp._CACHE_LIMIT
 TEXT = _otlp._CACHED_TEXT
@@ -44,15 +45,6 @@ def caches() -> dict[str, dict[Any, Any]]:
 def assert_bounded() -> None:
     sizes = {name: len(cache) for name, cache in caches().items()}
     assert all(size <= LIMIT for size in sizes.values()), sizes
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    """Each test starts with empty caches."""
-    assert {"_keys", "_bodies", "_severities", "_trace_ids", "_span_ids"} <= caches().keys()
-    for cache in caches().values():
-        cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +95,15 @@ def decoded_attributes(data: bytes) -> list[list[tuple[str, str]]]:
         for sl in rl.scope_logs
         for log in sl.log_records
     ]
+
+
+def test_the_process_reset_empties_every_cache() -> None:
+    """``_state.reset()`` (run around every test) leaves each encoder cache empty."""
+    assert_stock([record({"k": "v", "n": 1}, body="b", trace_id=1, span_id=2)])
+    assert {"_keys", "_bodies", "_severities", "_trace_ids", "_span_ids"} <= caches().keys()
+    assert any(caches().values())
+    _state.reset()
+    assert not any(caches().values())
 
 
 # --- eviction -------------------------------------------------------------------

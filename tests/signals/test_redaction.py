@@ -143,6 +143,7 @@ class _BrokenRedactor(Redactor):
         raise RuntimeError("boom")
 
 
+@pytest.mark.usefixtures("production_mode")
 def test_span_that_cannot_be_rebuilt_is_dropped() -> None:
     """If redaction itself fails the span is not exported (never unredacted)."""
     memory = InMemorySpanExporter()
@@ -242,6 +243,7 @@ def test_log_report_attribute_is_added() -> None:
     assert attributes[REPORT_ATTRIBUTE] == ("password:body",)
 
 
+@pytest.mark.usefixtures("production_mode")
 def test_log_processor_failure_masks_the_record() -> None:
     """If redaction fails the body and attributes are dropped, nothing raises."""
     memory = InMemoryLogRecordExporter()
@@ -330,6 +332,7 @@ def test_redaction_counter_is_observable() -> None:
     )
 
 
+@pytest.mark.usefixtures("production_mode")
 def test_pipeline_failures_are_counted() -> None:
     """A span dropped because redaction failed shows up as ``pipeline_error``."""
     memory = InMemorySpanExporter()

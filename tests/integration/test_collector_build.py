@@ -1,0 +1,111 @@
+"""The collector build: exactly the components the config uses, ``otelcol validate`` on the
+config, and a clear message when a port is in use."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.collector_otlp import (
+    CONFIG,
+    MANIFEST,
+)
+from tests.integration.stack import COLLECTOR_BIN, REPO, Stack, require_stack_binaries
+
+pytestmark = pytest.mark.integration
+
+
+# --- the build ------------------------------------------------------------------------
+
+
+def _components() -> dict[str, Any]:
+    done = subprocess.run(
+        [str(COLLECTOR_BIN), "components"], capture_output=True, text=True, timeout=60, check=True
+    )
+    parsed = yaml.safe_load(done.stdout)
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def test_built_collector_has_exactly_the_components_the_config_uses() -> None:
+    """The binary holds the manifest's modules, all at one release, and its component
+    types are exactly those collector/config.yaml configures."""
+    require_stack_binaries()
+    components = _components()
+    config = yaml.safe_load(CONFIG.read_text())
+    manifest = yaml.safe_load(MANIFEST.read_text())
+
+    for kind in ("receivers", "processors", "exporters", "extensions"):
+        built = {item["name"] for item in components.get(kind) or []}
+        used = {component_id.split("/")[0] for component_id in config.get(kind) or {}}
+        assert built == used, kind
+        modules = {item["module"] for item in components.get(kind) or []}
+        assert modules == {entry["gomod"] for entry in manifest[kind]}, kind
+    versions = {
+        entry["gomod"].split()[1]
+        for kind in ("receivers", "processors", "exporters", "extensions")
+        for entry in manifest[kind]
+    }
+    assert versions == {f"v{manifest['dist']['version']}"}
+    assert components["buildinfo"]["version"] == manifest["dist"]["version"]
+
+
+@pytest.mark.parametrize("debug_exporter", ["nop", "debug"])
+def test_otelcol_validate_accepts_the_config(debug_exporter: str, tmp_path: Path) -> None:
+    """`otelcol validate` accepts collector/config.yaml with the debug exporter off and on."""
+    require_stack_binaries()
+    done = subprocess.run(
+        [str(COLLECTOR_BIN), "validate", "--config", str(CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "OTELCOL_DEBUG_EXPORTER": debug_exporter},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_otelcol_validate_rejects_a_broken_config(tmp_path: Path) -> None:
+    """The validation above can fail: an unknown processor in a pipeline is an error."""
+    require_stack_binaries()
+    broken = CONFIG.read_text().replace(
+        "processors: [memory_limiter, redaction, batch]",
+        "processors: [memory_limiter, redaction, no_such_processor, batch]",
+        1,
+    )
+    assert "no_such_processor" in broken
+    (tmp_path / "config.yaml").write_text(broken)
+    done = subprocess.run(
+        [str(COLLECTOR_BIN), "validate", "--config", str(tmp_path / "config.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "no_such_processor" in done.stderr
+
+
+def test_port_in_use_gives_a_clear_message(otel_stack: Stack, tmp_path: Path) -> None:
+    """`stack.sh up` refuses to start on a taken port and names the variable to change."""
+    env = dict(otel_stack.env)
+    env["STACK_RUN_DIR"] = str(tmp_path / "run")
+    env["STACK_OUTPUT_DIR"] = str(tmp_path / "output")
+    done = subprocess.run(
+        ["bash", str(REPO / "collector" / "scripts" / "stack.sh"), "up"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    port = env["JAEGER_OTLP_GRPC_PORT"]
+    assert f"port {port} on 127.0.0.1 (JAEGER_OTLP_GRPC_PORT) is already in use" in done.stderr
+    assert not list((tmp_path / "run").glob("*.pid"))
