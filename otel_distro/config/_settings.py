@@ -76,6 +76,7 @@ class Settings:
     flush_on_sigterm: bool = _DEFAULTS["flush_on_sigterm"]
     file_fallback: bool = _DEFAULTS["file_fallback"]
     file_fallback_dir: str = _DEFAULTS["file_fallback_dir"]
+    raise_internal_errors: bool = _DEFAULTS["raise_internal_errors"]
 
     problems: tuple[str, ...] = ()
 
