@@ -52,14 +52,17 @@ demo: venv
 stack-build:
 	bash collector/scripts/build.sh
 
+# TOPOLOGY=gateway: one agent, two gateways (tail sampling) and Jaeger on Badger.
+TOPOLOGY ?= single
+
 stack: venv stack-build
-	bash collector/scripts/stack.sh up
+	STACK_TOPOLOGY=$(TOPOLOGY) bash collector/scripts/stack.sh up
 
 stack-down:
 	bash collector/scripts/stack.sh down
 
 stack-status:
-	bash collector/scripts/stack.sh status
+	STACK_TOPOLOGY=$(TOPOLOGY) bash collector/scripts/stack.sh status
 
 bench: venv
 	$(PY) -m benchmarks

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Run the local stack without Docker: Jaeger v2 (memory storage) and the
-# otel-distro collector (collector/config.yaml), both built by build.sh and
-# both listening on loopback only.
+# Run the local stack without Docker, every listener on loopback, binaries
+# built by build.sh. Two topologies (STACK_TOPOLOGY, or TOPOLOGY from make):
+#   single [default]  Jaeger v2 (memory storage) and one otel-distro collector
+#                     (collector/config.yaml)
+#   gateway           Jaeger v2 on Badger (persistent, collector/jaeger/config-badger.yaml),
+#                     two gateways (collector/gateway.yaml: tail sampling, span
+#                     metrics) and one agent (collector/agent.yaml: redaction,
+#                     load balancing by trace id) on the ports apps already use
 #
-# Usage: bash collector/scripts/stack.sh up|down|status|restart [collector|jaeger]
+# Usage: bash collector/scripts/stack.sh up|down|status|restart [NAME]
+#   NAME: collector|jaeger (single), agent|gateway-1|gateway-2|jaeger (gateway)
+#   `down` stops every process of either topology.
 #
 # Env (defaults in brackets):
+#   STACK_TOPOLOGY [single]            single or gateway
 #   STACK_HOST [127.0.0.1]             address every listener binds to
 #   OTELCOL_OTLP_GRPC_PORT [4317]      collector OTLP/gRPC receiver
 #   OTELCOL_OTLP_HTTP_PORT [4318]      collector OTLP/HTTP receiver
@@ -15,7 +23,14 @@
 #   JAEGER_QUERY_HTTP_PORT [16686]     Jaeger HTTP API and UI
 #   JAEGER_QUERY_GRPC_PORT [16685]     Jaeger query gRPC API
 #   JAEGER_HEALTH_PORT [13134]         Jaeger health (/status)
-#   STACK_OUTPUT_DIR [telemetry/collector]  collector file output
+#   STACK_OUTPUT_DIR [telemetry/collector]  collector file output (gateway
+#                                      topology: its gateway-1/ and gateway-2/)
+#   GATEWAY_1_OTLP_GRPC_PORT [4417]    GATEWAY_1_OTLP_HTTP_PORT [4418]
+#   GATEWAY_1_HEALTH_PORT [13233]      GATEWAY_1_METRICS_PORT [8988]
+#   GATEWAY_2_OTLP_GRPC_PORT [4517]    GATEWAY_2_OTLP_HTTP_PORT [4518]
+#   GATEWAY_2_HEALTH_PORT [13333]      GATEWAY_2_METRICS_PORT [9088]
+#   OTELCOL_TAIL_* , OTELCOL_SPANMETRICS_FLUSH_INTERVAL  passed to the gateways
+#   JAEGER_BADGER_DIR [STACK_RUN_DIR/jaeger-badger]  Badger data (gateway topology)
 #   STACK_RUN_DIR [.cache/stack/run]   pid files, logs and stack.env
 #   STACK_START_TIMEOUT [60]           seconds to wait for health
 #   OTELCOL_BIN, JAEGER_BIN            use these binaries instead of .cache/stack/
@@ -35,9 +50,23 @@ JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-14317}"
 JAEGER_QUERY_HTTP_PORT="${JAEGER_QUERY_HTTP_PORT:-16686}"
 JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
 JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13134}"
+GATEWAY_1_OTLP_GRPC_PORT="${GATEWAY_1_OTLP_GRPC_PORT:-4417}"
+GATEWAY_1_OTLP_HTTP_PORT="${GATEWAY_1_OTLP_HTTP_PORT:-4418}"
+GATEWAY_1_HEALTH_PORT="${GATEWAY_1_HEALTH_PORT:-13233}"
+GATEWAY_1_METRICS_PORT="${GATEWAY_1_METRICS_PORT:-8988}"
+GATEWAY_2_OTLP_GRPC_PORT="${GATEWAY_2_OTLP_GRPC_PORT:-4517}"
+GATEWAY_2_OTLP_HTTP_PORT="${GATEWAY_2_OTLP_HTTP_PORT:-4518}"
+GATEWAY_2_HEALTH_PORT="${GATEWAY_2_HEALTH_PORT:-13333}"
+GATEWAY_2_METRICS_PORT="${GATEWAY_2_METRICS_PORT:-9088}"
+TOPOLOGY="${STACK_TOPOLOGY:-${TOPOLOGY:-single}}"
+case "$TOPOLOGY" in
+    single | gateway) ;;
+    *) printf "stack: error: STACK_TOPOLOGY='%s' is not one of single, gateway\n" "$TOPOLOGY" >&2; exit 1 ;;
+esac
 RUN_DIR="$(mkdir -p "${STACK_RUN_DIR:-.cache/stack/run}" && cd "${STACK_RUN_DIR:-.cache/stack/run}" && pwd)"
 OUTPUT_DIR="$(mkdir -p "${STACK_OUTPUT_DIR:-telemetry/collector}" && cd "${STACK_OUTPUT_DIR:-telemetry/collector}" && pwd)"
 START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
+JAEGER_BADGER_DIR="${JAEGER_BADGER_DIR:-$RUN_DIR/jaeger-badger}"
 OTELCOL_BIN="${OTELCOL_BIN:-$ROOT/.cache/stack/otelcol/otelcol-distro}"
 JAEGER_BIN="${JAEGER_BIN:-$ROOT/.cache/stack/jaeger/jaeger}"
 
@@ -64,7 +93,7 @@ running() {
 
 binary_of() {
     case "$1" in
-        collector) echo "$OTELCOL_BIN" ;;
+        collector | agent | gateway-1 | gateway-2) echo "$OTELCOL_BIN" ;;
         jaeger) echo "$JAEGER_BIN" ;;
     esac
 }
@@ -112,17 +141,24 @@ wait_healthy() { # NAME PORT PATH
     die "$name was not healthy at http://$HOST:$port$path after ${START_TIMEOUT}s (log: $RUN_DIR/$name.log)"
 }
 
-# start NAME ARGS...: run the binary in its own session/process group.
+# start NAME [VAR=VALUE...] -- ARGS...: run the binary in its own session/process
+# group, with the given variables added to its environment.
 start() {
     local name="$1"
     shift
+    local assignments=()
+    while (($#)) && [[ "$1" != "--" ]]; do
+        assignments+=("$1")
+        shift
+    done
+    [[ "${1:-}" == "--" ]] && shift
     local bin
     bin="$(binary_of "$name")"
     [[ -x "$bin" ]] || die "$bin is missing; run 'make stack-build' first"
     # setsid: the process leads a new process group, so `down` can stop the
     # group as a whole. Not a process-group leader here, so setsid does not fork
-    # and $! is the binary's own pid.
-    setsid "$bin" "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
+    # (and env execs): $! is the binary's own pid.
+    setsid env "${assignments[@]}" "$bin" "$@" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
     local pid=$! real deadline=$((SECONDS + 10))
     echo "$pid" >"$(pid_file "$name")"
     # Until the forked shell has exec'd the binary, /proc shows the shell:
@@ -173,16 +209,76 @@ export_config_env() {
 
 JAEGER_PORTS=(JAEGER_OTLP_GRPC_PORT JAEGER_QUERY_HTTP_PORT JAEGER_QUERY_GRPC_PORT JAEGER_HEALTH_PORT)
 OTELCOL_PORTS=(OTELCOL_OTLP_GRPC_PORT OTELCOL_OTLP_HTTP_PORT OTELCOL_HEALTH_PORT OTELCOL_METRICS_PORT)
+GATEWAY_1_PORTS=(GATEWAY_1_OTLP_GRPC_PORT GATEWAY_1_OTLP_HTTP_PORT GATEWAY_1_HEALTH_PORT GATEWAY_1_METRICS_PORT)
+GATEWAY_2_PORTS=(GATEWAY_2_OTLP_GRPC_PORT GATEWAY_2_OTLP_HTTP_PORT GATEWAY_2_HEALTH_PORT GATEWAY_2_METRICS_PORT)
+ALL_NAMES=(collector agent gateway-1 gateway-2 jaeger) # stop order: senders first
+
+# The processes of this topology, in start order (receivers first).
+names() {
+    if [[ "$TOPOLOGY" == gateway ]]; then
+        echo jaeger gateway-1 gateway-2 agent
+    else
+        echo jaeger collector
+    fi
+}
+
+ports_of() { # NAME: the port variables NAME listens on
+    case "$1" in
+        collector | agent) echo "${OTELCOL_PORTS[@]}" ;;
+        gateway-1) echo "${GATEWAY_1_PORTS[@]}" ;;
+        gateway-2) echo "${GATEWAY_2_PORTS[@]}" ;;
+        jaeger) echo "${JAEGER_PORTS[@]}" ;;
+    esac
+}
+
+stop_all() {
+    local name
+    for name in "${ALL_NAMES[@]}"; do
+        stop "$name"
+    done
+}
 
 start_jaeger() {
-    start jaeger --config "$ROOT/collector/jaeger/config.yaml"
+    if [[ "$TOPOLOGY" == gateway ]]; then
+        mkdir -p "$JAEGER_BADGER_DIR"
+        start jaeger "JAEGER_BADGER_DIR=$JAEGER_BADGER_DIR" -- \
+            --config "$ROOT/collector/jaeger/config-badger.yaml"
+    else
+        start jaeger -- --config "$ROOT/collector/jaeger/config.yaml"
+    fi
     wait_healthy jaeger "$JAEGER_HEALTH_PORT" /status
 }
 
 start_collector() {
-    start collector --config "$ROOT/collector/config.yaml"
+    start collector -- --config "$ROOT/collector/config.yaml"
     wait_healthy collector "$OTELCOL_HEALTH_PORT" /
 }
+
+# The agent takes the single collector's ports: apps need no change.
+start_agent() {
+    start agent \
+        "OTELCOL_GATEWAY_1=$HOST:$GATEWAY_1_OTLP_GRPC_PORT" \
+        "OTELCOL_GATEWAY_2=$HOST:$GATEWAY_2_OTLP_GRPC_PORT" \
+        -- --config "$ROOT/collector/agent.yaml"
+    wait_healthy agent "$OTELCOL_HEALTH_PORT" /
+}
+
+start_gateway() { # N
+    local n="$1" grpc http health metrics
+    grpc="GATEWAY_${n}_OTLP_GRPC_PORT" http="GATEWAY_${n}_OTLP_HTTP_PORT"
+    health="GATEWAY_${n}_HEALTH_PORT" metrics="GATEWAY_${n}_METRICS_PORT"
+    mkdir -p "$OUTPUT_DIR/gateway-$n"
+    start "gateway-$n" \
+        "OTELCOL_OTLP_GRPC_ENDPOINT=$HOST:${!grpc}" \
+        "OTELCOL_OTLP_HTTP_ENDPOINT=$HOST:${!http}" \
+        "OTELCOL_HEALTH_ENDPOINT=$HOST:${!health}" \
+        "OTELCOL_METRICS_PORT=${!metrics}" \
+        "OTELCOL_OUTPUT_DIR=$OUTPUT_DIR/gateway-$n" \
+        -- --config "$ROOT/collector/gateway.yaml"
+    wait_healthy "gateway-$n" "${!health}" /
+}
+start_gateway-1() { start_gateway 1; }
+start_gateway-2() { start_gateway 2; }
 
 write_env_file() {
     cat >"$RUN_DIR/stack.env" <<EOF
@@ -194,34 +290,41 @@ EOF
 }
 
 cmd_up() {
-    if running jaeger && running collector; then
+    local name all=1 ports=()
+    for name in $(names); do
+        running "$name" || all=0
+    done
+    if ((all)); then
         log "already running"
         cmd_status
         return
     fi
-    # Something half-started before: clean it up first.
-    stop collector
-    stop jaeger
-    check_ports "${JAEGER_PORTS[@]}" "${OTELCOL_PORTS[@]}"
+    # Something half-started before (of either topology): clean it up first.
+    stop_all
+    for name in $(names); do
+        # shellcheck disable=SC2207
+        ports+=($(ports_of "$name"))
+    done
+    check_ports "${ports[@]}"
     export_config_env
     # On any failure from here on, stop whatever was started.
-    trap 'log "start-up failed; stopping what was started"; stop collector; stop jaeger' EXIT
-    start_jaeger
-    start_collector
+    trap 'log "start-up failed; stopping what was started"; stop_all' EXIT
+    for name in $(names); do
+        "start_$name"
+    done
     trap - EXIT
     write_env_file
     cmd_status
 }
 
 cmd_down() {
-    stop collector
-    stop jaeger
+    stop_all
     rm -f "$RUN_DIR/stack.env"
 }
 
 cmd_status() {
     local name state=0
-    for name in jaeger collector; do
+    for name in $(names); do
         if running "$name"; then
             log "$name running (pid $(cat "$(pid_file "$name")"), log $RUN_DIR/$name.log)"
         else
@@ -233,21 +336,19 @@ cmd_status() {
         cat >&2 <<EOF
 stack: send OTLP to   http://$HOST:$OTELCOL_OTLP_HTTP_PORT (HTTP)  or  $HOST:$OTELCOL_OTLP_GRPC_PORT (gRPC)
 stack: Jaeger API/UI  http://$HOST:$JAEGER_QUERY_HTTP_PORT  (e.g. http://$HOST:$JAEGER_QUERY_HTTP_PORT/api/services)
-stack: file output    $OUTPUT_DIR  (traces.jsonl, logs.jsonl, metrics.jsonl)
+stack: file output    $OUTPUT_DIR$([[ "$TOPOLOGY" == gateway ]] && echo "/gateway-{1,2}")  (traces.jsonl, logs.jsonl, metrics.jsonl)
 stack: stop with      make stack-down
 EOF
     fi
     return "$state"
 }
 
-cmd_restart() { # [collector|jaeger]
+cmd_restart() { # [NAME]
     export_config_env
     local name="${1:-collector}" ports
-    case "$name" in
-        collector) ports=("${OTELCOL_PORTS[@]}") ;;
-        jaeger) ports=("${JAEGER_PORTS[@]}") ;;
-        *) die "restart what? (collector or jaeger)" ;;
-    esac
+    [[ " $(names) " == *" $name "* ]] || die "restart what? (one of: $(names))"
+    # shellcheck disable=SC2207
+    ports=($(ports_of "$name"))
     stop "$name"
     check_ports "${ports[@]}"
     trap 'log "restart failed; stopping $name"; stop "$name"' EXIT
@@ -261,5 +362,5 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     restart) cmd_restart "${2:-collector}" ;;
-    *) die "usage: stack.sh up|down|status|restart [collector|jaeger]" ;;
+    *) die "usage: stack.sh up|down|status|restart [NAME]" ;;
 esac

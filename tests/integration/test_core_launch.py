@@ -205,7 +205,8 @@ def test_disabled_means_nothing_is_exported(otlp_capture: OtlpCapture) -> None:
 
 
 def test_two_workers_both_export_without_duplicates(otlp_capture: OtlpCapture) -> None:
-    """uvicorn --workers 2: spans come from two processes, each request exported once."""
+    """uvicorn --workers 2: spans come from two processes, each request exported once, and
+    each process has its own service.instance.id (what gateways and backends tell apart)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def fresh_request(_: int) -> str:
@@ -236,3 +237,8 @@ def test_two_workers_both_export_without_duplicates(otlp_capture: OtlpCapture) -
     assert len({s.span_id for s in servers}) == len(servers)
     pids = pids_of(wanted)
     assert len(pids) == 2, pids
+    instances = {
+        (s.resource.get("process.pid"), s.resource.get("service.instance.id")) for s in servers
+    }
+    assert len(instances) == 2 and all(instance for _, instance in instances), instances
+    assert len({instance for _, instance in instances}) == 2

@@ -1,0 +1,286 @@
+"""The two-tier topology through real binaries: agent -> two gateways -> Jaeger (Badger).
+
+Traces are made of spans from two app processes (a root in one, a child in the
+other), so a trace is whole on a gateway only if the agent routed both halves
+there. Tail sampling keeps every error, slow and security-event trace and
+samples the rest; span metrics count every span before sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.gateway_stack import GATEWAYS, GatewayStack, start_gateway_stack
+from tests.integration.stack import REPO
+
+pytestmark = pytest.mark.integration
+
+SAMPLING_PERCENT = 30
+ORDINARY = 240
+KEPT_KINDS = {"error": 15, "slow": 8, "security_event": 8, "security_attribute": 8}
+SETTINGS = {
+    "OTELCOL_TAIL_DECISION_WAIT": "2s",
+    "OTELCOL_TAIL_SAMPLING_PERCENTAGE": str(SAMPLING_PERCENT),
+    "OTELCOL_TAIL_LATENCY_THRESHOLD_MS": "1000",
+    "OTELCOL_SPANMETRICS_FLUSH_INTERVAL": "1s",
+}
+
+
+@pytest.fixture(scope="module")
+def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayStack]:
+    stack = start_gateway_stack(tmp_path_factory.mktemp("gateway-stack"), SETTINGS)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _plan(kinds: dict[str, int]) -> list[dict[str, Any]]:
+    rng = random.SystemRandom()
+    start = time.time_ns() - 5_000_000_000
+    plan = []
+    for kind, count in kinds.items():
+        for _ in range(count):
+            plan.append(
+                {
+                    "trace_id": f"{rng.getrandbits(128) | 1:032x}",
+                    "root_span_id": f"{rng.getrandbits(64) | 1:016x}",
+                    "start_ns": start,
+                    "kind": kind,
+                }
+            )
+    rng.shuffle(plan)
+    return plan
+
+
+def _send(stack: GatewayStack, plan: list[dict[str, Any]], tmp_path: Path) -> None:
+    """Run the root and the child app processes side by side; both must succeed."""
+    plan_file = tmp_path / f"plan-{random.getrandbits(32):08x}.json"
+    plan_file.write_text(json.dumps(plan))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": stack.otlp_http_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.scaleout_app", str(plan_file), role],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for role in ("root", "child")
+    ]
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+
+
+def _spans_by_gateway(stack: GatewayStack) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """gateway -> trace id (hex) -> spans that gateway exported after sampling."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for gateway in GATEWAYS:
+        traces: dict[str, list[dict[str, Any]]] = {}
+        for line in stack.gateway_output(gateway, "traces"):
+            for rs in line.get("resourceSpans", []):
+                for ss in rs.get("scopeSpans", []):
+                    for span in ss.get("spans", []):
+                        traces.setdefault(span["traceId"].lower(), []).append(span)
+        found[gateway] = traces
+    return found
+
+
+def _wait_kept(stack: GatewayStack, wanted: set[str], timeout: float = 60.0) -> dict[str, Any]:
+    """Poll until every trace id of ``wanted`` has both spans on some gateway."""
+    deadline = time.monotonic() + timeout
+    while True:
+        by_gateway = _spans_by_gateway(stack)
+        whole = {
+            trace_id
+            for traces in by_gateway.values()
+            for trace_id, spans in traces.items()
+            if len(spans) >= 2
+        }
+        if wanted <= whole or time.monotonic() > deadline:
+            return by_gateway
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    gateways: GatewayStack, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    plan = _plan({"ordinary": ORDINARY, **KEPT_KINDS})
+    _send(gateways, plan, tmp_path_factory.mktemp("plans"))
+    must_keep = {entry["trace_id"] for entry in plan if entry["kind"] != "ordinary"}
+    _wait_kept(gateways, must_keep)
+    # Ordinary traces are decided 2 s after their first span: wait a little past that.
+    time.sleep(4.0)
+    return plan, _spans_by_gateway(gateways)
+
+
+def test_every_trace_is_whole_on_exactly_one_gateway(first_run: Any) -> None:
+    """Both halves of each kept trace reached the same gateway, and both gateways got traces."""
+    plan, by_gateway = first_run
+    where: dict[str, list[str]] = {}
+    for gateway, traces in by_gateway.items():
+        for trace_id, spans in traces.items():
+            where.setdefault(trace_id, []).append(gateway)
+            assert len(spans) == 2, f"{trace_id} on {gateway}: {len(spans)} span(s)"
+    assert all(len(gateways) == 1 for gateways in where.values())
+    assert all(by_gateway[gateway] for gateway in GATEWAYS), "one gateway got nothing"
+    assert set(where) <= {entry["trace_id"] for entry in plan}
+
+
+def test_error_slow_and_security_traces_are_always_kept(first_run: Any) -> None:
+    """Every trace with an error, a long duration or a security event survives sampling."""
+    plan, by_gateway = first_run
+    kept = {trace_id for traces in by_gateway.values() for trace_id in traces}
+    for entry in plan:
+        if entry["kind"] != "ordinary":
+            assert entry["trace_id"] in kept, entry["kind"]
+
+
+def test_ordinary_traces_are_sampled_at_the_configured_rate(first_run: Any) -> None:
+    """The share of ordinary traces kept is within 5 standard deviations of the rate."""
+    plan, by_gateway = first_run
+    kept = {trace_id for traces in by_gateway.values() for trace_id in traces}
+    ordinary = [entry["trace_id"] for entry in plan if entry["kind"] == "ordinary"]
+    count = sum(trace_id in kept for trace_id in ordinary)
+    p = SAMPLING_PERCENT / 100
+    mean, sd = len(ordinary) * p, math.sqrt(len(ordinary) * p * (1 - p))
+    assert mean - 5 * sd <= count <= mean + 5 * sd, (count, mean, sd)
+
+
+def _span_metric_calls(stack: GatewayStack) -> int:
+    """Calls counted by the gateways' span metrics: the latest cumulative value per series."""
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for gateway in GATEWAYS:
+        for line in stack.gateway_output(gateway, "metrics"):
+            for rm in line.get("resourceMetrics", []):
+                service = json.dumps(rm.get("resource", {}).get("attributes", []), sort_keys=True)
+                for sm in rm.get("scopeMetrics", []):
+                    for metric in sm.get("metrics", []):
+                        if not metric["name"].endswith("calls"):
+                            continue
+                        for point in metric.get("sum", {}).get("dataPoints", []):
+                            key = (
+                                gateway,
+                                service + json.dumps(point.get("attributes", []), sort_keys=True),
+                            )
+                            stamp = int(point.get("timeUnixNano", 0))
+                            value = int(point.get("asInt", 0))
+                            if key not in latest or stamp >= latest[key][0]:
+                                latest[key] = (stamp, value)
+    return sum(value for _, value in latest.values())
+
+
+def test_span_metrics_count_every_span_before_sampling(
+    first_run: Any, gateways: GatewayStack
+) -> None:
+    """Request counts stay exact: span metrics see sampled-out traces too."""
+    plan, _ = first_run
+    expected = 2 * len(plan)
+    deadline = time.monotonic() + 30
+    calls = _span_metric_calls(gateways)
+    while calls < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        calls = _span_metric_calls(gateways)
+    assert calls == expected
+
+
+def test_kept_traces_are_complete_in_jaeger(first_run: Any, gateways: GatewayStack) -> None:
+    """Jaeger holds every kept trace with both spans (a sample of them is checked)."""
+    _, by_gateway = first_run
+    kept = sorted({trace_id for traces in by_gateway.values() for trace_id in traces})
+    for trace_id in random.sample(kept, min(25, len(kept))):
+        trace = gateways.wait_for_trace(trace_id, min_spans=2, timeout=30)
+        services = {p["serviceName"] for p in trace["processes"].values()}
+        assert services == {"scaleout-root", "scaleout-child"}
+
+
+def test_a_killed_gateway_gets_its_share_after_restart(
+    first_run: Any, gateways: GatewayStack, tmp_path: Path
+) -> None:
+    """With one gateway down the other keeps working; the dead one's traces arrive after it
+    is back (the agent queues them), and the agent never stops accepting."""
+    gateways.kill("gateway-2")
+    plan = _plan({"error": 40})
+    _send(gateways, plan, tmp_path)
+    wanted = {entry["trace_id"] for entry in plan}
+    deadline = time.monotonic() + 30
+    on_first: set[str] = set()
+    while not on_first and time.monotonic() < deadline:
+        time.sleep(0.5)
+        on_first = set(_spans_by_gateway(gateways)["gateway-1"]) & wanted
+    assert on_first, "the live gateway exported nothing while the other was down"
+    assert not set(_spans_by_gateway(gateways)["gateway-2"]) & wanted
+    gateways.restart("gateway-2")
+    by_gateway = _wait_kept(gateways, wanted, timeout=90)
+    whole = {t for traces in by_gateway.values() for t, spans in traces.items() if len(spans) == 2}
+    assert wanted <= whole
+    on_second = set(by_gateway["gateway-2"]) & wanted
+    assert on_second, "the restarted gateway got none of its share"
+    assert not on_second & set(by_gateway["gateway-1"])
+
+
+def test_jaeger_keeps_traces_across_a_restart(first_run: Any, gateways: GatewayStack) -> None:
+    """Badger storage: a trace stored before a Jaeger restart is still there after it."""
+    _, by_gateway = first_run
+    trace_id = next(iter(by_gateway["gateway-1"]))
+    gateways.wait_for_trace(trace_id, min_spans=2, timeout=30)
+    gateways.restart("jaeger")
+    trace = gateways.wait_for_trace(trace_id, min_spans=2, timeout=30)
+    assert len(trace["spans"]) == 2
+
+
+def test_stack_down_stops_every_process(tmp_path: Path) -> None:
+    """`down` stops the agent, both gateways and Jaeger (no process is left behind)."""
+    stack = start_gateway_stack(tmp_path, SETTINGS)
+    pids = [stack.pid(name) for name in ("agent", *GATEWAYS, "jaeger")]
+    assert all(pids)
+    stack._run("down")
+    time.sleep(0.5)
+    for pid in pids:
+        assert pid is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_configs_validate_with_the_built_binaries() -> None:
+    """The agent, gateway and Jaeger configs (production storage too) pass `validate`."""
+    from tests.integration.stack import COLLECTOR_BIN, JAEGER_BIN, require_stack_binaries
+
+    require_stack_binaries()
+    checks = [
+        (COLLECTOR_BIN, REPO / "collector" / name)
+        for name in ("config.yaml", "agent.yaml", "gateway.yaml")
+    ]
+    checks += [
+        (JAEGER_BIN, path) for path in sorted((REPO / "collector" / "jaeger").rglob("*.yaml"))
+    ]
+    for binary, config in checks:
+        done = subprocess.run(
+            [str(binary), "validate", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"{config}: {done.stderr[-2000:]}"
+        assert "invalid" not in done.stderr.lower(), f"{config}: {done.stderr[-2000:]}"
