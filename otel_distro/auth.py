@@ -2,10 +2,11 @@
 
 Verification is PyJWT's (never hand-rolled): the signature, ``exp``/``nbf``,
 and, when configured, ``aud``/``iss`` and a required ``exp``
-(``OTEL_DISTRO_JWT_REQUIRE_EXP``).  A rejection carries a reason only, never any
-part of the token; the ASGI hook turns it into a ``token_<reason>`` security event.  Only the algorithms configured are
-accepted, so ``alg: none`` and algorithm-confusion tokens are rejected.  With
-no key configured nothing is read from tokens.
+(``OTEL_DISTRO_JWT_REQUIRE_EXP``).  Only the algorithms configured are accepted,
+so ``alg: none`` and algorithm-confusion tokens are rejected.  With no key
+configured nothing is read from tokens.  A rejection carries a reason only, never
+any part of the token; the ASGI hook turns it into a ``token_<reason>`` security
+event.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from otel_distro.config import Network
 __all__ = ["MAX_FORWARDED_HOPS", "client_address", "peer_address"]
 
 MAX_FORWARDED_HOPS = 32  # a longer chain is read only from its right end
-_MAX_HEADER = 4096  # characters of each header read
+_MAX_HEADER = 4096  # bytes read from the right end of each header
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -59,7 +59,7 @@ def _header_values(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[
     values: list[str] = []
     for key, value in headers:
         if isinstance(key, bytes) and key.lower() == name and isinstance(value, bytes):
-            values.append(value[:_MAX_HEADER].decode("latin-1"))
+            values.append(value[-_MAX_HEADER:].decode("latin-1"))  # the right end counts
     return values
 
 
