@@ -1,7 +1,7 @@
 """A FastAPI app that answers 401/403 and reports security events (security launch tests).
 
 ``/admin`` logs ``missing_permission`` and answers 403, echoing ``secret`` (a query
-parameter) and the ``X-Planted`` header into the detail and extra fields, so the tests
+parameter) and the ``X-API-Key`` header into the detail and extra fields, so the tests
 can check that nothing planted survives.  ``/silent-403`` and ``/silent-401`` answer
 without an explicit event (automatic detection); ``/tenant/{site}`` a tenant violation;
 ``/revoked`` an app-reported token anomaly; ``/public`` answers 200 whatever the token.
@@ -25,7 +25,7 @@ async def health() -> dict[str, str]:
 
 @app.get("/admin")
 async def admin(request: Request, secret: str = "") -> None:
-    planted = request.headers.get("x-planted", "")
+    planted = request.headers.get("x-api-key", "")
     set_tenant(tenant_id="t-caller", user_id="u-caller")
     log_auth_violation(
         request=request,
