@@ -182,3 +182,19 @@ def test_violation_types_are_bounded_tokens(security: Callable[..., Harness]) ->
     ((attributes, _),) = harness.points(VIOLATION_COUNTER)
     value = attributes[VIOLATION]
     assert value.startswith("bad_thing_") and len(value) <= 64
+
+
+def test_counter_attribute_sets_stay_below_the_sdk_limit(security: Callable[..., Harness]) -> None:
+    """5,000 distinct violation types: at most ``MAX_ATTRIBUTE_SETS`` (+ statuses) attribute
+    sets, below the SDK's 2,000, and every violation still counted."""
+    from otel_distro.security import MAX_ATTRIBUTE_SETS
+    from otel_distro.security._metrics import SDK_CARDINALITY_LIMIT
+
+    harness = security()
+    for n in range(5000):
+        log_auth_violation(violation=f"type_{n}", http_status=400 + n % 2)
+    points = harness.points(VIOLATION_COUNTER)
+    assert MAX_ATTRIBUTE_SETS < len(points) <= MAX_ATTRIBUTE_SETS + 2 < SDK_CARDINALITY_LIMIT
+    assert sum(value for _, value in points) == 5000
+    others = [attrs for attrs, _ in points if attrs[VIOLATION] == "other"]
+    assert {a["http.response.status_code"] for a in others} == {400, 401}
