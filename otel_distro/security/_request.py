@@ -59,7 +59,11 @@ def current_mark(scope: dict[str, Any] | None = None, create: bool = False) -> R
 
 
 def scope_of(request: object) -> dict[str, Any] | None:
-    """The ASGI scope of a Starlette ``Request``, a scope itself, or the current request's."""
+    """The ASGI scope of a Starlette ``Request``, a scope itself, or the current request's.
+
+    An object with ``method``/``url.path``/``client.host``/``headers`` but no scope dict
+    (a test double, another framework's request) is read through those attributes.
+    """
     if isinstance(request, dict):
         return request
     if request is not None:
@@ -69,8 +73,45 @@ def scope_of(request: object) -> dict[str, Any] | None:
             scope = None
         if isinstance(scope, dict):
             return scope
+        built = _scope_from_attributes(request)
+        if built is not None:
+            return built
     mark = current_mark()
     return mark.scope if mark is not None else None
+
+
+_FORWARDED_HEADERS = ("user-agent", "x-forwarded-for", "forwarded")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _scope_from_attributes(request: object) -> dict[str, Any] | None:
+    try:
+        method = _text(getattr(request, "method", None))
+        path = _text(getattr(getattr(request, "url", None), "path", None))
+        host = _text(getattr(getattr(request, "client", None), "host", None))
+        headers: list[tuple[bytes, bytes]] = []
+        source = getattr(request, "headers", None)
+        getter = getattr(source, "get", None)
+        if callable(getter):
+            for name in _FORWARDED_HEADERS:
+                value = _text(getter(name))
+                if value is not None:
+                    headers.append((name.encode(), value.encode("latin-1", "replace")))
+    except Exception:
+        return None
+    if method is None and path is None and host is None:
+        return None
+    scope: dict[str, Any] = {"type": "http", "headers": headers}
+    if method is not None:
+        scope["method"] = method
+    if path is not None:
+        scope["path"] = path
+    if host is not None:
+        scope["client"] = (host, 0)
+    return scope
 
 
 def server_span() -> Span | None:

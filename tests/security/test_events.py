@@ -198,3 +198,24 @@ def test_counter_attribute_sets_stay_below_the_sdk_limit(security: Callable[...,
     assert sum(value for _, value in points) == 5000
     others = [attrs for attrs, _ in points if attrs[VIOLATION] == "other"]
     assert {a["http.response.status_code"] for a in others} == {400, 401}
+
+
+def test_a_request_like_object_without_a_scope_is_read_by_its_attributes(
+    security: Callable[..., Harness],
+) -> None:
+    """A test double with ``method``, ``url.path``, ``client.host`` and ``headers`` works."""
+    from types import SimpleNamespace
+
+    harness = security()
+    request = SimpleNamespace(
+        method="POST",
+        url=SimpleNamespace(path="/api/v1/admin"),
+        client=SimpleNamespace(host="192.0.2.10"),
+        headers={"user-agent": "test-agent"},
+    )
+    log_auth_violation(request=request, violation="missing_permission", http_status=403)
+    (record,) = harness.records("auth_violation")
+    attrs = dict(record.attributes or {})
+    assert attrs["http.request.method"] == "POST" and attrs["url.path"] == "/api/v1/admin"
+    assert attrs["client.address"] == "192.0.2.10"
+    assert attrs["user_agent.original"] == "test-agent"
