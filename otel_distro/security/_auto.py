@@ -86,4 +86,5 @@ def record_token_rejection(scope: Any, reason: str) -> None:
             f"token_{reason}",
             request=scope,
             detail=TOKEN_DETAILS.get(reason, "bearer token rejected"),
+            fields={"reason": reason},  # the bare reason, as the check's events always had
         )
