@@ -16,6 +16,7 @@ class SecurityState:
     """What every security event needs, derived once from the settings."""
 
     def __init__(self, settings: Settings, meter_provider: Any = None) -> None:
+        self.settings = settings
         self.auto: bool = bool(settings.security_auto)
         self.trusted_proxies: tuple[Network, ...] = tuple(settings.trusted_proxies)
         window = float(settings.abuse_window_seconds)
@@ -38,27 +39,39 @@ class SecurityState:
 
 
 _state: SecurityState | None = None
+_pinned = False  # built by reset_state(settings): kept whatever get_settings() says
 _state_lock = threading.Lock()
 
 
 def get_state() -> SecurityState:
-    """The process-wide state, built from :func:`~otel_distro.config.get_settings` once."""
+    """The process-wide state, built from :func:`~otel_distro.config.get_settings`.
+
+    Rebuilt when the settings were reloaded (``reset_settings``), unless it was built
+    from explicit settings by :func:`reset_state`.
+    """
     state = _state
-    if state is None:
-        with _state_lock:
-            if _state is None:
-                _set(SecurityState(get_settings()))
-            state = _state
+    if state is not None and (_pinned or state.settings is get_settings()):
+        return state
+    with _state_lock:
+        settings = get_settings()
+        if _state is None or not (_pinned or _state.settings is settings):
+            _set(SecurityState(settings), pinned=False)
+        state = _state
     assert state is not None
     return state
 
 
-def _set(state: SecurityState | None) -> None:
-    global _state
+def _set(state: SecurityState | None, pinned: bool) -> None:
+    global _state, _pinned
     _state = state
+    _pinned = pinned
 
 
 def reset_state(settings: Settings | None = None, meter_provider: Any = None) -> None:
-    """Forget the state (tests, or after changing settings); optionally build it now."""
+    """Forget the state (tests, or after changing settings); optionally build it now from
+    ``settings`` (and ``meter_provider``), kept until the next call."""
     with _state_lock:
-        _set(None if settings is None else SecurityState(settings, meter_provider))
+        if settings is None:
+            _set(None, pinned=False)
+        else:
+            _set(SecurityState(settings, meter_provider), pinned=True)

@@ -188,3 +188,18 @@ def test_abuse_settings_are_read_and_checked() -> None:
     bad = load_settings({"OTEL_DISTRO_ABUSE_HOST_THRESHOLD": "lots"})
     assert bad.abuse_host_threshold == 20
     assert any("OTEL_DISTRO_ABUSE_HOST_THRESHOLD='lots'" in p for p in bad.problems)
+
+
+def test_reloaded_settings_apply_to_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``reset_settings()`` the detector uses the new thresholds."""
+    from otel_distro.config import reset_settings
+    from otel_distro.security import reset_security
+    from otel_distro.security._state import get_state
+
+    reset_security()
+    monkeypatch.setenv("OTEL_DISTRO_ABUSE_HOST_THRESHOLD", "7")
+    reset_settings()
+    assert get_state().hosts.threshold == 7
+    monkeypatch.setenv("OTEL_DISTRO_ABUSE_HOST_THRESHOLD", "9")
+    reset_settings()
+    assert get_state().hosts.threshold == 9
