@@ -258,3 +258,42 @@ def test_behind_a_trusted_proxy_each_client_address_is_counted_once_per_window(
     assert signals[0].attributes["otel_distro.security.abuse.key_kind"] == "host"
     capture.wait_for(lambda: counts(capture, "otel_distro.security.abuse_signals"))
     assert list(counts(capture, "otel_distro.security.abuse_signals").values()) == [1]
+
+
+@pytest.fixture(scope="module")
+def short_window() -> Iterator[tuple[AppProcess, OtlpCapture]]:
+    """The security app with a 5-second abuse window and a user threshold of 3."""
+    env = {
+        "OTEL_DISTRO_ABUSE_USER_THRESHOLD": "3",
+        "OTEL_DISTRO_ABUSE_HOST_THRESHOLD": "1000",
+        "OTEL_DISTRO_ABUSE_WINDOW_SECONDS": "5",
+    }
+    with OtlpCapture() as capture, launch_app(APP, env=env, capture=capture) as app:
+        yield app, capture
+
+
+def test_a_persistent_abuser_gives_one_signal_per_window(
+    short_window: tuple[AppProcess, OtlpCapture],
+) -> None:
+    """Six failures at once give one signal; three more after the window has passed, another."""
+    app, capture = short_window
+    user = f"user-{secrets.token_hex(4)}"
+    client = app.client()
+
+    def fail(times: int) -> list[str]:
+        return [trace_id_of(client.get(f"/login-failed?user={user}")) for _ in range(times)]
+
+    def signals() -> list[Any]:
+        found = capture.logs(body="abuse_signal_detected")
+        return [r for r in found if r.attributes.get("user.id") == user]
+
+    first = fail(6)
+    capture.wait_for(
+        lambda: all(capture.logs(body="auth_violation", trace_id=t) for t in first),
+        message="every violation record (records arrive in order: the signal came before)",
+    )
+    assert len(signals()) == 1
+    time.sleep(5.5)
+    second = fail(3)
+    capture.wait_for(lambda: len(signals()) == 2, message="the second window's signal")
+    assert signals()[1].trace_id == second[2]
