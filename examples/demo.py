@@ -3,8 +3,9 @@
 Starts an OTLP/HTTP capture receiver on a free loopback port (unless
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: then telemetry goes there), launches
 ``opentelemetry-instrument uvicorn examples.panel.app:app``, sends a few
-requests as two tenants, prints each request's trace id and what arrived for
-it, and stops everything. ``OTEL_*`` variables you set are passed to the app.
+requests as two tenants (and a few an attacker would send), prints each
+request's trace id, what arrived for it and the security events, and stops
+everything. ``OTEL_*`` variables you set are passed to the app.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from examples.panel.runner import AppProcess, AppStartError, launch_app
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
 SECRETS = ("hunter2-demo", "demo-key-123")  # sent below; redaction should hide them
+ABUSE_THRESHOLD = 5  # security violations from one address (the demo's) for an abuse signal
 
 
 @dataclass
@@ -43,7 +45,8 @@ def trace_id_of(response: httpx.Response) -> str:
 
 
 def drive(app: AppProcess) -> list[Call]:
-    """The demo's requests: two tenants, an outbound call, an auth failure, an error."""
+    """The demo's requests: two tenants, an outbound call, auth failures, a cross-tenant read,
+    a forbidden delete, forged tokens that raise an abuse signal, an error."""
     alice = {"Authorization": f"Bearer {make_token('alice', 'team-a')}"}
     bob = {"Authorization": f"Bearer {make_token('bob', 'team-b')}"}
     client = app.client()
@@ -70,7 +73,11 @@ def drive(app: AppProcess) -> list[Call]:
         "a log with a secret in it", "POST", "/echo-log", headers=bob,
         json={"user": "bob", "password": SECRETS[0]},
     )  # fmt: skip
-    call("an error", "GET", f"/boom?api_key={SECRETS[1]}", headers=alice)
+    call("alice may not delete (403)", "DELETE", f"/sites/{site['id']}", headers=alice)
+    forged = {"Authorization": f"Bearer {make_token('mallory', 'team-a', secret='f' * 32)}"}
+    for n in range(ABUSE_THRESHOLD):
+        call(f"forged token #{n + 1} (401)", "GET", f"/sites/{site['id']}", headers=forged)
+    call("an error", "GET", f"/boom?api_key={SECRETS[1]}", headers=alice)  # last: it may close
     return calls
 
 
@@ -92,6 +99,7 @@ def print_capture(capture: OtlpCapture, calls: list[Call], app_output: str) -> N
         print(
             f"  {c.trace_id[:16] or '-':<18} {len(trace_spans):>6} {len(trace_logs):>5}   {names}"
         )
+    print_security(capture)
     untraced = [rec for rec in logs if not rec.trace_id]
     print(f"\n  log records outside any trace: {len(untraced)}")
     print("  metrics: " + (", ".join(sorted({p.name for p in metrics})) or "none yet"))
@@ -100,6 +108,25 @@ def print_capture(capture: OtlpCapture, calls: list[Call], app_output: str) -> N
         exported = "FOUND in" if secret.encode() in raw else "absent from"
         printed = "FOUND in" if secret in app_output else "absent from"
         print(f"  secret {secret!r}: {exported} the telemetry, {printed} the app's output")
+
+
+def print_security(capture: OtlpCapture) -> None:
+    """The security events: one record per violation, and the abuse signal."""
+    names = ("auth_violation", "tenant_violation", "token_anomaly", "abuse_signal_detected")
+    events = [rec for rec in capture.logs() if rec.body in names]
+    print("\n  security events (log records; each also a span event and a counter):")
+    for rec in events:
+        a = rec.attributes
+        what = a.get("otel_distro.security.violation", "")
+        where = f"{a.get('http.request.method', '')} {a.get('http.route', '')}".strip()
+        print(f"    {rec.body:<22} {what:<28} {where:<26} {rec.trace_id[:16]}")
+    counts: dict[str, int] = {}
+    for point in capture.metrics(name="otel_distro.security.violations"):
+        counts[str(point.attributes.get("otel_distro.security.violation"))] = int(point.value or 0)
+    if counts:
+        print("    counter otel_distro.security.violations: " + ", ".join(
+            f"{name}={value}" for name, value in sorted(counts.items())
+        ))  # fmt: skip
 
 
 def wait_for_delivery(capture: OtlpCapture, calls: list[Call]) -> None:
@@ -124,6 +151,7 @@ def main() -> int:
         "ENVIRONMENT": "development",
         SECRET_ENV: DEFAULT_SECRET,
         "OTEL_DISTRO_JWT_SECRET": DEFAULT_SECRET,
+        "OTEL_DISTRO_ABUSE_HOST_THRESHOLD": str(ABUSE_THRESHOLD),
         **user_otel,
     }
     with ExitStack() as stack:

@@ -27,6 +27,7 @@ from otel_distro._exception_origin import remember
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
+from otel_distro.security._auto import record_token_rejection, watch_response
 
 __all__ = [
     "instrument",
@@ -114,8 +115,8 @@ def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
             if result is not None:
                 if result.rejected is None:
                     set_tenant(tenant_id=result.tenant_id, user_id=result.user_id)
-                elif span.is_recording():
-                    span.add_event("otel_distro.token_rejected", {"reason": result.rejected})
+                else:
+                    record_token_rejection(scope, result.rejected)
     except Exception:  # noqa: S110 - telemetry never breaks a request
         pass
 
@@ -162,7 +163,7 @@ class _MarkEscaping:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         try:
-            return await self.app(scope, receive, send)
+            return await self.app(scope, receive, watch_response(scope, send))
         except BaseException as exc:
             remember(exc)  # never raises; the same exception propagates
             raise

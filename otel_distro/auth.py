@@ -1,9 +1,12 @@
 """Optional tenant resolution from a verified ``Authorization: Bearer`` JWT.
 
 Verification is PyJWT's (never hand-rolled): the signature, ``exp``/``nbf``,
-and, when configured, ``aud``/``iss``.  Only the algorithms configured are
-accepted, so ``alg: none`` and algorithm-confusion tokens are rejected.  With
-no key configured nothing is read from tokens.
+and, when configured, ``aud``/``iss`` and a required ``exp``
+(``OTEL_DISTRO_JWT_REQUIRE_EXP``).  Only the algorithms configured are accepted,
+so ``alg: none`` and algorithm-confusion tokens are rejected.  With no key
+configured nothing is read from tokens.  A rejection carries a reason only, never
+any part of the token; the ASGI hook turns it into a ``token_<reason>`` security
+event.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class TokenVerifier:
         issuer: str,
         tenant_claim: str,
         user_claim: str,
+        require_exp: bool = False,
     ) -> None:
         self._key = key
         self._algorithms = list(algorithms)
@@ -46,6 +50,7 @@ class TokenVerifier:
         self._issuer = issuer or None
         self._tenant_claim = tenant_claim
         self._user_claim = user_claim
+        self._require = ["exp"] if require_exp else []
 
     def __repr__(self) -> str:
         return f"TokenVerifier(algorithms={self._algorithms!r}, key=<redacted>)"
@@ -80,7 +85,7 @@ class TokenVerifier:
                 algorithms=self._algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"verify_aud": self._audience is not None},
+                options={"verify_aud": self._audience is not None, "require": self._require},
             )
         except jwt.ExpiredSignatureError:
             return TokenResult(rejected="expired")
@@ -90,8 +95,10 @@ class TokenVerifier:
             return TokenResult(rejected="bad_signature")
         except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
             return TokenResult(rejected="wrong_audience_or_issuer")
-        except jwt.MissingRequiredClaimError:
-            return TokenResult(rejected="missing_claim")
+        except jwt.MissingRequiredClaimError as exc:
+            return TokenResult(rejected="missing_exp" if exc.claim == "exp" else "missing_claim")
+        except jwt.DecodeError:
+            return TokenResult(rejected="malformed")
         except jwt.PyJWTError:
             return TokenResult(rejected="invalid")
         except Exception:  # a hostile token PyJWT trips over is a bad token, not our failure
@@ -211,4 +218,5 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
         settings.jwt_issuer,
         settings.jwt_tenant_claim,
         settings.jwt_user_claim,
+        require_exp=bool(settings.jwt_require_exp),
     )

@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV
 from otel_distro import get_logger, set_tenant
+from otel_distro.security import log_auth_violation, log_tenant_violation
 
 logger = get_logger(__name__)
 app = FastAPI(title="panel")
@@ -86,6 +87,9 @@ _lock = threading.Lock()
 def _find_site(principal: Principal, site_id: str) -> Site:
     site = _sites.get(principal.tenant_id, {}).get(site_id)
     if site is None:
+        owner = next((t for t, sites in _sites.items() if site_id in sites), None)
+        if owner is not None:  # another tenant's site: a tenant-boundary violation
+            log_tenant_violation(resource_tenant=owner, resource=f"site:{site_id}", http_status=404)
         raise HTTPException(404, "site not found")
     return site
 
@@ -118,6 +122,22 @@ def read_site(
     site = _find_site(principal, site_id)
     logger.info("site_read", site_id=site.id)
     return asdict(site)
+
+
+@app.delete("/sites/{site_id}", status_code=204)
+async def delete_site(
+    site_id: str, request: Request, principal: Annotated[Principal, Depends(principal_async)]
+) -> None:
+    """Only admins (``role=admin`` in the token) may delete; nobody in the demo is one."""
+    site = _find_site(principal, site_id)
+    log_auth_violation(
+        request=request,
+        violation="missing_permission",
+        http_status=403,
+        detail="User lacks 'sites:delete' permission",
+        required="sites:delete",
+    )
+    raise HTTPException(403, f"not allowed to delete {site.id}")
 
 
 @app.get("/sites/{site_id}/status")

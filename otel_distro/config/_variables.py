@@ -245,6 +245,60 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "Claim mapped to `user.id`.",
     ),
     Variable(
+        "OTEL_DISTRO_JWT_REQUIRE_EXP",
+        "jwt_require_exp",
+        parse_bool,
+        False,
+        "Reject bearer tokens without an `exp` claim (security event `token_missing_exp`).",
+    ),
+    # security events and abuse detection
+    Variable(
+        "OTEL_DISTRO_SECURITY_AUTO",
+        "security_auto",
+        parse_bool,
+        True,
+        "A 401 or 403 answered with no explicit security event in that request becomes one "
+        "(`http_401`/`http_403`).",
+    ),
+    Variable(
+        "OTEL_DISTRO_TRUSTED_PROXIES",
+        "trusted_proxies",
+        parse_networks,
+        (),
+        "CIDR list of reverse proxies: from these peers the client address of security events "
+        "is the right-most untrusted hop of `Forwarded`/`X-Forwarded-For`.",
+        default_doc="(empty)",
+    ),
+    Variable(
+        "OTEL_DISTRO_ABUSE_WINDOW_SECONDS",
+        "abuse_window_seconds",
+        float_between(0.001, 86400.0),
+        60.0,
+        "Sliding window of the abuse-signal counts, in seconds.",
+        default_doc="`60`",
+    ),
+    Variable(
+        "OTEL_DISTRO_ABUSE_HOST_THRESHOLD",
+        "abuse_host_threshold",
+        int_between(1, 1000),
+        20,
+        "Violations from one client address within the window that raise `abuse_signal_detected`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_ABUSE_USER_THRESHOLD",
+        "abuse_user_threshold",
+        int_between(1, 1000),
+        10,
+        "Violations by one user within the window that raise `abuse_signal_detected`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_ABUSE_MAX_KEYS",
+        "abuse_max_keys",
+        int_between(1, 1_000_000),
+        10000,
+        "Addresses (and, separately, users) tracked at once; bounds the detector's memory.",
+    ),
+    Variable(
         "OTEL_DISTRO_REDACT_KEYS",
         "redact_keys",
         parse_list,

@@ -246,12 +246,18 @@ def test_make_demo_runs_end_to_end() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    requests = re.findall(r"^  (\d{3})  (GET|POST) +(\S+) +([0-9a-f]{32})  ", result.stdout, re.M)
-    assert len(requests) == 8, result.stdout
-    assert {status for status, *_ in requests} == {"200", "201", "401", "404", "500"}
+    requests = re.findall(
+        r"^  (\d{3})  (GET|POST|DELETE) +(\S+) +([0-9a-f]{32})  ", result.stdout, re.M
+    )
+    assert len(requests) == 14, result.stdout
+    assert {status for status, *_ in requests} == {"200", "201", "401", "403", "404", "500"}
     per_trace = re.findall(r"^  ([0-9a-f]{16}) +(\d+) +(\d+) ", result.stdout, re.M)
     assert [trace for trace, *_ in per_trace] == [trace[:16] for *_, trace in requests]
     assert all(int(spans) >= 1 for _, spans, _ in per_trace), result.stdout
+    security = re.findall(r"^    (\w+_(?:violation|anomaly|detected)) +(\S+)", result.stdout, re.M)
+    assert ("auth_violation", "missing_permission") in security, result.stdout
+    assert ("tenant_violation", "cross_tenant_access") in security, result.stdout
+    assert [kind for kind, _ in security].count("abuse_signal_detected") == 1, result.stdout
 
 
 @pytest.mark.integration

@@ -1,0 +1,77 @@
+"""Process-wide security state: settings-derived values, the abuse counters, the instruments."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from otel_distro.config import Network, Settings, get_settings
+from otel_distro.security._abuse import WindowCounter
+from otel_distro.security._metrics import Instruments
+
+__all__ = ["SecurityState", "get_state", "reset_state"]
+
+
+class SecurityState:
+    """What every security event needs, derived once from the settings."""
+
+    def __init__(self, settings: Settings, meter_provider: Any = None) -> None:
+        self.settings = settings
+        self.auto: bool = bool(settings.security_auto)
+        self.trusted_proxies: tuple[Network, ...] = tuple(settings.trusted_proxies)
+        window = float(settings.abuse_window_seconds)
+        self.hosts = WindowCounter(settings.abuse_host_threshold, window, settings.abuse_max_keys)
+        self.users = WindowCounter(settings.abuse_user_threshold, window, settings.abuse_max_keys)
+        self._meter_provider = meter_provider
+        self._instruments: Instruments | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def instruments(self) -> Instruments:
+        """The counters, created on first use (after the SDK set the global provider)."""
+        instruments = self._instruments
+        if instruments is None:
+            with self._lock:
+                if self._instruments is None:
+                    self._instruments = Instruments(self._meter_provider)
+                instruments = self._instruments
+        return instruments
+
+
+_state: SecurityState | None = None
+_pinned = False  # built by reset_state(settings): kept whatever get_settings() says
+_state_lock = threading.Lock()
+
+
+def get_state() -> SecurityState:
+    """The process-wide state, built from :func:`~otel_distro.config.get_settings`.
+
+    Rebuilt when the settings were reloaded (``reset_settings``), unless it was built
+    from explicit settings by :func:`reset_state`.
+    """
+    state = _state
+    if state is not None and (_pinned or state.settings is get_settings()):
+        return state
+    with _state_lock:
+        settings = get_settings()
+        if _state is None or not (_pinned or _state.settings is settings):
+            _set(SecurityState(settings), pinned=False)
+        state = _state
+    assert state is not None
+    return state
+
+
+def _set(state: SecurityState | None, pinned: bool) -> None:
+    global _state, _pinned
+    _state = state
+    _pinned = pinned
+
+
+def reset_state(settings: Settings | None = None, meter_provider: Any = None) -> None:
+    """Forget the state (tests, or after changing settings); optionally build it now from
+    ``settings`` (and ``meter_provider``), kept until the next call."""
+    with _state_lock:
+        if settings is None:
+            _set(None, pinned=False)
+        else:
+            _set(SecurityState(settings, meter_provider), pinned=True)
