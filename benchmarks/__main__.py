@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench_server",
     "bench_redaction",
     "bench_logging",
+    "bench_security",
     "bench_scaleout",
 )
 

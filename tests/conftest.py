@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from otel_distro import _state
 from otel_distro._report import RAISE_VARIABLE
@@ -23,6 +24,13 @@ from tests.support import AppProcess, OtlpCapture, launch_app
 pytest_plugins = ["tests.support.logs"]
 
 os.environ.setdefault(RAISE_VARIABLE, "1")
+
+# A shared 2-core machine can be slow at any moment: property tests check behaviour,
+# never speed, so hypothesis' timing checks are off.
+settings.register_profile(
+    "otel-distro", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("otel-distro")
 
 
 @pytest.fixture(autouse=True)

@@ -63,6 +63,13 @@ class Settings:
     jwt_issuer: str = _DEFAULTS["jwt_issuer"]
     jwt_tenant_claim: str = _DEFAULTS["jwt_tenant_claim"]
     jwt_user_claim: str = _DEFAULTS["jwt_user_claim"]
+    jwt_require_exp: bool = _DEFAULTS["jwt_require_exp"]
+    security_auto: bool = _DEFAULTS["security_auto"]
+    trusted_proxies: tuple[Network, ...] = _DEFAULTS["trusted_proxies"]
+    abuse_window_seconds: float = _DEFAULTS["abuse_window_seconds"]
+    abuse_host_threshold: int = _DEFAULTS["abuse_host_threshold"]
+    abuse_user_threshold: int = _DEFAULTS["abuse_user_threshold"]
+    abuse_max_keys: int = _DEFAULTS["abuse_max_keys"]
     # redaction
     redact_keys: tuple[str, ...] = _DEFAULTS["redact_keys"]
     redact_values: tuple[str, ...] = _DEFAULTS["redact_values"]
