@@ -10,6 +10,7 @@ and again in the export pipeline.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -91,13 +92,61 @@ def _error_type(exc: BaseException | None, status: int | None) -> str | None:
     return None
 
 
-def _headers(prefix: str, headers: httpx.Headers) -> dict[str, str]:
-    joined: dict[str, str] = {}
-    for name, value in headers.multi_items():
-        key = name.lower()
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    clean = get_redactor().redact_mapping(joined)
-    return {f"{prefix}{name}": str(value) for name, value in clean.items()}
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_MEMO_SIZE = 512
+
+
+class _Memo:
+    """Redacted URLs and header sets seen before: a client calls the same endpoints
+    with the same headers again and again.  Bounded, and forgotten when the redactor
+    is rebuilt (new settings or rules)."""
+
+    def __init__(self) -> None:
+        self._redactor: Any = None
+        self._urls: dict[str, str] = {}
+        self._headers: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
+
+    def _current(self) -> Any:
+        redactor = get_redactor()
+        if redactor is not self._redactor:
+            self._urls, self._headers, self._redactor = {}, {}, redactor
+        return redactor
+
+    def url(self, raw: str) -> str:
+        redactor = self._current()
+        found = self._urls.get(raw)
+        if found is None:
+            found = redactor.redact_url(raw)
+            if len(self._urls) >= _MEMO_SIZE:
+                self._urls = {}
+            self._urls[raw] = found
+        return found
+
+    def headers(self, prefix: str, headers: httpx.Headers) -> dict[str, str]:
+        """``{prefix + name: redacted value}``; repeated values are joined with ``, ``."""
+        redactor = self._current()
+        joined: dict[str, str] = {}
+        traceparent: str | None = None
+        for name, value in headers.multi_items():
+            key = name.lower()
+            if key == "traceparent" and traceparent is None and _TRACEPARENT.fullmatch(value):
+                traceparent = value  # ours, hex ids only: nothing to redact
+                continue
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        memo_key = (prefix, tuple(joined.items()))
+        found = self._headers.get(memo_key)
+        if found is None:
+            clean = redactor.redact_mapping(joined)
+            found = {f"{prefix}{name}": str(value) for name, value in clean.items()}
+            if len(self._headers) >= _MEMO_SIZE:
+                self._headers = {}
+            self._headers[memo_key] = found
+        if traceparent is None:
+            return found
+        return {**found, f"{prefix}traceparent": traceparent}
+
+
+_memo = _Memo()
 
 
 def _allowed(host: str) -> bool:
@@ -117,12 +166,15 @@ _policies: dict[int, Any] = {}
 class CallTelemetry:
     """Span, metrics and record of one logical call (all its attempts)."""
 
-    def __init__(self, tools: Instruments, service: str, request: httpx.Request) -> None:
+    def __init__(
+        self, tools: Instruments, service: str, request: httpx.Request, events: bool = True
+    ) -> None:
         self.tools = tools
+        self.events = events  # one span event per attempt (clients with retries)
         self.service = service
         self.request = request
         self.method = _method(request)
-        self.url = get_redactor().redact_url(str(request.url))
+        self.url = _memo.url(str(request.url))
         self.attempts = 0
         self.started = time.perf_counter()
         self._attempt_started = self.started
@@ -180,6 +232,8 @@ class CallTelemetry:
                     "error.type": kind,
                 },
             )
+        if not self.events:
+            return
         event: dict[str, Any] = {
             "http.request.attempt": self.attempts,
             "outcome": str(status) if exc is None and status is not None else (kind or "error"),
@@ -199,14 +253,15 @@ class CallTelemetry:
             status = response.status_code if response is not None else None
             error_type = _error_type(exc, status)
             span = self.span
-            span.set_attribute("otel_distro.http.attempts", self.attempts)
+            outcome: dict[str, Any] = {"otel_distro.http.attempts": self.attempts}
             if self.attempts > 1:
-                span.set_attribute("http.request.resend_count", self.attempts - 1)
+                outcome["http.request.resend_count"] = self.attempts - 1
             if status is not None:
-                span.set_attribute("http.response.status_code", status)
+                outcome["http.response.status_code"] = status
             if error_type is not None:
-                span.set_attribute("error.type", error_type)
+                outcome["error.type"] = error_type
                 span.set_status(Status(StatusCode.ERROR))
+            span.set_attributes(outcome)
             if exc is not None:
                 span.record_exception(exc)
             self._emit(response, exc, status, error_type)
@@ -234,9 +289,9 @@ class CallTelemetry:
         if error_type is not None:
             fields["error.type"] = error_type
             fields["otel_distro.failure"] = failure_kind(exc, status)
-        fields.update(_headers("http.request.header.", self.request.headers))
+        fields.update(_memo.headers("http.request.header.", self.request.headers))
         if response is not None:
-            fields.update(_headers("http.response.header.", response.headers))
+            fields.update(_memo.headers("http.response.header.", response.headers))
         settings = get_settings()
         if body_logging_enabled(settings):
             limit = settings.external_http_max_body_bytes

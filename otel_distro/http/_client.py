@@ -113,7 +113,8 @@ class _External:
         if isinstance(extensions, dict) and all(v is None for v in extensions.values()):
             request.extensions["timeout"] = default.as_dict()  # a timeout is always set
         try:
-            call = CallTelemetry(self._tools or instruments(), self._service, request)
+            tools = self._tools or instruments()
+            call = CallTelemetry(tools, self._service, request, self._policy.retries > 0)
         except Exception:
             internal_error("http.client.start")
             return None
