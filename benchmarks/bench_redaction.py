@@ -95,9 +95,8 @@ def finished_span(attributes: dict[str, Any]) -> ReadableSpan:
     memory = InMemorySpanExporter()
     provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    with provider.get_tracer("bench").start_as_current_span(
-        "GET /api/v1/items/{item_id}", attributes=attributes
-    ):
+    with provider.get_tracer("bench").start_as_current_span("GET /api/v1/items/{item_id}",
+                                                            attributes=attributes):
         pass
     return memory.get_finished_spans()[0]
 
@@ -128,25 +127,19 @@ def main() -> None:
     span = finished_span(server_attributes(False))
     encode = per_call(lambda: encode_spans([span]).SerializeToString())
     cold -= build
-    print(
-        f"  warm {warm:6.1f} us   cold {cold:6.1f} us (building the dict excluded)"
-        f"   as a share of OTLP-encoding that span: warm {warm / encode:4.2f}"
-        f" cold {cold / encode:4.2f}"
-    )
+    print(f"  warm {warm:6.1f} us   cold {cold:6.1f} us (building the dict excluded)"
+          f"   as a share of OTLP-encoding that span: warm {warm / encode:4.2f}"
+          f" cold {cold / encode:4.2f}")
 
     rebuild = per_call(lambda: redact_span(span, redactor))
-    print(
-        f"rebuild clean span {rebuild:6.1f} us   OTLP encode {encode:6.1f} us"
-        f"   ratio rebuild/encode {rebuild / encode:4.2f}"
-    )
+    print(f"rebuild clean span {rebuild:6.1f} us   OTLP encode {encode:6.1f} us"
+          f"   ratio rebuild/encode {rebuild / encode:4.2f}")
 
     dirty_span = finished_span({**server_attributes(False), **DIRTY})
     dirty = per_call(lambda: redact_span(dirty_span, redactor))
     dirty_encode = per_call(lambda: encode_spans([dirty_span]).SerializeToString())
-    print(
-        f"rebuild dirty span {dirty:6.1f} us   OTLP encode {dirty_encode:6.1f} us"
-        f"   ratio {dirty / dirty_encode:4.2f}   dirty/clean {dirty / rebuild:4.1f}"
-    )
+    print(f"rebuild dirty span {dirty:6.1f} us   OTLP encode {dirty_encode:6.1f} us"
+          f"   ratio {dirty / dirty_encode:4.2f}   dirty/clean {dirty / rebuild:4.1f}")
 
     message = "user 1842 fetched 12 items from the catalogue in 35 ms (cache hit)"
     secret = "login failed for bob: password=hunter2 from https://h/x?token=abc"
@@ -155,10 +148,8 @@ def main() -> None:
     print(f"log message clean {clean_msg:5.1f} us   with secrets {dirty_msg:5.1f} us")
 
     print("\nadversarial inputs, whole input scanned (max_scan=16 MB):")
-    print(
-        f"  {'input':22} {'256KB ms':>9} {'512KB ms':>9} {'1MB ms':>8} {'1MB/512KB':>10}"
-        f" {'peak/input':>10}"
-    )
+    print(f"  {'input':22} {'256KB ms':>9} {'512KB ms':>9} {'1MB ms':>8} {'1MB/512KB':>10}"
+          f" {'peak/input':>10}")
     full = Redactor(max_scan=16 * 1024 * 1024)
     for name, make in ADVERSARIAL.items():
         times = []
@@ -170,15 +161,11 @@ def main() -> None:
         full.redact_value(text, "body")
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        print(
-            f"  {name:22} {times[0]:9.1f} {times[1]:9.1f} {times[2]:8.1f}"
-            f" {times[2] / times[1]:10.2f} {peak / len(text):10.1f}"
-        )
+        print(f"  {name:22} {times[0]:9.1f} {times[1]:9.1f} {times[2]:8.1f}"
+              f" {times[2] / times[1]:10.2f} {peak / len(text):10.1f}")
     default = Redactor()
-    worst = max(
-        once(lambda make=make: default.redact_value(make(1024 * 1024), "body"))
-        for make in ADVERSARIAL.values()
-    )
+    worst = max(once(lambda make=make: default.redact_value(make(1024 * 1024), "body"))
+                for make in ADVERSARIAL.values())
     print(f"\nwith the default max_scan (64 KB) the slowest 1 MB input takes {worst * 1000:.1f} ms")
     deep = '{"k": ' * 5000 + '"leaf"' + "}" * 5000
     took = once(lambda: default.redact_value(deep, "b")) * 1000
