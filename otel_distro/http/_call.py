@@ -149,18 +149,26 @@ class _Memo:
 _memo = _Memo()
 
 
+_policy: list[Any] = [None, None]  # [settings, DestinationPolicy built from them]
+
+
 def _allowed(host: str) -> bool:
+    """Whether ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO`` lets baggage go to ``host``."""
     from otel_distro.propagation import DestinationPolicy
 
     settings = get_settings()
-    policy = _policies.get(id(settings))
-    if policy is None:
-        _policies.clear()
-        policy = _policies[id(settings)] = DestinationPolicy(settings.baggage_propagate_to)
-    return policy.allows(host)
+    settings_then, policy = _policy
+    if settings_then is not settings or policy is None:
+        policy = DestinationPolicy(settings.baggage_propagate_to)
+        _policy[:] = [settings, policy]
+    return bool(policy.allows(host))
 
 
-_policies: dict[int, Any] = {}
+def _level(exc: BaseException | None, status: int | None) -> str:
+    """info for 1xx-3xx, warning for 4xx, error for 5xx and for no answer at all."""
+    if exc is not None or status is None or status >= 500:
+        return "error"
+    return "warning" if status >= 400 else "info"
 
 
 class CallTelemetry:
@@ -303,11 +311,4 @@ class CallTelemetry:
                 body = response_preview(response, limit)
                 if body is not None:
                     fields["http.response.body"] = redactor.redact_value(body, "http.response.body")
-        level = (
-            "error"
-            if exc is not None or (status or 0) >= 500
-            else "warning"
-            if (status or 0) >= 400
-            else "info"
-        )
-        _hooks._emit(level, _hooks.EVENT, fields)
+        _hooks._emit(_level(exc, status), _hooks.EVENT, fields)

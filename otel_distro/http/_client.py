@@ -157,7 +157,10 @@ class _External:
 
 
 class ExternalClient(_External, httpx.Client):
-    """A synchronous :class:`httpx.Client` whose calls are observed (see the module)."""
+    """A synchronous :class:`httpx.Client` whose calls are observed (see the module).
+
+    Build it with :func:`create_external_client`, which validates the arguments.
+    """
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """Send ``request`` with observability and, if configured, retries."""
@@ -196,7 +199,10 @@ class ExternalClient(_External, httpx.Client):
 
 
 class ExternalAsyncClient(_External, httpx.AsyncClient):
-    """An :class:`httpx.AsyncClient` whose calls are observed (see the module)."""
+    """An :class:`httpx.AsyncClient` whose calls are observed (see the module).
+
+    Build it with :func:`create_external_async_client`, which validates the arguments.
+    """
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """Send ``request`` with observability and, if configured, retries."""
