@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import baggage, context
+from opentelemetry import baggage, context, trace
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from otel_distro.http import create_external_async_client, create_external_client
@@ -330,3 +330,30 @@ def test_the_client_reports_its_service() -> None:
     """``client.service`` is the peer.service its calls carry."""
     with create_external_client("geo", "http://127.0.0.1:9") as client:
         assert client.service == "geo"
+
+
+def test_concurrent_async_calls_keep_their_own_spans_and_restore_the_context(
+    third_party: AppProcess, telemetry: Telemetry
+) -> None:
+    """20 calls at once under one parent: 20 child spans, each with its own traceparent out."""
+    tracer = telemetry.tracer_provider.get_tracer("test")
+
+    async def main() -> tuple[list[str], bool]:
+        with tracer.start_as_current_span("parent") as parent:
+            async with create_external_async_client(
+                "billing", third_party.base_url, **telemetry.providers
+            ) as client:
+                answers = await asyncio.gather(*(client.get("/echo") for _ in range(20)))
+            restored = trace.get_current_span() is parent
+        return [a.json()["headers"]["traceparent"] for a in answers], restored
+
+    sent, restored = asyncio.run(main())
+    assert restored
+    spans = telemetry.spans()
+    parent = next(span for span in spans if span.name == "parent")
+    children = [span for span in spans if span.kind is SpanKind.CLIENT]
+    assert len(children) == 20
+    assert all(span.parent.span_id == parent.context.span_id for span in children)
+    assert {value.split("-")[2] for value in sent} == {
+        format_span_id(span.context.span_id) for span in children
+    }
