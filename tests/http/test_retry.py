@@ -249,3 +249,19 @@ def test_bad_retry_arguments_are_value_errors(arguments: dict[str, Any]) -> None
     """A retry setting out of range is refused at construction, naming it."""
     with pytest.raises(ValueError, match=next(iter(arguments))):
         create_external_client("billing", "https://api.example.com", **arguments)
+
+
+def test_read_timeouts_of_idempotent_calls_are_retried(
+    third_party: AppProcess, telemetry: Telemetry
+) -> None:
+    """A GET that times out is tried again; the last timeout reaches the app."""
+    with (
+        create_external_client(
+            "billing", third_party.base_url, timeout=0.1, retries=1, **FAST, **telemetry.providers
+        ) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get("/slow", params={"seconds": "2"})
+    assert [e["outcome"] for e in attempt_events(telemetry)] == ["timeout", "timeout"]
+    level, fields = record(telemetry)
+    assert (level, fields["error.type"], fields["attempts"]) == ("error", "ReadTimeout", 2)
