@@ -199,7 +199,11 @@ class CallTelemetry:
         self.span = tools.tracer.start_span(
             self.method, kind=SpanKind.CLIENT, attributes=attributes
         )
-        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        try:
+            self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        except BaseException:
+            self.span.end()  # never leave a started span open
+            raise
 
     def inject(self) -> None:
         """Trace context into the request; baggage only to an allowed destination."""
