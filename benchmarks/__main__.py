@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench_logging",
     "bench_security",
     "bench_scaleout",
+    "bench_http_client",
 )
 
 

@@ -23,7 +23,11 @@ from examples.otlp_capture import OtlpCapture
 from examples.panel.runner import AppProcess, AppStartError, launch_app
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
-SECRETS = ("hunter2-demo", "demo-key-123")  # sent below; redaction should hide them
+SECRETS = (
+    "hunter2-demo",
+    "demo-key-123",
+    "demo-billing-key-123",
+)  # sent below; redaction should hide them
 ABUSE_THRESHOLD = 5  # security violations from one address (the demo's) for an abuse signal
 
 
@@ -63,6 +67,12 @@ def drive(app: AppProcess) -> list[Call]:
     ).json()  # fmt: skip
     call("alice reads it", "GET", f"/sites/{site['id']}", headers=alice)
     call("alice checks status (outbound call)", "GET", f"/sites/{site['id']}/status", headers=alice)
+    call(
+        "alice pays (third-party call via the factory)",
+        "POST",
+        f"/sites/{site['id']}/charge",
+        headers=alice,
+    )
     call("bob cannot see alice's site", "GET", f"/sites/{site['id']}", headers=bob)
     call(
         "bob creates a site", "POST", "/sites", headers=bob,
@@ -98,6 +108,14 @@ def print_capture(capture: OtlpCapture, calls: list[Call], app_output: str) -> N
         names = ", ".join(sorted({s.name for s in trace_spans}))
         print(
             f"  {c.trace_id[:16] or '-':<18} {len(trace_spans):>6} {len(trace_logs):>5}   {names}"
+        )
+    external = [s for s in spans if s.kind == "CLIENT" and "peer.service" in s.attributes]
+    for span in external:
+        print(
+            f"\n  external call: {span.name} {span.attributes.get('url.full')} "
+            f"peer.service={span.attributes['peer.service']} "
+            f"status={span.attributes.get('http.response.status_code')} "
+            f"attempts={span.attributes.get('otel_distro.http.attempts')}"
         )
     print_security(capture)
     untraced = [rec for rec in logs if not rec.trace_id]

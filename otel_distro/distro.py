@@ -116,8 +116,10 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             if name == "fastapi" and not settings.asgi_internal_spans:
                 kwargs.setdefault("exclude_spans", ["receive", "send"])
         if name == "httpx":
+            from otel_distro.http._body import body_logging_enabled
             from otel_distro.http._hooks import async_response_hook, response_hook
 
+            body_logging_enabled(settings)  # a production override is said at startup
             kwargs.setdefault("response_hook", response_hook)
             kwargs.setdefault("async_response_hook", async_response_hook)
         super().load_instrumentor(entry_point, **kwargs)

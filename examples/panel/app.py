@@ -5,7 +5,9 @@ Run it instrumented: ``opentelemetry-instrument uvicorn examples.panel.app:app``
 Environment: ``PANEL_JWT_SECRET`` (token secret, a demo default otherwise) and
 ``PANEL_UPSTREAM_URL`` (what ``GET /sites/{id}/status`` calls; by default this
 same server's ``/upstream/echo-headers``, so the outbound call is real and its
-headers can be inspected).
+headers can be inspected); ``PANEL_BILLING_URL`` (the third party ``POST
+/sites/{id}/charge`` calls through :func:`otel_distro.http.create_external_async_client`;
+by default this same server, whose ``/upstream/charges`` stands in for a payment API).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV
 from otel_distro import get_logger, set_tenant
+from otel_distro.http import create_external_async_client
 from otel_distro.security import log_auth_violation, log_tenant_violation
 
 logger = get_logger(__name__)
@@ -154,6 +157,33 @@ async def site_status(
     except ValueError:
         upstream = response.text[:1000]
     return {"site_id": site.id, "upstream_status": response.status_code, "upstream": upstream}
+
+
+@app.post("/sites/{site_id}/charge")
+async def charge_site(
+    site_id: str, request: Request, principal: Annotated[Principal, Depends(principal_async)]
+) -> dict[str, Any]:
+    """Bill a site through the external-API client (span, record and metrics per call)."""
+    site = _find_site(principal, site_id)
+    base_url = os.environ.get("PANEL_BILLING_URL") or str(request.base_url)
+    async with create_external_async_client(
+        service="billing", base_url=base_url, timeout=10.0, retries=2
+    ) as client:
+        response = await client.post(
+            "/upstream/charges",
+            json={"site": site.id, "amount": 1000},
+            headers={"X-API-Key": "demo-billing-key-123"},
+        )
+    return {"site_id": site.id, "billing_status": response.status_code, "charge": response.json()}
+
+
+@app.post("/upstream/charges")
+async def stand_in_charges(payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    """Stand-in payment API: accepts any charge."""
+    return {"id": f"ch_{next(_charges)}", "status": "succeeded", "amount": payload.get("amount")}
+
+
+_charges = itertools.count(1)
 
 
 @app.get("/upstream/echo-headers", name="echo_headers")

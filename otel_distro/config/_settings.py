@@ -45,6 +45,7 @@ class Settings:
     # outbound HTTP records
     external_http_enable_body_logging: bool = _DEFAULTS["external_http_enable_body_logging"]
     external_http_max_body_bytes: int = _DEFAULTS["external_http_max_body_bytes"]
+    external_http_timeout_seconds: float = _DEFAULTS["external_http_timeout_seconds"]
     # resource, request id, ASGI
     service_version: str = _DEFAULTS["service_version"]
     request_id_header: str = _DEFAULTS["request_id_header"]

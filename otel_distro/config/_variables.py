@@ -120,7 +120,9 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "external_http_enable_body_logging",
         parse_bool,
         False,
-        "Add the (redacted, truncated) in-memory request body to each `external_http_call` record.",
+        "Add the (redacted, truncated) in-memory request body, and for factory clients the "
+        "already-read response body, to each `external_http_call` record; "
+        "ignored when `ENVIRONMENT=production`.",
     ),
     Variable(
         "EXTERNAL_HTTP_MAX_BODY_BYTES",
@@ -128,6 +130,14 @@ VARIABLES: tuple[Variable[Any], ...] = (
         int_between(0, 1024 * 1024),
         2048,
         "Largest outbound body logged, in bytes.",
+    ),
+    Variable(
+        "EXTERNAL_HTTP_TIMEOUT_SECONDS",
+        "external_http_timeout_seconds",
+        float_between(0.001, 3600.0),
+        10.0,
+        "Timeout of `create_external_client`/`create_external_async_client` calls "
+        "when none is given.",
     ),
     # otel-distro's own
     Variable(

@@ -3,8 +3,8 @@
 The distro hands these hooks to the httpx instrumentor.  Each completed call
 is logged with method, URL, status and duration, correlated with its client
 span; with ``EXTERNAL_HTTP_ENABLE_BODY_LOGGING=true`` an in-memory request body
-is added, cut to ``EXTERNAL_HTTP_MAX_BODY_BYTES``.  Everything goes through the
-log pipeline, so URLs, bodies and any secret in them are redacted there.
+is added, cut to ``EXTERNAL_HTTP_MAX_BODY_BYTES`` (never with ``ENVIRONMENT=production``).
+Everything goes through the log pipeline, so URLs, bodies and any secret in them are redacted there.
 Response bodies are not logged: reading them here would consume the stream the
 application is about to read.
 """
@@ -90,7 +90,9 @@ def _fields(span: Any, request: Any, response: Any) -> tuple[str, dict[str, Any]
     start = getattr(span, "start_time", None)
     if isinstance(start, int):
         fields["duration_ms"] = round((time.time_ns() - start) / 1e6, 3)
-    if settings.external_http_enable_body_logging:
+    from otel_distro.http._body import body_logging_enabled
+
+    if body_logging_enabled(settings):
         body = _request_body(request.stream, settings.external_http_max_body_bytes)
         if body is not None:
             fields["http.request.body"] = body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
@@ -14,7 +15,11 @@ from otel_distro.http._hooks import response_hook
 
 @pytest.fixture(autouse=True)
 def _settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("EXTERNAL_HTTP_ENABLE_BODY_LOGGING", "EXTERNAL_HTTP_MAX_BODY_BYTES"):
+    for name in (
+        "EXTERNAL_HTTP_ENABLE_BODY_LOGGING",
+        "EXTERNAL_HTTP_MAX_BODY_BYTES",
+        "ENVIRONMENT",
+    ):
         monkeypatch.delenv(name, raising=False)
     reset_settings()
 
@@ -58,3 +63,14 @@ def test_a_broken_request_never_raises() -> None:
     records: list[Any] = []
     response_hook(object(), object(), object(), emit=lambda *args: records.append(args))
     assert records == []
+
+
+def test_production_ignores_the_body_flag_for_plain_clients_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ENVIRONMENT=production: the instrumentor hook logs no body whatever the flag says."""
+    monkeypatch.setenv("EXTERNAL_HTTP_ENABLE_BODY_LOGGING", "true")
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    reset_settings()
+    fields = call(b'{"note": "' + secrets.token_hex(8).encode() + b'"}')[0][2]
+    assert "http.request.body" not in fields
