@@ -106,16 +106,19 @@ def _unsigned() -> str:
     return jwt.encode({"sub": "u", "team_id": "t"}, None, algorithm="none")
 
 
-_NOW = int(time.time())
+def _now() -> int:
+    return int(time.time())  # read when a token is made, not at import (the suite is long)
+
+
 _OTHER = "another-secret-of-32-bytes-or-more!"
 TOKENS: dict[str, Callable[[], str]] = {
     "token_bad_signature": lambda: _token({"sub": "u"}, secret=_OTHER),
-    "token_expired": lambda: _token({"sub": "u", "exp": _NOW - 600}),
-    "token_not_yet_valid": lambda: _token({"sub": "u", "nbf": _NOW + 600, "exp": _NOW + 900}),
+    "token_expired": lambda: _token({"sub": "u", "exp": _now() - 600}),
+    "token_not_yet_valid": lambda: _token({"sub": "u", "nbf": _now() + 600, "exp": _now() + 900}),
     "token_alg_none": _unsigned,
     "token_algorithm_not_allowed": lambda: _token({"sub": "u"}, alg="HS512"),
     "token_malformed": lambda: "not-a-jwt",
-    "token_wrong_audience_or_issuer": lambda: _token({"sub": "u", "aud": "x", "exp": _NOW + 60}),
+    "token_wrong_audience_or_issuer": lambda: _token({"sub": "u", "aud": "x", "exp": _now() + 60}),
     "token_missing_exp": lambda: _token({"sub": "u", "aud": "panel"}),
 }  # fmt: skip
 
