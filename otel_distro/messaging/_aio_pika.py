@@ -17,7 +17,9 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import Link, SpanKind, Tracer
@@ -82,7 +84,9 @@ def _message_attributes(message: Any) -> dict[str, Any]:
     return attributes
 
 
-def publish_attributes(exchange: str, routing_key: str, message: Any, channel: Any) -> dict[str, Any]:
+def publish_attributes(
+    exchange: str, routing_key: str, message: Any, channel: Any
+) -> dict[str, Any]:
     """Semantic-convention attributes of a publish (names and ids redacted)."""
     exchange_name = _redact(exchange, "messaging.destination.name") if exchange else ""
     key = _redact(routing_key, "messaging.rabbitmq.destination.routing_key") if routing_key else ""

@@ -200,7 +200,11 @@ class SSEBroker:
             self._subscribers = (*self._subscribers, subscriber)
         with guarded("messaging.open"):
             self._instruments.subscribers.add(1, self._stream)
-            _emit("info", "sse_subscriber_opened", {"stream": self._label, "subscriber": subscriber.id})
+            _emit(
+                "info",
+                "sse_subscriber_opened",
+                {"stream": self._label, "subscriber": subscriber.id},
+            )
         return subscriber
 
     def _close(self, subscriber: Subscriber, reason: str) -> None:
@@ -238,9 +242,7 @@ class SSEBroker:
 
         return make_response(self, headers)
 
-    async def __call__(
-        self, scope: MutableMapping[str, Any], receive: Receive, send: Send
-    ) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         """The broker as an ASGI app: each HTTP request is one subscriber."""
         if scope.get("type") == "lifespan":
             while True:
@@ -265,7 +267,9 @@ class SSEBroker:
 
         async def forward(message: Any) -> None:
             async with message.process(ignore_processed=True):
-                self.publish(message.body, event=event or message.type or None, id=message.message_id)
+                self.publish(
+                    message.body, event=event or message.type or None, id=message.message_id
+                )
 
         tag = str(await queue.consume(forward))
         self._consumers.append((queue, tag))

@@ -47,6 +47,7 @@ class FastClient:
 
     def __init__(self, url: str) -> None:
         self.frames: list[bytes] = []
+        self.keepalives = 0
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(url,), daemon=True)
@@ -55,16 +56,17 @@ class FastClient:
 
     def _run(self, url: str) -> None:
         buffer = b""
-        with httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client:
-            with client.stream("GET", url) as response:
-                self.headers = response.headers
-                self._connected.set()
-                for chunk in response.iter_raw():
-                    buffer += chunk
-                    *complete, buffer = buffer.split(b"\n\n")
-                    self.frames.extend(f for f in complete if f and not f.startswith(b":"))
-                    if self._stop.is_set():
-                        return
+        timeout = httpx.Timeout(5.0, read=None)
+        with httpx.Client(timeout=timeout) as client, client.stream("GET", url) as response:
+            self.headers = response.headers
+            self._connected.set()
+            for chunk in response.iter_raw():  # keep-alive comments wake it up when idle
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n\n")
+                self.frames.extend(f for f in complete if f and not f.startswith(b":"))
+                self.keepalives += chunk.count(b": keepalive\n\n")
+                if self._stop.is_set():
+                    return
 
     def events(self, name: str) -> list[dict[str, Any]]:
         found = []
@@ -86,6 +88,15 @@ def stalled_client(port: int) -> socket.socket:
     sock.connect(("127.0.0.1", port))
     sock.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
     return sock
+
+
+def app_env(broker: Broker, **extra: str) -> dict[str, str]:
+    return {
+        "AMQP_URL": broker.url,
+        "SSE_QUEUE_SIZE": "64",
+        "OTEL_DISTRO_SSE_KEEPALIVE_SECONDS": "0.5",
+        **extra,
+    }
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
@@ -117,11 +128,16 @@ def records(capture: OtlpCapture, event: str) -> list[Any]:
     return [r for r in capture.logs() if r.body == event or r.event_name == event]
 
 
-def test_stalled_and_fast_subscribers_exact_counts(broker: Broker, otlp_capture: OtlpCapture) -> None:
-    """The stalled client drops, the fast one gets everything, counts are exact, publish never waits."""
+def test_stalled_and_fast_subscribers_exact_counts(
+    broker: Broker, otlp_capture: OtlpCapture
+) -> None:
+    """The stalled client misses messages, the fast one gets all; every count is exact.
+
+    The burst request returns while the stalled client still holds its stream: the
+    publisher never waited for it.
+    """
     count, size = 300, 48 * 1024
-    env = {"AMQP_URL": broker.url, "SSE_QUEUE_SIZE": "64"}
-    with launch_app(APP, capture=otlp_capture, env=env) as app:
+    with launch_app(APP, capture=otlp_capture, env=app_env(broker)) as app:
         http = app.client()
         stalled = stalled_client(app.port)
         wait_until(lambda: http.get("/stats").json()["subscribers"] == 1, what="stalled subscriber")
@@ -131,7 +147,9 @@ def test_stalled_and_fast_subscribers_exact_counts(broker: Broker, otlp_capture:
         assert fast.headers["cache-control"] == "no-cache"
 
         burst = http.post("/publish", params={"count": count, "size": size}, timeout=60).json()
-        wait_until(lambda: len(fast.events("burst")) == count, what="every message at the fast client")
+        wait_until(
+            lambda: len(fast.events("burst")) == count, what="every message at the fast client"
+        )
         stalled_got = count - burst["results"].count(2)  # messages only the fast one got
         assert burst["results"].count(1) == stalled_got > 0  # the stalled one missed some
         assert [e["n"] for e in fast.events("burst")] == list(range(count))
@@ -143,23 +161,100 @@ def test_stalled_and_fast_subscribers_exact_counts(broker: Broker, otlp_capture:
 
         dropped = count - (count - stalled_got)
         wait_until(
-            lambda: outcomes(otlp_capture)
-            == {"consumed": count, "forwarded": 2 * count - dropped, "dropped": dropped},
+            lambda: (
+                outcomes(otlp_capture)
+                == {"consumed": count, "forwarded": 2 * count - dropped, "dropped": dropped}
+            ),
             what=f"exact counts, got {outcomes(otlp_capture)}",
         )
         wait_until(
-            lambda: [int(p.value) for p in latest(otlp_capture, "otel_distro.sse.subscribers").values()]
-            == [0],
+            lambda: (
+                [int(p.value) for p in latest(otlp_capture, "otel_distro.sse.subscribers").values()]
+                == [0]
+            ),
             what="no subscriber left",
         )
         (episodes,) = latest(otlp_capture, "otel_distro.sse.backpressure").values()
         assert episodes.value == 1
-        closed = wait_until(lambda: len(records(otlp_capture, "sse_subscriber_closed")) == 2 and
-                            records(otlp_capture, "sse_subscriber_closed"), what="close records")
+        closed = wait_until(
+            lambda: (
+                len(records(otlp_capture, "sse_subscriber_closed")) == 2
+                and records(otlp_capture, "sse_subscriber_closed")
+            ),
+            what="close records",
+        )
         by_dropped = sorted(closed, key=lambda r: r.attributes["dropped"])
         assert by_dropped[0].attributes["dropped"] == 0
         assert by_dropped[1].attributes["dropped"] == dropped
         assert {r.attributes["reason"] for r in closed} == {"client_gone"}
         (pressure,) = records(otlp_capture, "sse_backpressure")
         assert pressure.trace_id == by_dropped[1].trace_id != ""
+        marked = wait_until(
+            lambda: [
+                s
+                for s in otlp_capture.spans(kind="SERVER")
+                if any(e.name == "sse_backpressure" for e in s.events)
+            ],
+            what="the backpressure span event",
+        )
+        assert [s.trace_id for s in marked] == [pressure.trace_id]
+        assert [e.name for e in marked[0].events].count("sse_backpressure") == 1
         app.stop()
+
+
+def test_request_publish_consume_forward_is_one_trace(
+    broker: Broker, otlp_capture: OtlpCapture
+) -> None:
+    """HTTP request -> publish -> consume -> SSE forward share a trace; no secret leaks."""
+    routing_secret, header_secret = _token(), _token()
+    with launch_app(APP, capture=otlp_capture, env=app_env(broker)) as app:
+        http = app.client()
+        fast = FastClient(f"{app.base_url}/events")
+        wait_until(lambda: http.get("/stats").json()["subscribers"] == 1, what="subscriber")
+        http.post(
+            "/amqp",
+            params={"routing_key": f"site.created.{routing_secret}", "header": header_secret},
+        ).raise_for_status()
+        (event,) = wait_until(lambda: fast.events("site"), what="the forwarded message")
+        assert event == {"type": "site_created", "site_id": 42}
+        wait_until(lambda: fast.keepalives > 0, what="a keep-alive comment")
+        fast.close()
+        wait_until(lambda: http.get("/stats").json()["subscribers"] == 0, what="released")
+
+        def spans() -> dict[str, Any]:
+            found = {
+                "request": [s for s in otlp_capture.spans(kind="SERVER") if "/amqp" in s.name],
+                "stream": [s for s in otlp_capture.spans(kind="SERVER") if "/events" in s.name],
+                "publish": otlp_capture.spans(kind="PRODUCER"),
+                "consume": otlp_capture.spans(kind="CONSUMER"),
+                "forward": [s for s in otlp_capture.spans() if s.name.startswith("sse forward")],
+            }
+            return found if all(len(v) == 1 for v in found.values()) else {}
+
+        found = wait_until(spans, what="request, publish, consume, forward and stream spans")
+        request, stream = found["request"][0], found["stream"][0]
+        publish, consume, forward = found["publish"][0], found["consume"][0], found["forward"][0]
+        assert publish.trace_id == consume.trace_id == forward.trace_id == request.trace_id
+        assert consume.parent_span_id == publish.span_id
+        assert [link.span_id for link in consume.links] == [publish.span_id]
+        assert forward.parent_span_id == consume.span_id
+        assert [(link.trace_id, link.span_id) for link in forward.links] == [
+            (stream.trace_id, stream.span_id)
+        ]
+        assert publish.name == "publish site-events"
+        assert publish.attributes["messaging.system"] == "rabbitmq"
+        assert publish.attributes["messaging.operation.type"] == "send"
+        assert publish.attributes["messaging.destination.name"].startswith("site-events:site.")
+        assert publish.attributes["messaging.message.id"] == "m-1"
+        assert publish.attributes["messaging.message.conversation_id"] == "conv-1"
+        assert publish.attributes["messaging.message.body.size"] == 36
+        assert consume.attributes["messaging.operation.type"] == "process"
+        assert consume.attributes["messaging.rabbitmq.destination.routing_key"].startswith(
+            "site.created."
+        )
+        app.stop()
+        output = app.stdout_text() + app.stderr_text()
+    wire = otlp_capture.raw_bytes()
+    for secret in (routing_secret, header_secret):
+        assert secret.encode() not in wire
+        assert secret not in output
