@@ -45,19 +45,22 @@ def broker() -> Iterator[Broker]:
 class FastClient:
     """Reads an SSE stream on a thread, keeping every event frame."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.frames: list[bytes] = []
         self.keepalives = 0
         self._stop = threading.Event()
         self._connected = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(url,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(url, headers or {}), daemon=True)
         self._thread.start()
         assert self._connected.wait(15), "the SSE stream did not start"
 
-    def _run(self, url: str) -> None:
+    def _run(self, url: str, headers: dict[str, str]) -> None:
         buffer = b""
         timeout = httpx.Timeout(5.0, read=None)
-        with httpx.Client(timeout=timeout) as client, client.stream("GET", url) as response:
+        with (
+            httpx.Client(timeout=timeout) as client,
+            client.stream("GET", url, headers=headers) as response,
+        ):
             self.headers = response.headers
             self._connected.set()
             for chunk in response.iter_raw():  # keep-alive comments wake it up when idle
@@ -258,3 +261,33 @@ def test_request_publish_consume_forward_is_one_trace(
     for secret in (routing_secret, header_secret):
         assert secret.encode() not in wire
         assert secret not in output
+
+
+def test_demo_app_streams_created_sites_through_rabbitmq(
+    broker: Broker, otlp_capture: OtlpCapture
+) -> None:
+    """The panel demo publishes on site creation; its consumer forwards to SSE subscribers."""
+    from examples.panel.tokens import make_token
+
+    env = {"PANEL_AMQP_URL": broker.url, "OTEL_DISTRO_SSE_KEEPALIVE_SECONDS": "0.5"}
+    with launch_app(capture=otlp_capture, env=env) as app:
+        token = make_token("u-1", "t-1")
+        headers = {"Authorization": f"Bearer {token}"}
+        denied = app.client().get("/events")
+        assert denied.status_code == 401
+        fast = FastClient(f"{app.base_url}/events", headers=headers)
+        created = app.client().post(
+            "/sites", json={"name": "a", "domain": "a.example"}, headers=headers
+        )
+        (event,) = wait_until(lambda: fast.events("site"), what="the site event")
+        assert event == {"type": "site_created", "site_id": created.json()["id"]}
+        trace_id = created.headers["x-request-id"]
+        wait_until(
+            lambda: (
+                {"PRODUCER", "CONSUMER", "INTERNAL"}
+                <= {s.kind for s in otlp_capture.spans(trace_id=trace_id)}
+            ),
+            what="publish, consume and forward spans in the request's trace",
+        )
+        fast.close()
+        app.stop()
