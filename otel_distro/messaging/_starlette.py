@@ -22,13 +22,13 @@ class StarletteSSEResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(self, broker: SSEBroker, headers: Mapping[str, str] | None = None) -> None:
-        from otel_distro.messaging._response import _headers
+        from otel_distro.messaging._response import stream_headers
 
         self.broker = broker
         self.status_code = 200
         self.background = None
         self.body = b""
-        self.raw_headers = _headers(headers)
+        self.raw_headers = stream_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         stream: Any = serve

@@ -29,7 +29,9 @@ async def test_a_traced_publish_is_one_forward_span_linked_to_subscribers(flow: 
         broker.publish("x")
     await settle()
     (forward,) = [s for s in flow.spans.get_finished_spans() if s.name.startswith("sse forward")]
-    assert forward.parent is not None and forward.parent.span_id == request.get_span_context().span_id
+    assert (
+        forward.parent is not None and forward.parent.span_id == request.get_span_context().span_id
+    )
     assert [link.context.span_id for link in forward.links] == [
         stream_span.get_span_context().span_id
     ]
