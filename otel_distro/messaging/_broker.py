@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link
 
 from otel_distro._report import guarded, internal_error
-from otel_distro.messaging._metrics import OUTCOME, REASON, STREAM, FlowInstruments, stream_label
+from otel_distro.messaging._metrics import REASON, STREAM, flow_instruments, stream_label
 from otel_distro.messaging._sse import encode_event
 from otel_distro.messaging._stream import Receive, Send, serve
 from otel_distro.messaging._subscriber import SERVER_SHUTDOWN, SLOW_SUBSCRIBER, Subscriber
@@ -72,11 +72,8 @@ class SSEBroker:
         )
         self._label = stream_label(name)
         self._stream = {STREAM: self._label}
-        self._outcomes = {
-            outcome: {STREAM: self._label, OUTCOME: outcome}
-            for outcome in ("consumed", "forwarded", "dropped")
-        }
-        self._instruments = FlowInstruments(meter_provider)
+        self._instruments = flow_instruments(meter_provider)
+        self._totals = self._instruments.totals(self._label)
         self._tracer = trace.get_tracer("otel_distro.messaging", __version__, tracer_provider)
         self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
@@ -99,14 +96,15 @@ class SSEBroker:
         call from any thread.
         """
         frame = self._encode(data, event, id)
-        instruments = self._instruments
-        instruments.messages.add(1, self._outcomes["consumed"])
         subscribers = self._subscribers
+        totals = self._totals
         if not subscribers:
+            with totals.lock:
+                totals.consumed += 1
             return 0
         span = self._forward_span(subscribers)
         forwarded = 0
-        record_depth = instruments.queue_depth.record
+        record_depth = self._instruments.queue_depth.record
         attributes = self._stream
         for subscriber in subscribers:
             record_depth(len(subscriber.queue), attributes)
@@ -115,10 +113,10 @@ class SSEBroker:
             elif not subscriber.closing:
                 self._on_full(subscriber)
         dropped = len(subscribers) - forwarded
-        if forwarded:
-            instruments.messages.add(forwarded, self._outcomes["forwarded"])
-        if dropped:
-            instruments.messages.add(dropped, self._outcomes["dropped"])
+        with totals.lock:
+            totals.consumed += 1
+            totals.forwarded += forwarded
+            totals.dropped += dropped
         if span is not None:
             span.set_attribute("otel_distro.sse.forwarded", forwarded)
             span.set_attribute("otel_distro.sse.dropped", dropped)
@@ -198,8 +196,9 @@ class SSEBroker:
         subscriber = Subscriber(self.queue_size, asyncio.get_running_loop())
         with self._lock:
             self._subscribers = (*self._subscribers, subscriber)
+        with self._totals.lock:
+            self._totals.subscribers += 1
         with guarded("messaging.open"):
-            self._instruments.subscribers.add(1, self._stream)
             _emit(
                 "info",
                 "sse_subscriber_opened",
@@ -210,13 +209,14 @@ class SSEBroker:
     def _close(self, subscriber: Subscriber, reason: str) -> None:
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+        with self._totals.lock:
+            self._totals.subscribers -= 1
         subscriber.close(reason)
         subscriber.queue.clear()
         subscriber.task = None
         with guarded("messaging.close"):
             duration = time.monotonic() - subscriber.opened
             attributes = {STREAM: self._label, REASON: reason}
-            self._instruments.subscribers.add(-1, self._stream)
             self._instruments.connections.add(1, attributes)
             self._instruments.duration.record(duration, attributes)
             fields = {

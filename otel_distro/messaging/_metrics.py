@@ -8,9 +8,12 @@ from :func:`stream_label`, which redacts a stream name once and admits at most
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
 
 __all__ = [
     "MAX_STREAMS",
@@ -18,6 +21,8 @@ __all__ = [
     "REASON",
     "STREAM",
     "FlowInstruments",
+    "StreamTotals",
+    "flow_instruments",
     "stream_label",
 ]
 
@@ -59,21 +64,43 @@ def reset_stream_labels() -> None:
         _labels.clear()
 
 
+class StreamTotals:
+    """Running totals of one stream label, shared by every broker using that label."""
+
+    __slots__ = ("consumed", "dropped", "forwarded", "lock", "subscribers")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.consumed = 0
+        self.forwarded = 0
+        self.dropped = 0
+        self.subscribers = 0
+
+
 class FlowInstruments:
-    """The broker's instruments, from one meter (the global one unless given)."""
+    """The broker's instruments, from one meter (the global one unless given).
+
+    Message and subscriber counts are kept as plain totals and reported by
+    observable instruments when metrics are collected: exact, and no SDK call per
+    message.  Queue depth, episodes and closes are recorded as they happen.
+    """
 
     def __init__(self, meter_provider: Any = None) -> None:
         from otel_distro import __version__
 
+        self._totals: dict[str, StreamTotals] = {}
+        self._lock = threading.Lock()
         meter = metrics.get_meter("otel_distro.messaging", __version__, meter_provider)
-        self.messages = meter.create_counter(
+        meter.create_observable_counter(
             "otel_distro.sse.messages",
+            callbacks=[self._observe_messages],
             unit="{message}",
             description="Messages handed to an SSE broker (consumed) and offered to each "
             "subscriber (forwarded or dropped).",
         )
-        self.subscribers = meter.create_up_down_counter(
+        meter.create_observable_up_down_counter(
             "otel_distro.sse.subscribers",
+            callbacks=[self._observe_subscribers],
             unit="{subscriber}",
             description="Open SSE subscribers.",
         )
@@ -100,3 +127,45 @@ class FlowInstruments:
             description="How long SSE subscribers stayed connected, by close reason.",
             explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
         )
+
+    def totals(self, label: str) -> StreamTotals:
+        """The shared totals of a stream label."""
+        with self._lock:
+            found = self._totals.get(label)
+            if found is None:
+                found = self._totals[label] = StreamTotals()
+            return found
+
+    def _snapshot(self) -> list[tuple[str, StreamTotals]]:
+        with self._lock:
+            return list(self._totals.items())
+
+    def _observe_messages(self, options: CallbackOptions) -> Iterable[Observation]:
+        for label, totals in self._snapshot():
+            with totals.lock:
+                values = (totals.consumed, totals.forwarded, totals.dropped)
+            for outcome, value in zip(("consumed", "forwarded", "dropped"), values, strict=True):
+                if value or outcome == "consumed":
+                    yield Observation(value, {STREAM: label, OUTCOME: outcome})
+
+    def _observe_subscribers(self, options: CallbackOptions) -> Iterable[Observation]:
+        for label, totals in self._snapshot():
+            yield Observation(totals.subscribers, {STREAM: label})
+
+
+_instruments: weakref.WeakKeyDictionary[Any, FlowInstruments] = weakref.WeakKeyDictionary()
+_global_instruments: list[FlowInstruments] = []
+_instruments_lock = threading.Lock()
+
+
+def flow_instruments(meter_provider: Any = None) -> FlowInstruments:
+    """The instruments of a meter provider (the global one when None), made once."""
+    with _instruments_lock:
+        if meter_provider is None:
+            if not _global_instruments:
+                _global_instruments.append(FlowInstruments())
+            return _global_instruments[0]
+        found = _instruments.get(meter_provider)
+        if found is None:
+            found = _instruments[meter_provider] = FlowInstruments(meter_provider)
+        return found

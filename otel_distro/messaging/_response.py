@@ -20,7 +20,9 @@ def stream_headers(extra: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]
         key = name.lower().encode("latin-1", "replace")
         if key in reserved or b"\r" in key or b"\n" in key:
             continue
-        headers.append((key, value.replace("\r", "").replace("\n", "").encode("latin-1", "replace")))
+        headers.append(
+            (key, value.replace("\r", "").replace("\n", "").encode("latin-1", "replace"))
+        )
     return headers
 
 
