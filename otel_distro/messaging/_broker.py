@@ -14,6 +14,7 @@ from opentelemetry.trace import Link
 
 from otel_distro._report import guarded, internal_error
 from otel_distro.messaging._metrics import REASON, STREAM, flow_instruments, stream_label
+from otel_distro.messaging._shutdown import watch
 from otel_distro.messaging._sse import encode_event
 from otel_distro.messaging._stream import Receive, Send, serve
 from otel_distro.messaging._subscriber import SERVER_SHUTDOWN, SLOW_SUBSCRIBER, Subscriber
@@ -199,6 +200,7 @@ class SSEBroker:
         with self._totals.lock:
             self._totals.subscribers += 1
         with guarded("messaging.open"):
+            watch(self)
             _emit(
                 "info",
                 "sse_subscriber_opened",
@@ -287,6 +289,16 @@ class SSEBroker:
         self.close()
 
     def close(self) -> None:
-        """End every subscriber's stream (reason ``server_shutdown``) without waiting."""
+        """End every subscriber's stream (reason ``server_shutdown``) without waiting.
+
+        Queued messages are still sent; a stream whose client is not reading is
+        cancelled after a grace of a few seconds.  Safe from any thread and from a
+        signal handler.
+        """
         for subscriber in self._subscribers:
-            subscriber.close(SERVER_SHUTDOWN, cancel_after=CLOSE_GRACE_SECONDS)
+            try:
+                subscriber.loop.call_soon_threadsafe(
+                    subscriber.close, SERVER_SHUTDOWN, CLOSE_GRACE_SECONDS
+                )
+            except RuntimeError:  # its loop is closed: nothing left to end
+                continue

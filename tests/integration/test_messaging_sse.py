@@ -291,3 +291,23 @@ def test_demo_app_streams_created_sites_through_rabbitmq(
         )
         fast.close()
         app.stop()
+
+
+def test_sigterm_with_open_streams_shuts_down_cleanly(
+    broker: Broker, otlp_capture: OtlpCapture
+) -> None:
+    """An open SSE stream does not hold the server: SIGTERM ends it as server_shutdown."""
+    with launch_app(APP, capture=otlp_capture, env=app_env(broker)) as app:
+        http = app.client()
+        fast = FastClient(f"{app.base_url}/events")
+        wait_until(lambda: http.get("/stats").json()["subscribers"] == 1, what="subscriber")
+        http.post("/publish", params={"count": 3}).raise_for_status()
+        wait_until(lambda: len(fast.events("burst")) == 3, what="the burst")
+        returncode = app.stop(timeout=20)
+        assert returncode != -9, app.output()  # not killed after the graceful bound
+        fast._thread.join(10)
+        assert not fast._thread.is_alive()  # the server completed the response
+        (closed,) = wait_until(
+            lambda: records(otlp_capture, "sse_subscriber_closed"), what="the close record"
+        )
+        assert closed.attributes["reason"] == "server_shutdown"

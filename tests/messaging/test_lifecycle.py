@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import weakref
 
 from structlog.testing import capture_logs
@@ -153,3 +154,20 @@ async def test_no_leak_after_ten_thousand_connect_disconnect_cycles(flow: Flow) 
     assert sum(1 for ref in refs if ref() is not None) == 0
     assert sum(flow.points("otel_distro.sse.subscribers").values()) == 0
     assert _closed(flow) == {"client_gone": 10_000}
+
+
+async def test_a_stop_signal_ends_streams_and_reaches_the_servers_handler(flow: Flow) -> None:
+    """SIGTERM ends open streams as server_shutdown, then the server's own handler runs."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        broker = flow.broker()
+        client = FakeClient()
+        task = await connect(broker, client)
+        signal.raise_signal(signal.SIGTERM)
+        await asyncio.wait_for(task, 10)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert received == [signal.SIGTERM]
+    assert _closed(flow) == {"server_shutdown": 1}
+    assert client.sent[-1]["more_body"] is False
