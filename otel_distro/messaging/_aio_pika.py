@@ -13,6 +13,7 @@ only their size.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ _SCOPE = "otel_distro.messaging.aio_pika"
 _DEFAULT_EXCHANGE = "amq.default"
 _TEMPORARY_QUEUE = "(temporary)"
 _MAX_NAME = 255
+#: Queue names made by the server (``amq.gen-...``) or by aio-pika's robust queues.
+_GENERATED_QUEUE = re.compile(r"amq\.gen-|amq_[0-9a-f]{32}$")
 
 
 class _HeaderGetter(Getter[Mapping[str, Any]]):
@@ -94,7 +97,11 @@ def publish_attributes(
         "messaging.system": "rabbitmq",
         "messaging.operation.type": "send",
         "messaging.operation.name": "publish",
-        "messaging.destination.name": ":".join(part for part in (exchange_name, key) if part),
+        "messaging.destination.name": ":".join(
+            part
+            for part in (exchange_name, _TEMPORARY_QUEUE if _GENERATED_QUEUE.match(key) else key)
+            if part
+        ),
     }
     if key:
         attributes["messaging.rabbitmq.destination.routing_key"] = key
@@ -103,8 +110,10 @@ def publish_attributes(
     return attributes
 
 
-def _queue_label(name: str) -> str:
-    if not name or name.startswith("amq.gen-"):
+def _queue_label(queue: Any) -> str:
+    """The queue's name, or ``(temporary)`` for exclusive and generated names (unbounded)."""
+    name = str(getattr(queue, "name", "") or "")
+    if not name or getattr(queue, "exclusive", False) is True or _GENERATED_QUEUE.match(name):
         return _TEMPORARY_QUEUE
     return _redact(name, "messaging.destination.subscription.name")
 
@@ -113,17 +122,21 @@ def consumer_attributes(message: Any, queue: Any) -> dict[str, Any]:
     """Semantic-convention attributes of a delivered message (names and ids redacted)."""
     exchange = str(getattr(message, "exchange", "") or "")
     routing_key = str(getattr(message, "routing_key", "") or "")
-    queue_name = _queue_label(str(getattr(queue, "name", "") or ""))
+    queue_name = _queue_label(queue)
     exchange_name = _redact(exchange, "messaging.destination.name") if exchange else ""
     key = _redact(routing_key, "messaging.rabbitmq.destination.routing_key") if routing_key else ""
-    parts = [part for part in (exchange_name, key) if part]
-    if queue_name != _TEMPORARY_QUEUE and queue_name != key:
-        parts.append(queue_name)
+    if queue_name == _TEMPORARY_QUEUE and routing_key == str(getattr(queue, "name", "")):
+        destination = ":".join(part for part in (exchange_name, _TEMPORARY_QUEUE) if part)
+    else:
+        parts = [part for part in (exchange_name, key) if part]
+        if queue_name != _TEMPORARY_QUEUE and queue_name != key:
+            parts.append(queue_name)
+        destination = ":".join(parts)
     attributes: dict[str, Any] = {
         "messaging.system": "rabbitmq",
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
-        "messaging.destination.name": ":".join(parts),
+        "messaging.destination.name": destination,
         "messaging.destination.subscription.name": queue_name,
     }
     if key:

@@ -6,7 +6,7 @@ import secrets
 import string
 from types import SimpleNamespace
 
-from opentelemetry.trace import SpanKind
+import pytest
 
 from otel_distro.messaging import encode_event
 from otel_distro.messaging._aio_pika import consumer_attributes, publish_attributes
@@ -129,10 +129,32 @@ def test_publish_attributes_follow_semconv_and_redact_the_routing_key() -> None:
     assert token not in repr(attributes)
 
 
-def test_consumer_attributes_name_a_temporary_queue_generically() -> None:
-    """A server-named queue (amq.gen-...) is not a destination name: no unbounded values."""
-    queue = SimpleNamespace(name="amq.gen-" + secrets.token_hex(8), channel=None)
-    attributes = consumer_attributes(_message(routing_key=queue.name), queue)
+@pytest.mark.parametrize(
+    ("name", "exclusive"),
+    [
+        ("amq.gen-" + secrets.token_hex(8), False),  # named by the server
+        ("amq_" + secrets.token_hex(16), False),  # named by aio-pika's robust queue
+        ("session-" + secrets.token_hex(8), True),  # exclusive: one per connection
+    ],
+)
+def test_consumer_attributes_name_a_temporary_queue_generically(name: str, exclusive: bool) -> None:
+    """Generated and exclusive queues are not destination names: no unbounded values."""
+    queue = SimpleNamespace(name=name, exclusive=exclusive, channel=None)
+    attributes = consumer_attributes(_message(routing_key=name), queue)
     assert attributes["messaging.operation.type"] == "process"
     assert attributes["messaging.destination.subscription.name"] == "(temporary)"
-    assert SpanKind.CONSUMER  # kind is set on the span, see the integration tests
+    assert attributes["messaging.destination.name"] == "(temporary)"
+
+
+def test_consumer_attributes_keep_a_named_queue() -> None:
+    """A durable named queue is the consumer's destination, after exchange and routing key."""
+    queue = SimpleNamespace(name="site-updates", exclusive=False, channel=None)
+    attributes = consumer_attributes(_message(exchange="sites", routing_key="site.created"), queue)
+    assert attributes["messaging.destination.name"] == "sites:site.created:site-updates"
+    assert attributes["messaging.destination.subscription.name"] == "site-updates"
+
+
+def test_publishing_to_a_generated_queue_names_no_queue() -> None:
+    """A publish straight to a generated queue (default exchange) has a bounded destination."""
+    attributes = publish_attributes("", "amq_" + secrets.token_hex(16), _message(), None)
+    assert attributes["messaging.destination.name"] == "(temporary)"
