@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link
 
 from otel_distro._report import guarded, internal_error
+from otel_distro.messaging._connection import watch_connection
 from otel_distro.messaging._metrics import REASON, STREAM, flow_instruments, stream_label
 from otel_distro.messaging._shutdown import watch
 from otel_distro.messaging._sse import encode_event
@@ -275,6 +276,9 @@ class SSEBroker:
 
         tag = str(await queue.consume(forward))
         self._consumers.append((queue, tag))
+        with guarded("messaging.watch_connection"):
+            connection = getattr(getattr(queue, "channel", None), "_connection", None)
+            watch_connection(connection, self._label, self._instruments.connection_events)
         _emit("info", "sse_consumer_started", {"stream": self._label, "queue": str(queue.name)})
         return tag
 

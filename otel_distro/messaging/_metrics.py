@@ -121,6 +121,11 @@ class FlowInstruments:
             unit="{connection}",
             description="SSE subscribers closed, by reason.",
         )
+        self.connection_events = meter.create_counter(
+            "otel_distro.amqp.connection.events",
+            unit="{event}",
+            description="RabbitMQ connections feeding SSE brokers closed or reconnected.",
+        )
         self.duration = meter.create_histogram(
             "otel_distro.sse.connection.duration",
             unit="s",

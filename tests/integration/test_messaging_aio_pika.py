@@ -170,3 +170,42 @@ async def test_a_failing_consumer_marks_its_span_and_keeps_its_exception(
     assert [e.name for e in consumer.events] == ["exception"]
     assert consumer.events[0].attributes["exception.type"] == "RuntimeError"
     assert len(raised) == 1
+
+
+async def test_a_lost_connection_and_its_reconnect_are_counted(broker: Broker) -> None:
+    """A consumer's connection closed by the broker is counted and logged, then its reconnect."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from structlog.testing import capture_logs
+
+    from otel_distro.messaging import SSEBroker
+
+    reader = InMemoryMetricReader()
+    sse = SSEBroker("amqp-lifecycle", meter_provider=MeterProvider(metric_readers=[reader]))
+    connection = await aio_pika.connect_robust(broker.url, reconnect_interval=0.5)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue("", exclusive=True)
+        with capture_logs() as logs:
+            await sse.consume_from(queue)
+            await asyncio.to_thread(broker.ctl, "close_all_connections", "test")
+            for _ in range(300):
+                if any(e["event"] == "amqp_connection_reconnected" for e in logs):
+                    break
+                await asyncio.sleep(0.1)
+        await sse.aclose()
+    events = [e["event"] for e in logs if e["event"].startswith("amqp_connection")]
+    assert events[:2] == ["amqp_connection_closed", "amqp_connection_reconnected"]
+    closed = next(e for e in logs if e["event"] == "amqp_connection_closed")
+    assert closed["error"] is not None and "test" not in str(closed["error"])
+    data = reader.get_metrics_data()
+    counts = {
+        point.attributes["otel_distro.amqp.connection.event"]: point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "otel_distro.amqp.connection.events"
+        for point in metric.data.data_points
+    }
+    assert counts["reconnected"] == 1
+    assert counts["closed"] >= 1
