@@ -228,6 +228,7 @@ class SSEBroker:
                 "reason": reason,
                 "duration_s": round(duration, 3),
                 "forwarded": subscriber.forwarded,
+                "sent": subscriber.sent,
                 "dropped": subscriber.dropped,
                 "backpressure_episodes": subscriber.episodes,
             }

@@ -36,9 +36,11 @@ SSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 async def _pump(subscriber: Subscriber, send: Send, keepalive: float) -> None:
     """Send queued frames until the subscriber is closed and its queue is empty."""
     while True:
-        chunk = subscriber.take()
-        if chunk is not None:
+        taken = subscriber.take()
+        if taken is not None:
+            chunk, count = taken
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            subscriber.sent += count
             continue
         if subscriber.closing:
             return

@@ -82,14 +82,17 @@ class Subscriber:
         self.episodes += 1
         return True
 
-    def take(self) -> bytes | None:
-        """The queued frames as one chunk (None when empty); may end the episode."""
+    def take(self) -> tuple[bytes, int] | None:
+        """The queued frames as one chunk and their number (None when empty).
+
+        Taking frames can end the backpressure episode.
+        """
         queue = self.queue
         if not queue:
             return None
         first = queue.popleft()
         if not queue:
-            chunk = first
+            chunk, count = first, 1
         else:
             parts = [first]
             size = len(first)
@@ -97,10 +100,10 @@ class Subscriber:
                 frame = queue.popleft()
                 parts.append(frame)
                 size += len(frame)
-            chunk = b"".join(parts)
+            chunk, count = b"".join(parts), len(parts)
         if self.episode_start is not None and len(queue) * 2 < self.queue_size:
             self.episode_start = None
-        return chunk
+        return chunk, count
 
     def episode_seconds(self) -> float:
         """How long the current backpressure episode has lasted (0 without one)."""

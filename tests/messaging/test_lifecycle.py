@@ -67,6 +67,7 @@ async def test_open_and_close_are_logged_with_reason_and_counts(flow: Flow) -> N
     closed = logs[-1]
     assert closed["reason"] == "client_gone"
     assert (closed["forwarded"], closed["dropped"]) == (2, 2)
+    assert closed["sent"] == 0  # its one send never returned
     assert closed["duration_s"] >= 0
 
 
