@@ -311,3 +311,30 @@ def test_sigterm_with_open_streams_shuts_down_cleanly(
             lambda: records(otlp_capture, "sse_subscriber_closed"), what="the close record"
         )
         assert closed.attributes["reason"] == "server_shutdown"
+
+
+def test_disconnect_policy_cuts_a_stalled_client_under_uvicorn(
+    broker: Broker, otlp_capture: OtlpCapture
+) -> None:
+    """With slow_subscriber=disconnect, the server drops a client that stopped reading."""
+    env = app_env(
+        broker,
+        OTEL_DISTRO_SSE_SLOW_SUBSCRIBER="disconnect",
+        OTEL_DISTRO_SSE_SLOW_SUBSCRIBER_SECONDS="0.5",
+    )
+    with launch_app(APP, capture=otlp_capture, env=env) as app:
+        http = app.client()
+        stalled = stalled_client(app.port)
+        wait_until(lambda: http.get("/stats").json()["subscribers"] == 1, what="subscriber")
+        http.post("/publish", params={"count": 300, "size": 48 * 1024}, timeout=60)
+        wait_until(lambda: http.get("/stats").json()["subscribers"] == 0, what="cut off")
+        (closed,) = wait_until(
+            lambda: records(otlp_capture, "sse_subscriber_closed"), what="the close record"
+        )
+        assert closed.attributes["reason"] == "slow_subscriber"
+        assert closed.attributes["dropped"] > 0
+        stalled.settimeout(10)
+        while stalled.recv(1 << 20):  # the server closed its end: the stream ends
+            pass
+        stalled.close()
+        app.stop()
