@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench_security",
     "bench_scaleout",
     "bench_http_client",
+    "bench_messaging",
 )
 
 

@@ -122,4 +122,10 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             body_logging_enabled(settings)  # a production override is said at startup
             kwargs.setdefault("response_hook", response_hook)
             kwargs.setdefault("async_response_hook", async_response_hook)
+        if name == "aio-pika":
+            # ours: semconv attributes, redacted routing keys, consumer spans linked to producers
+            from otel_distro.messaging import AioPikaInstrumentor
+
+            AioPikaInstrumentor().instrument(**kwargs)
+            return
         super().load_instrumentor(entry_point, **kwargs)

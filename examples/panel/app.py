@@ -23,13 +23,14 @@ import jwt
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from examples.panel import events
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV
 from otel_distro import get_logger, set_tenant
 from otel_distro.http import create_external_async_client
 from otel_distro.security import log_auth_violation, log_tenant_violation
 
 logger = get_logger(__name__)
-app = FastAPI(title="panel")
+app = FastAPI(title="panel", lifespan=events.lifespan)
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -100,6 +101,14 @@ def _find_site(principal: Principal, site_id: str) -> Site:
 # --- routes ----------------------------------------------------------------------
 
 
+@app.get("/events")
+async def site_events(
+    request: Request, principal: Annotated[Principal, Depends(principal_async)]
+) -> Any:
+    """Server-Sent Events: every site created (see ``examples/panel/events.py``)."""
+    return events.broker.response(request)
+
+
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -115,6 +124,7 @@ async def create_site(
         site = Site(id=f"site-{next(_ids)}", name=name, domain=domain)
         _sites.setdefault(principal.tenant_id, {})[site.id] = site
     logger.info("site_created", site_id=site.id, site_name=site.name)
+    await events.site_created(site.id)
     return asdict(site)
 
 

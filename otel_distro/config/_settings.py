@@ -84,6 +84,9 @@ class Settings:
     flush_on_sigterm: bool = _DEFAULTS["flush_on_sigterm"]
     file_fallback: bool = _DEFAULTS["file_fallback"]
     file_fallback_dir: str = _DEFAULTS["file_fallback_dir"]
+    sse_keepalive_seconds: float = _DEFAULTS["sse_keepalive_seconds"]
+    sse_slow_subscriber: str = _DEFAULTS["sse_slow_subscriber"]
+    sse_slow_subscriber_seconds: float = _DEFAULTS["sse_slow_subscriber_seconds"]
     raise_internal_errors: bool = _DEFAULTS["raise_internal_errors"]
 
     problems: tuple[str, ...] = ()

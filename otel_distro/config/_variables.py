@@ -377,6 +377,29 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "SIGTERM handler of its own).",
     ),
     Variable(
+        "OTEL_DISTRO_SSE_KEEPALIVE_SECONDS",
+        "sse_keepalive_seconds",
+        float_between(0.1, 3600.0),
+        15.0,
+        "Idle SSE streams get a keep-alive comment this often.",
+    ),
+    Variable(
+        "OTEL_DISTRO_SSE_SLOW_SUBSCRIBER",
+        "sse_slow_subscriber",
+        one_of("drop", "disconnect"),
+        "drop",
+        "What happens to an SSE subscriber whose queue is full: `drop` its messages, or "
+        "also `disconnect` it once a backpressure episode lasts "
+        "`OTEL_DISTRO_SSE_SLOW_SUBSCRIBER_SECONDS`.",
+    ),
+    Variable(
+        "OTEL_DISTRO_SSE_SLOW_SUBSCRIBER_SECONDS",
+        "sse_slow_subscriber_seconds",
+        float_between(0.0, 86400.0),
+        30.0,
+        "Backpressure episode length after which `disconnect` closes a slow subscriber.",
+    ),
+    Variable(
         "OTEL_DISTRO_FILE_FALLBACK",
         "file_fallback",
         parse_bool,

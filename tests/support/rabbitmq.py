@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ci import require
@@ -35,6 +35,21 @@ class Broker:
     host: str
     port: int
     log: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def ctl(self, *args: str, timeout: float = 60.0) -> str:
+        """Run ``rabbitmqctl`` against this node (e.g. ``close_all_connections``)."""
+        binary = SERVER.with_name("rabbitmqctl")
+        command = str(binary) if binary.exists() else str(shutil.which("rabbitmqctl"))
+        done = subprocess.run(
+            [command, "-n", self.env["RABBITMQ_NODENAME"], *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+        return done.stdout
 
 
 @contextmanager
@@ -75,7 +90,7 @@ def rabbitmq_broker(startup_timeout: float = 60.0) -> Iterator[Broker]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"RabbitMQ did not start:\n{log.read_text()[-3000:]}")
                 time.sleep(0.25)
-            yield Broker(f"amqp://guest:guest@127.0.0.1:{port}/", "127.0.0.1", port, log)
+            yield Broker(f"amqp://guest:guest@127.0.0.1:{port}/", "127.0.0.1", port, log, env)
         finally:
             try:
                 os.killpg(process.pid, signal.SIGTERM)
