@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import re
 import time
@@ -68,11 +67,19 @@ def _netstring(text: str) -> bytes:
 
 def canonical_message(kid: str, expiry: int, trace_id: str, entries: Mapping[str, str]) -> bytes:
     """``M(trace_id)`` of the module docstring: the bytes the MAC is computed over."""
-    parts = [SIGNATURE_KEY, VERSION, kid, str(expiry), trace_id, str(len(entries))]
+    head, tail = _message_parts(kid, expiry, entries)
+    return head + _netstring(trace_id) + tail
+
+
+def _message_parts(kid: str, expiry: int, entries: Mapping[str, str]) -> tuple[bytes, bytes]:
+    """The bytes of ``M`` before and after the trace id field."""
+    head = _netstring(SIGNATURE_KEY) + _netstring(VERSION) + _netstring(kid)
+    head += _netstring(str(expiry))
+    parts = [_netstring(str(len(entries)))]
     for key in sorted(entries, key=lambda k: k.encode("utf-8", "surrogatepass")):
-        parts.append(key)
-        parts.append(entries[key])
-    return b"".join(_netstring(part) for part in parts)
+        parts.append(_netstring(key))
+        parts.append(_netstring(entries[key]))
+    return head, b"".join(parts)
 
 
 def _trace_hex(trace_id: int | None) -> str:
@@ -80,15 +87,13 @@ def _trace_hex(trace_id: int | None) -> str:
 
 
 def signature_mac(
-    secret: bytes | hmac.HMAC, kid: str, expiry: int, trace_id: int, entries: Mapping[str, str]
+    secret: bytes, kid: str, expiry: int, trace_id: int, entries: Mapping[str, str]
 ) -> bytes:
     """The 32 MAC bytes of a signature (trace-bound half, then the entries-only half)."""
-    base = secret if isinstance(secret, hmac.HMAC) else hmac.new(secret, digestmod=hashlib.sha256)
-    bound = base.copy()
-    bound.update(canonical_message(kid, expiry, _trace_hex(trace_id), entries))
-    unbound = base.copy()
-    unbound.update(canonical_message(kid, expiry, "", entries))
-    return bound.digest()[:_HALF] + unbound.digest()[:_HALF]
+    head, tail = _message_parts(kid, expiry, entries)
+    bound = hmac.digest(secret, head + _netstring(_trace_hex(trace_id)) + tail, "sha256")
+    unbound = hmac.digest(secret, head + b"0:," + tail, "sha256")
+    return bound[:_HALF] + unbound[:_HALF]
 
 
 def _b64(data: bytes) -> str:
@@ -104,13 +109,13 @@ class Keyring:
 
     def __init__(self, keys: Iterable[SigningKey], ttl_seconds: int = 300) -> None:
         self._ttl = ttl_seconds
-        self._macs: dict[str, hmac.HMAC] = {}
+        self._secrets: dict[str, bytes] = {}
         self._signing_kid: str | None = None
         for key in keys:
             if not key.usable:
                 report(f"{_VARIABLE}: {key.problem}; that key is not used")
                 continue
-            self._macs[key.kid] = hmac.new(key.secret, digestmod=hashlib.sha256)
+            self._secrets.setdefault(key.kid, key.secret)
             if self._signing_kid is None:
                 self._signing_kid = key.kid
 
@@ -127,7 +132,7 @@ class Keyring:
         if kid is None or not trace_id:
             return None
         expiry = int(time.time() if now is None else now) + self._ttl
-        mac = signature_mac(self._macs[kid], kid, expiry, trace_id, entries)
+        mac = signature_mac(self._secrets[kid], kid, expiry, trace_id, entries)
         return f"{VERSION}.{kid}.{expiry}.{_b64(mac)}"
 
     def verify(
@@ -144,15 +149,15 @@ class Keyring:
         if match is None:
             return "bad_mac"
         kid, expiry_text, mac_text = match.groups()
-        base = self._macs.get(kid)
-        if base is None:
+        secret = self._secrets.get(kid)
+        if secret is None:
             return "unknown_kid"
         try:
             received = base64.urlsafe_b64decode(mac_text + "=")
         except (binascii.Error, ValueError):
             return "bad_mac"
         expiry = int(expiry_text)
-        expected = signature_mac(base, kid, expiry, trace_id or 0, entries)
+        expected = signature_mac(secret, kid, expiry, trace_id or 0, entries)
         bound = bool(trace_id) and hmac.compare_digest(expected[:_HALF], received[:_HALF])
         genuine = bound or hmac.compare_digest(expected[_HALF:], received[_HALF:])
         if not genuine:

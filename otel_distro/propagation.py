@@ -91,6 +91,7 @@ def _ip_in(address: str, networks: Iterable[Network]) -> bool:
 
 
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _normalized_key(key: str) -> str:
@@ -125,7 +126,7 @@ def parse_baggage_header(header: str, max_bytes: int) -> dict[str, str] | None:
             value = unquote(match.group(2), errors="strict")
         except UnicodeDecodeError:
             return None
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        if _CONTROL.search(value) is not None:
             return None
         entries[match.group(1)] = value
     return entries
@@ -224,8 +225,13 @@ class TrustedBaggagePropagator(TextMapPropagator):
             if not entries:
                 return context
             token = entries.get(SIGNATURE_KEY)
-            entries = {k: v for k, v in entries.items() if _normalized_key(k) != SIGNATURE_KEY}
-            protected = {k: v for k, v in entries.items() if _normalized_key(k) in self._protected}
+            protected: dict[str, str] = {}
+            for key in list(entries):
+                normalized = _normalized_key(key)
+                if normalized == SIGNATURE_KEY:
+                    del entries[key]
+                elif normalized in self._protected:
+                    protected[key] = entries[key]
             peer = peer_address(carrier)
             trusted = (
                 not self._require_signature and peer is not None and _ip_in(peer, self._trusted)
