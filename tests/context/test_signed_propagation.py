@@ -283,3 +283,46 @@ def test_request_state_tenant_is_signed(key: str) -> None:
             composite(**env).inject(carrier)
     seen, _ = receive(tracer, carrier, **env)
     assert seen == {"tenant.id": "acme"}
+
+
+@pytest.mark.parametrize("added", ["TENANT.ID=evil", "tenant%2Eid=evil", "tenant.id=evil"])
+def test_added_protected_member_invalidates_a_genuine_signature(
+    spans: tuple[trace.Tracer, InMemorySpanExporter], key: str, added: str
+) -> None:
+    """A variant spelling or duplicate of a protected key appended to signed baggage: bad_mac."""
+    tracer = spans[0]
+    env = {"OTEL_DISTRO_BAGGAGE_SIGNING_KEYS": key}
+    headers = signed_headers(tracer, **env)
+    headers["baggage"] += f",{added}"
+    seen, span = receive(tracer, headers, **env)
+    assert seen == {"plan": "gold"}
+    assert violations(span) == [{"violation": "baggage_signature_bad_mac"}]
+
+
+def test_signature_without_protected_entries_is_ignored(
+    spans: tuple[trace.Tracer, InMemorySpanExporter], key: str
+) -> None:
+    """A stray signature with nothing to protect is dropped quietly; other entries stay."""
+    seen, span = receive(
+        spans[0],
+        {"baggage": "plan=gold,otel_distro.sig=v1.k1.1.x"},
+        OTEL_DISTRO_BAGGAGE_SIGNING_KEYS=key,
+    )
+    assert seen == {"plan": "gold"} and span.events == ()
+
+
+def test_signature_verified_when_baggage_comes_before_tracecontext(
+    spans: tuple[trace.Tracer, InMemorySpanExporter], key: str
+) -> None:
+    """With ``OTEL_PROPAGATORS=baggage,tracecontext`` the trace id is read from the header."""
+    tracer = spans[0]
+    env = {"OTEL_DISTRO_BAGGAGE_SIGNING_KEYS": key}
+    headers = signed_headers(tracer, **env)
+    scope = {
+        "type": "http",
+        "client": ("203.0.113.9", 1),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }
+    propagator = TrustedBaggagePropagator(load_settings(env))
+    ctx = propagator.extract(scope, context=otel_context.Context(), getter=ScopeGetter())
+    assert baggage.get_baggage("tenant.id", ctx) == "acme"
