@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from otel_distro._report import report
-from otel_distro.config._signing_keys import SigningKey
+from otel_distro.config._signing_keys import SigningKey, key_problems
 
 __all__ = [
     "REASONS",
@@ -57,7 +57,6 @@ VERSION = "v1"
 REASONS = ("missing", "bad_mac", "expired", "wrong_trace", "unknown_kid")
 _HALF = 16
 _TOKEN = re.compile(r"v1\.([A-Za-z0-9_-]{1,32})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
-_VARIABLE = "OTEL_DISTRO_BAGGAGE_SIGNING_KEYS"
 
 
 def _netstring(text: str) -> bytes:
@@ -111,9 +110,11 @@ class Keyring:
         self._ttl = ttl_seconds
         self._secrets: dict[str, bytes] = {}
         self._signing_kid: str | None = None
+        keys = tuple(keys)
+        for problem in key_problems(keys):
+            report(problem)  # once per process, also said with the other settings problems
         for key in keys:
             if not key.usable:
-                report(f"{_VARIABLE}: {key.problem}; that key is not used")
                 continue
             self._secrets.setdefault(key.kid, key.secret)
             if self._signing_kid is None:

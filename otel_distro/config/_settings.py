@@ -10,7 +10,7 @@ from typing import Any
 
 from otel_distro._report import report, reset_reports
 from otel_distro.config._parsers import Invalid, Network, parse_header_name
-from otel_distro.config._signing_keys import SigningKey
+from otel_distro.config._signing_keys import SigningKey, key_problems
 from otel_distro.config._variables import VARIABLES
 
 __all__ = ["Settings", "get_settings", "load_settings", "report_problems", "reset_settings"]
@@ -135,6 +135,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 f"{var.name}={shown!r} is not valid: expected {exc}; using the default {default}"
             )
             values[var.attr] = var.default
+    problems.extend(key_problems(values["baggage_signing_keys"]))
     if not values["sentry_environment"]:
         values["sentry_environment"] = values["environment"]
     return Settings(**values, problems=tuple(problems))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MIN_SECRET_BYTES", "SigningKey", "parse_signing_keys"]
+__all__ = ["MIN_SECRET_BYTES", "SigningKey", "key_problems", "parse_signing_keys"]
 
 MIN_SECRET_BYTES = 32
 KID = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -30,6 +30,15 @@ class SigningKey:
     def usable(self) -> bool:
         """Whether the key may sign or verify (it has no problem)."""
         return self.problem is None
+
+
+def key_problems(keys: tuple[SigningKey, ...]) -> list[str]:
+    """One message per unusable key: the variable, the kid or position, never the secret."""
+    return [
+        f"OTEL_DISTRO_BAGGAGE_SIGNING_KEYS: {key.problem}; that key is not used"
+        for key in keys
+        if key.problem is not None
+    ]
 
 
 def parse_signing_keys(raw: str) -> tuple[SigningKey, ...]:

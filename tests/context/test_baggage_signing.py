@@ -205,3 +205,14 @@ def test_any_change_to_an_entry_or_the_trace_invalidates(
     if changed == entries and new_trace == trace:
         return
     assert _RING.verify(token, changed, new_trace, now=NOW) is not None
+
+
+def test_short_key_is_a_settings_problem_naming_only_the_kid() -> None:
+    """``load_settings`` lists the short key among its problems, by key id, without the secret."""
+    from otel_distro.config import load_settings
+
+    short = secrets.token_hex(5)
+    settings = load_settings({"OTEL_DISTRO_BAGGAGE_SIGNING_KEYS": f"tiny:{short},k1:{secret()}"})
+    [problem] = [p for p in settings.problems if "SIGNING_KEYS" in p]
+    assert "'tiny'" in problem and short not in problem
+    assert [key.kid for key in settings.baggage_signing_keys if key.usable] == ["k1"]
