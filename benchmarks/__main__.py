@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench_scaleout",
     "bench_http_client",
     "bench_messaging",
+    "bench_signing",
 )
 
 

@@ -195,6 +195,10 @@ def _span_processors(settings: Settings) -> list[SpanProcessor]:
     from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 
     processors: list[SpanProcessor] = [BaggageAttributesSpanProcessor(settings.baggage_attributes)]
+    if settings.baggage_signing_keys or settings.baggage_require_signature:
+        from otel_distro._signature_events import SignatureViolationSpanProcessor
+
+        processors.append(SignatureViolationSpanProcessor())
     if settings.access_log:
         processors.append(AccessLogSpanProcessor(settings))
     return processors

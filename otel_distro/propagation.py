@@ -2,11 +2,14 @@
 
 Inbound ``baggage`` headers are attacker-controlled: an oversized or malformed
 header is dropped whole, and protected keys (``tenant.id``, ``user.id``, ...)
-are kept only when the peer address is in ``OTEL_DISTRO_TRUSTED_PEERS``.
+are kept only when the peer address is in ``OTEL_DISTRO_TRUSTED_PEERS`` or when
+an ``otel_distro.sig`` entry signs them for this trace (:mod:`otel_distro.baggage_signing`);
+with ``OTEL_DISTRO_BAGGAGE_REQUIRE_SIGNATURE`` only the signature counts.
 Outbound, baggage is injected only when the destination of the current client or
 producer span (httpx, aio-pika, ...) is allowed by ``OTEL_DISTRO_BAGGAGE_PROPAGATE_TO``
 (every host the span names; any other span kind means "destination unknown");
-``traceparent`` is untouched and flows everywhere.
+``traceparent`` is untouched and flows everywhere.  With signing keys, an allowed
+propagation carrying protected keys also carries their signature.
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ from opentelemetry.propagators.textmap import (
     default_setter as textmap_default_setter,
 )
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_distro._report import internal_error, report
+from otel_distro._signature_events import with_violation
+from otel_distro.baggage_signing import SIGNATURE_KEY, Keyring
 from otel_distro.config import Network, Settings
 from otel_distro.context import context_values
 
@@ -85,6 +91,7 @@ def _ip_in(address: str, networks: Iterable[Network]) -> bool:
 
 
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _normalized_key(key: str) -> str:
@@ -119,7 +126,7 @@ def parse_baggage_header(header: str, max_bytes: int) -> dict[str, str] | None:
             value = unquote(match.group(2), errors="strict")
         except UnicodeDecodeError:
             return None
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        if _CONTROL.search(value) is not None:
             return None
         entries[match.group(1)] = value
     return entries
@@ -194,6 +201,11 @@ class TrustedBaggagePropagator(TextMapPropagator):
         self._max_bytes: int = settings.baggage_max_bytes
         self._destinations = DestinationPolicy(settings.baggage_propagate_to)
         self._request_keys = tuple(sorted(settings.protected_keys))
+        self._keyring = Keyring(
+            settings.baggage_signing_keys, settings.baggage_signature_ttl_seconds
+        )
+        self._require_signature = settings.baggage_require_signature
+        self._verifies = self._keyring.active or self._require_signature
 
     # inbound ---------------------------------------------------------------
 
@@ -212,10 +224,27 @@ class TrustedBaggagePropagator(TextMapPropagator):
             entries = parse_baggage_header(",".join(values), self._max_bytes)
             if not entries:
                 return context
+            token = entries.get(SIGNATURE_KEY)
+            protected: dict[str, str] = {}
+            for key in list(entries):
+                normalized = _normalized_key(key)
+                if normalized == SIGNATURE_KEY:
+                    del entries[key]
+                elif normalized in self._protected:
+                    protected[key] = entries[key]
             peer = peer_address(carrier)
-            trusted = peer is not None and _ip_in(peer, self._trusted)
+            trusted = (
+                not self._require_signature and peer is not None and _ip_in(peer, self._trusted)
+            )
+            if protected and not trusted and self._verifies:
+                trace_id = _inbound_trace_id(carrier, context, getter)
+                reason = self._keyring.verify(token, protected, trace_id)
+                if reason is None:
+                    trusted = True
+                else:
+                    context = with_violation(context, reason)
             for key, value in entries.items():
-                if not trusted and _normalized_key(key) in self._protected:
+                if not trusted and key in protected:
                     continue
                 context = baggage.set_baggage(key, value, context=context)
         except Exception:  # hostile input never breaks a request
@@ -237,12 +266,20 @@ class TrustedBaggagePropagator(TextMapPropagator):
                 return
             entries = {k: str(v) for k, v in baggage.get_all(context).items()}
             entries.update(context_values(self._request_keys, context))
-            if not entries:
+            wire = [
+                (quote(key, safe=""), value)
+                for key, value in entries.items()
+                if _normalized_key(key) != SIGNATURE_KEY
+            ][: MAX_ENTRIES - 1 if self._keyring.active else MAX_ENTRIES]
+            if not wire:
                 return
-            header = ",".join(
-                f"{quote(key, safe='')}={quote(value, safe='')}"
-                for key, value in list(entries.items())[:MAX_ENTRIES]
-            )
+            header = ",".join(f"{key}={quote(value, safe='')}" for key, value in wire)
+            protected = {k: v for k, v in wire if _normalized_key(k) in self._protected}
+            if protected and self._keyring.active:
+                span_context = trace.get_current_span(context).get_span_context()
+                token = self._keyring.sign(protected, span_context.trace_id)
+                if token is not None:
+                    header = f"{header},{SIGNATURE_KEY}={token}"
             if len(header) <= self._max_bytes:
                 setter.set(carrier, BAGGAGE_HEADER, header)
         except Exception:  # propagation problems never break a call
@@ -251,6 +288,15 @@ class TrustedBaggagePropagator(TextMapPropagator):
     @property
     def fields(self) -> set[str]:
         return {BAGGAGE_HEADER}
+
+
+def _inbound_trace_id(carrier: CarrierT, context: Context, getter: Getter[CarrierT]) -> int | None:
+    """The trace being joined: from the context, else from the carrier's ``traceparent``."""
+    span_context = trace.get_current_span(context).get_span_context()
+    if not span_context.is_valid:
+        parent = TraceContextTextMapPropagator().extract(carrier, Context(), getter)
+        span_context = trace.get_current_span(parent).get_span_context()
+    return span_context.trace_id if span_context.is_valid else None
 
 
 class ContainedPropagator(TextMapPropagator):

@@ -10,6 +10,7 @@ from typing import Any
 
 from otel_distro._report import report, reset_reports
 from otel_distro.config._parsers import Invalid, Network, parse_header_name
+from otel_distro.config._signing_keys import SigningKey, key_problems
 from otel_distro.config._variables import VARIABLES
 
 __all__ = ["Settings", "get_settings", "load_settings", "report_problems", "reset_settings"]
@@ -56,6 +57,9 @@ class Settings:
     baggage_max_bytes: int = _DEFAULTS["baggage_max_bytes"]
     baggage_propagate_to: tuple[str, ...] = _DEFAULTS["baggage_propagate_to"]
     baggage_attributes: tuple[str, ...] = _DEFAULTS["baggage_attributes"]
+    baggage_signing_keys: tuple[SigningKey, ...] = _DEFAULTS["baggage_signing_keys"]
+    baggage_signature_ttl_seconds: int = _DEFAULTS["baggage_signature_ttl_seconds"]
+    baggage_require_signature: bool = _DEFAULTS["baggage_require_signature"]
     # bearer tokens
     jwt_secret: str = _DEFAULTS["jwt_secret"]
     jwt_public_key: str = _DEFAULTS["jwt_public_key"]
@@ -142,6 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 f"{var.name}={shown!r} is not valid: expected {exc}; using the default {default}"
             )
             values[var.attr] = var.default
+    problems.extend(key_problems(values["baggage_signing_keys"]))
     if not values["sentry_environment"]:
         values["sentry_environment"] = values["environment"]
     return Settings(**values, problems=tuple(problems))

@@ -17,6 +17,7 @@ from otel_distro.config._parsers import (
     parse_str,
 )
 from otel_distro.config._patterns import parse_patterns
+from otel_distro.config._signing_keys import parse_signing_keys
 
 __all__ = ["VARIABLES", "Variable"]
 
@@ -202,6 +203,30 @@ VARIABLES: tuple[Variable[Any], ...] = (
         parse_list,
         ("tenant.id", "user.id"),
         "Baggage keys copied onto every span and log record.",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_SIGNING_KEYS",
+        "baggage_signing_keys",
+        parse_signing_keys,
+        (),
+        "Shared keys `kid:secret,...` (secret >= 32 bytes): the first signs outbound "
+        "protected baggage, all verify inbound signatures (see Signed baggage).",
+        secret=True,
+        default_doc="(empty: no signing)",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_SIGNATURE_TTL_SECONDS",
+        "baggage_signature_ttl_seconds",
+        int_between(1, 86400),
+        300,
+        "How long an outbound baggage signature stays valid.",
+    ),
+    Variable(
+        "OTEL_DISTRO_BAGGAGE_REQUIRE_SIGNATURE",
+        "baggage_require_signature",
+        parse_bool,
+        False,
+        "Honour inbound protected baggage only with a valid signature, even from trusted peers.",
     ),
     Variable(
         "OTEL_DISTRO_JWT_SECRET",
