@@ -23,6 +23,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, format_trace_id
 
+from otel_distro import _state
 from otel_distro._report import internal_error
 
 __all__ = [
@@ -60,6 +61,14 @@ class RequestState:
 _request: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar(
     "otel_distro_request", default=None
 )
+
+
+def _end_request() -> None:
+    """A reset (tests) ends the request of the resetting context: nothing is inherited."""
+    _request.set(None)
+
+
+_state.on_reset("context.request", _end_request)
 
 
 def sanitize_identifier(value: object) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from opentelemetry import context as otel_context
 
 from otel_distro import _state
 from otel_distro._report import RAISE_VARIABLE
@@ -35,10 +36,13 @@ settings.load_profile("otel-distro")
 
 @pytest.fixture(autouse=True)
 def reset_process_state() -> Iterator[None]:
-    """Every registered singleton of the distro is fresh before and after each test."""
+    """Every registered singleton of the distro is fresh before and after each test, and
+    the OpenTelemetry context (baggage, current span) is what it was before the test."""
     _state.reset()
+    before = otel_context.get_current()
     yield
     _state.reset()
+    otel_context.attach(before)
 
 
 @pytest.fixture
