@@ -6,6 +6,9 @@ wrapped with :func:`instrument`.  The hook starts the request state, records a
 client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
 
+Response headers (``traceresponse``, the request id) are added to a copy of each
+response start, never to the app's own headers (:mod:`otel_distro.response_headers`).
+
 An exception leaving the app while the server span is current is marked with
 that span and the request context (:mod:`otel_distro._exception_origin`), so the server's
 own log of it, written after the span ended, is still correlated.
@@ -27,6 +30,7 @@ from otel_distro._exception_origin import remember
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
+from otel_distro.response_headers import own_response_headers
 
 __all__ = [
     "instrument",
@@ -155,12 +159,15 @@ def instrument(app: Any, **kwargs: Any) -> Any:
 
 
 class _MarkEscaping:
-    """The app inside an ``OpenTelemetryMiddleware``: marks exceptions leaving the span."""
+    """The app inside an ``OpenTelemetryMiddleware``: marks exceptions leaving the span,
+    and sends the server copies of response starts (:func:`own_response_headers`), so
+    that the response propagator never writes into the app's own header list."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        send = own_response_headers(scope, send)
         try:
             return await self.app(scope, receive, send)
         except BaseException as exc:
