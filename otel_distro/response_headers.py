@@ -56,17 +56,26 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class ResponseHeaders(list[Any]):
     """A copy of a response's header list that belongs to the distro.
 
-    ``cors`` says whether the request was a CORS request (``Origin``, not a
-    preflight); ``done`` whether the distro's headers were already added.
+    ``cors`` says whether the request was a CORS request (``Origin``, not a preflight).
+    ``source`` is set on a copy the propagator had to put into the app's own message
+    (no ASGI-layer copy): that message may be sent again for a later response, so each
+    use starts again from the app's ``source`` list.
     """
 
-    __slots__ = ("cors", "done", "source")
+    __slots__ = ("cors", "in_app_message", "source")
 
-    def __init__(self, headers: Iterable[Any], *, cors: bool, source: Any = None) -> None:
+    def __init__(
+        self,
+        headers: Iterable[Any],
+        *,
+        cors: bool,
+        source: Any = None,
+        in_app_message: bool = False,
+    ) -> None:
         super().__init__(headers)
         self.cors = cors
-        self.done = False
         self.source = source
+        self.in_app_message = in_app_message
 
 
 def _name(raw: Any) -> str:
@@ -141,12 +150,11 @@ class RequestIdResponsePropagator(ResponsePropagator):
         if not span_context.is_valid:
             return
         headers = message.get("headers")
-        if not isinstance(headers, ResponseHeaders) or headers.done:
-            # not copied by the ASGI layer (or copied for an earlier response): copy now
+        if not isinstance(headers, ResponseHeaders) or headers.in_app_message:
+            # the app's own message (no ASGI-layer copy): our copy of the app's list
             source = headers.source if isinstance(headers, ResponseHeaders) else headers
-            headers = ResponseHeaders(source or (), cors=False, source=source)
+            headers = ResponseHeaders(source or (), cors=False, source=source, in_app_message=True)
             message["headers"] = headers
-        headers.done = True
         present = {_name(item[0]): index for index, item in enumerate(headers)}
         added: list[str] = []
         if TRACERESPONSE not in present:

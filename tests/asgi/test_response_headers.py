@@ -308,3 +308,17 @@ def test_a_failure_of_ours_never_breaks_the_response(
     assert sent[0]["status"] == 200 and sent[1] == BODY
     assert (b"x-app", b"1") in sent[0]["headers"]
     assert START_HEADERS == [(b"content-type", b"text/plain"), (b"x-app", b"1")]
+
+
+def test_nested_middlewares_send_our_headers_once(spans: InMemorySpanExporter) -> None:
+    """Two instrumented layers (an instrumented app mounted in another): one of each header."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    inner = instrument(raw_app, tracer_provider=spans.provider)  # type: ignore[attr-defined]
+    outer = OpenTelemetryMiddleware(inner, tracer_provider=spans.provider)  # type: ignore[attr-defined]
+    sent = _serve(outer, dict(HTTP_SCOPE), [{"type": "http.request", "body": b""}])
+    names = [name for name, _ in sent[0]["headers"]]
+    assert names.count(b"traceresponse") == 1 and names.count(b"x-request-id") == 1
+    assert names[:2] == [b"content-type", b"x-app"]
+    assert names.count(b"access-control-expose-headers") == 1
+    assert START_HEADERS == [(b"content-type", b"text/plain"), (b"x-app", b"1")]
