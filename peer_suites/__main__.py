@@ -26,7 +26,7 @@ DOC = HERE.parent / "docs" / "peer-suites.md"
 SUITES = {
     "structlog": Suite("structlog", "src", ("-p", "no:randomly")),
     "starlette": Suite("starlette", "starlette", ("-p", "no:asyncio")),
-    "httpx": Suite("httpx", "httpx", ("-p", "no:asyncio", "-m", "not network")),
+    "httpx": Suite("httpx", "httpx", ("-p", "no:asyncio", "-m", "not network"), parallel=False),
 }
 
 

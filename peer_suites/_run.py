@@ -4,7 +4,7 @@ Both runs use the same peer venv, source tree, environment and arguments; the on
 difference is the ``opentelemetry-instrument`` launcher (which loads otel-distro,
 exporting over OTLP to a local receiver).  A test whose pass/fail differs is run again
 in both modes, on its own, so that a flaky test is not taken for a difference.  The two
-modes run side by side, in two processes.
+modes run side by side, in two processes, unless the suite's servers use fixed ports.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def run_both(
     tests: Sequence[str] = ("tests",),
     logs: Path | None = None,
 ) -> tuple[Outcome, Outcome]:
-    """The plain and the instrumented run, side by side (two processes)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    """The plain and the instrumented run, side by side (two processes) if the suite allows."""
+    with ThreadPoolExecutor(max_workers=2 if suite.parallel else 1) as pool:
         runs = [
             pool.submit(
                 run_suite,

@@ -62,6 +62,7 @@ class Suite:
     name: str
     package_dir: str
     pytest_args: tuple[str, ...]
+    parallel: bool = True  # False: the suite's servers use fixed ports (httpx: 8000)
 
     @property
     def version(self) -> str:
