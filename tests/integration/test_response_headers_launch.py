@@ -17,11 +17,11 @@ ORIGIN = {"Origin": "https://app.example"}
 
 
 def test_cached_objects_keep_their_header_count() -> None:
-    """1,000 requests: the cached response and the raw app's list hold as many headers as before."""
+    """300 real requests: the cached response and the raw app's list keep their header count."""
     with launch_app(APP) as app, launch_app(RAW) as raw:
         http, raw_http = app.client(), raw.client()
         before = http.get("/count").text, raw_http.get("/count").text
-        for _ in range(1000):
+        for _ in range(300):
             response = http.get("/health")
             assert len(response.headers.get_list("x-request-id")) == 1
             raw_response = raw_http.get("/")
