@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10; do "$$p" --version >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV310 := .venv310
 
-.PHONY: venv test test-py310 unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean
+.PHONY: venv test test-py310 unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean peer-suites
 
 venv: $(STAMP)
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(VENV)/bin/ruff check otel_distro tests examples benchmarks
+	$(VENV)/bin/ruff check otel_distro tests examples benchmarks peer_suites
 	$(VENV)/bin/ruff format --check otel_distro
 
 typecheck: venv
@@ -35,7 +35,14 @@ integration: venv stack-build
 test: venv stack-build
 	$(MAKE) --no-print-directory lint typecheck
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory peer-suites
 	$(MAKE) --no-print-directory test-py310
+
+# structlog's, Starlette's and httpx's own test suites, with and without the distro:
+# the same tests pass, except those listed in peer_suites/expected-differences.txt
+# (see docs/peer-suites.md).  Builds .peer/ (a venv and the sdists) on first use.
+peer-suites: venv
+	$(PY) -m peer_suites
 
 # Unit tests on Python 3.10 (the lower bound); integration tests run once, above.
 test-py310:
@@ -68,4 +75,4 @@ bench: venv
 	$(PY) -m benchmarks
 
 clean: stack-down
-	rm -rf $(VENV) $(VENV310) .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs
+	rm -rf $(VENV) $(VENV310) .peer .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs

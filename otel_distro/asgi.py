@@ -6,6 +6,12 @@ wrapped with :func:`instrument`.  The hook starts the request state, records a
 client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
 
+An app that traces itself with Starlette's own ``OpenTelemetryMiddleware`` is left to
+it: the contrib middleware the instrumentors add passes its requests through untraced.
+
+Response headers (``traceresponse``, the request id) are added to a copy of each
+response start, never to the app's own headers (:mod:`otel_distro.response_headers`).
+
 An exception leaving the app while the server span is current is marked with
 that span and the request context (:mod:`otel_distro._exception_origin`), so the server's
 own log of it, written after the span ended, is still correlated.
@@ -24,9 +30,11 @@ from typing import Any
 from opentelemetry.trace import Span
 
 from otel_distro._exception_origin import remember
+from otel_distro._report import internal_error
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
+from otel_distro.response_headers import own_response_headers
 from otel_distro.security._auto import record_token_rejection, watch_response
 
 __all__ = [
@@ -156,12 +164,15 @@ def instrument(app: Any, **kwargs: Any) -> Any:
 
 
 class _MarkEscaping:
-    """The app inside an ``OpenTelemetryMiddleware``: marks exceptions leaving the span."""
+    """The app inside an ``OpenTelemetryMiddleware``: marks exceptions leaving the span,
+    and sends the server copies of response starts (:func:`own_response_headers`), so
+    that the response propagator never writes into the app's own header list."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        send = own_response_headers(scope, send)
         try:
             return await self.app(scope, receive, watch_response(scope, send))
         except BaseException as exc:
@@ -179,7 +190,8 @@ def _wrap_inner_app(middleware: Any) -> None:
 
 
 def mark_escaping_exceptions() -> None:
-    """Make every ``OpenTelemetryMiddleware`` created from now on mark escaping exceptions.
+    """Make every ``OpenTelemetryMiddleware`` created from now on mark escaping exceptions,
+    own its response headers, and stand aside for an app traced by Starlette's own middleware.
 
     The contrib FastAPI and Starlette instrumentors build the middleware themselves,
     so its ``__init__`` is wrapped (once) to wrap the app it stores.  Never raises.
@@ -199,9 +211,43 @@ def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:
     def __init__(self: Any, app: Any, *args: Any, **kwargs: Any) -> None:
         original(self, app, *args, **kwargs)
         _wrap_inner_app(self)
+        _defer_to_native_tracing(self, app)
 
     __init__._otel_distro_original = original  # type: ignore[attr-defined]
     return __init__
+
+
+_NATIVE_MIDDLEWARE = ("starlette.middleware.opentelemetry", "OpenTelemetryMiddleware")
+_MAX_CHAIN = 64
+
+
+def traced_natively(app: Any) -> bool:
+    """Whether an app's middleware chain (``.app`` links) holds Starlette's own
+    ``OpenTelemetryMiddleware``: the app traces its requests itself."""
+    for _ in range(_MAX_CHAIN):
+        kind = type(app)
+        if (kind.__module__, kind.__name__) == _NATIVE_MIDDLEWARE:
+            return True
+        app = getattr(app, "app", None)
+        if app is None:
+            return False
+    return False
+
+
+class _EveryUrl:
+    """An exclusion list that excludes every URL (the contrib middleware then passes through)."""
+
+    def url_disabled(self, url: str) -> bool:
+        return True
+
+
+def _defer_to_native_tracing(middleware: Any, app: Any) -> None:
+    """An app using Starlette's own tracing middleware gets no second server span from us."""
+    try:
+        if traced_natively(app):
+            middleware.excluded_urls = _EveryUrl()
+    except Exception:
+        internal_error("asgi native tracing check")
 
 
 def unmark_escaping_exceptions() -> None:

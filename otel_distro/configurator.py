@@ -157,17 +157,12 @@ def install_propagators(settings: Settings) -> None:
     """Set the global propagators explicitly (``OTEL_PROPAGATORS`` was read too early)."""
     from importlib.metadata import entry_points
 
-    from opentelemetry.instrumentation.propagators import set_global_response_propagator
     from opentelemetry.propagate import set_global_textmap
     from opentelemetry.propagators.composite import CompositePropagator
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    from otel_distro.propagation import (
-        ContainedPropagator,
-        RequestIdResponsePropagator,
-        TrustedBaggagePropagator,
-    )
+    from otel_distro.propagation import ContainedPropagator, TrustedBaggagePropagator
 
     propagators: list[TextMapPropagator] = []
     for name in propagator_names():
@@ -185,8 +180,25 @@ def install_propagators(settings: Settings) -> None:
                     f"OTEL_PROPAGATORS={raw!r} names {name!r}, which cannot be loaded; skipping it"
                 )
     set_global_textmap(CompositePropagator([ContainedPropagator(p) for p in propagators]))
+    install_response_headers(settings)
+
+
+def install_response_headers(settings: Settings) -> None:
+    """The response propagator for ``OTEL_DISTRO_RESPONSE_HEADERS`` (none when ``off``)."""
+    from opentelemetry.instrumentation.propagators import (
+        get_global_response_propagator,
+        set_global_response_propagator,
+    )
+
+    from otel_distro.response_headers import RequestIdResponsePropagator
+
+    mode = settings.response_headers
+    if mode == "off":
+        if isinstance(get_global_response_propagator(), RequestIdResponsePropagator):  # type: ignore[no-untyped-call]
+            set_global_response_propagator(None)  # type: ignore[no-untyped-call]
+        return
     set_global_response_propagator(  # type: ignore[no-untyped-call]
-        RequestIdResponsePropagator(settings.request_id_header)
+        RequestIdResponsePropagator(settings.request_id_header, websocket=mode == "all")
     )
 
 

@@ -18,12 +18,10 @@ import fnmatch
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context, get_current
-from opentelemetry.instrumentation.propagators import ResponsePropagator, default_setter
 from opentelemetry.propagators.textmap import (
     CarrierT,
     Getter,
@@ -34,7 +32,7 @@ from opentelemetry.propagators.textmap import (
 from opentelemetry.propagators.textmap import (
     default_setter as textmap_default_setter,
 )
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_distro._report import internal_error, report
@@ -42,6 +40,7 @@ from otel_distro._signature_events import with_violation
 from otel_distro.baggage_signing import SIGNATURE_KEY, Keyring
 from otel_distro.config import Network, Settings
 from otel_distro.context import context_values
+from otel_distro.response_headers import RequestIdResponsePropagator
 
 __all__ = [
     "ContainedPropagator",
@@ -348,42 +347,3 @@ class ContainedPropagator(TextMapPropagator):
             f"propagator {type(self.inner).__name__} failed in {operation} "
             f"({type(error).__name__}); requests continue without it"
         )
-
-
-class RequestIdResponsePropagator(ResponsePropagator):
-    """Adds ``traceresponse`` and the request-id header (the trace id) to responses."""
-
-    def __init__(self, request_id_header: str) -> None:
-        self._request_id_header = request_id_header.lower()
-        exposed = ["traceresponse"]
-        if self._request_id_header:
-            exposed.append(self._request_id_header)
-        self._exposed = ", ".join(exposed)
-
-    def inject(
-        self,
-        carrier: Any,
-        context: Context | None = None,
-        setter: Any = default_setter,
-    ) -> None:
-        try:
-            if isinstance(carrier, Mapping) and carrier.get("type", "http.response.start") not in (
-                "http.response.start",
-                "websocket.accept",
-            ):
-                return
-            span_context = trace.get_current_span(context).get_span_context()
-            if not span_context.is_valid:
-                return
-            trace_id = format_trace_id(span_context.trace_id)
-            setter.set(
-                carrier,
-                "traceresponse",
-                f"00-{trace_id}-{format_span_id(span_context.span_id)}"
-                f"-{span_context.trace_flags:02x}",
-            )
-            if self._request_id_header:
-                setter.set(carrier, self._request_id_header, trace_id)
-            setter.set(carrier, "access-control-expose-headers", self._exposed)
-        except Exception:  # never break a response
-            internal_error("propagation.response")

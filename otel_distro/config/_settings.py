@@ -50,6 +50,7 @@ class Settings:
     # resource, request id, ASGI
     service_version: str = _DEFAULTS["service_version"]
     request_id_header: str = _DEFAULTS["request_id_header"]
+    response_headers: str = _DEFAULTS["response_headers"]
     asgi_internal_spans: bool = _DEFAULTS["asgi_internal_spans"]
     # baggage
     trusted_peers: tuple[Network, ...] = _DEFAULTS["trusted_peers"]

@@ -154,9 +154,19 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "request_id_header",
         parse_header_name,
         "X-Request-ID",
-        "Response header carrying the trace id (`off` disables). "
+        "Response header carrying the trace id (`off` drops only this header; the app's "
+        "own value wins and is recorded as `http.response.header.<name>`). "
         "A client-sent value is recorded (sanitised) as `http.request.header.<name>`, "
         "never trusted.",
+    ),
+    Variable(
+        "OTEL_DISTRO_RESPONSE_HEADERS",
+        "response_headers",
+        one_of("http", "all", "off"),
+        "http",
+        "Response headers the distro adds (`traceresponse`, the request id, and "
+        "`access-control-expose-headers` naming them on CORS requests), never over the "
+        "app's own: `http` on HTTP responses, `all` also on websocket handshakes, `off` none.",
     ),
     Variable(
         "OTEL_DISTRO_ASGI_INTERNAL_SPANS",
