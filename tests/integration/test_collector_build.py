@@ -33,23 +33,23 @@ def _components() -> dict[str, Any]:
 
 def test_built_collector_has_exactly_the_components_the_config_uses() -> None:
     """The binary holds the manifest's modules, all at one release, and its component
-    types are exactly those collector/config.yaml configures."""
+    types are exactly those the configs (single, agent, gateway) configure."""
     require_stack_binaries()
     components = _components()
-    config = yaml.safe_load(CONFIG.read_text())
+    configs = [
+        yaml.safe_load((CONFIG.parent / name).read_text())
+        for name in ("config.yaml", "agent.yaml", "gateway.yaml")
+    ]
     manifest = yaml.safe_load(MANIFEST.read_text())
+    kinds = ("receivers", "processors", "exporters", "connectors", "extensions")
 
-    for kind in ("receivers", "processors", "exporters", "extensions"):
+    for kind in kinds:
         built = {item["name"] for item in components.get(kind) or []}
-        used = {component_id.split("/")[0] for component_id in config.get(kind) or {}}
+        used = {cid.split("/")[0] for config in configs for cid in config.get(kind) or {}}
         assert built == used, kind
         modules = {item["module"] for item in components.get(kind) or []}
-        assert modules == {entry["gomod"] for entry in manifest[kind]}, kind
-    versions = {
-        entry["gomod"].split()[1]
-        for kind in ("receivers", "processors", "exporters", "extensions")
-        for entry in manifest[kind]
-    }
+        assert modules == {entry["gomod"] for entry in manifest.get(kind) or []}, kind
+    versions = {entry["gomod"].split()[1] for kind in kinds for entry in manifest.get(kind) or []}
     assert versions == {f"v{manifest['dist']['version']}"}
     assert components["buildinfo"]["version"] == manifest["dist"]["version"]
 

@@ -249,7 +249,7 @@ def test_make_demo_runs_end_to_end() -> None:
     requests = re.findall(
         r"^  (\d{3})  (GET|POST|DELETE) +(\S+) +([0-9a-f]{32})  ", result.stdout, re.M
     )
-    assert len(requests) == 14, result.stdout
+    assert len(requests) == 15, result.stdout
     assert {status for status, *_ in requests} == {"200", "201", "401", "403", "404", "500"}
     per_trace = re.findall(r"^  ([0-9a-f]{16}) +(\d+) +(\d+) ", result.stdout, re.M)
     assert [trace for trace, *_ in per_trace] == [trace[:16] for *_, trace in requests]

@@ -27,8 +27,8 @@ COMPONENT_TYPES = {
     "debugexporter": "debug",
     "nopexporter": "nop",
     "fileexporter": "file",
-    "loadbalancingexporter": "loadbalancing",
-    "spanmetricsconnector": "spanmetrics",
+    "loadbalancingexporter": "load_balancing",
+    "spanmetricsconnector": "span_metrics",
     "healthcheckextension": "health_check",
 }
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
@@ -86,10 +86,10 @@ def test_every_tier_variable_is_documented(name: str) -> None:
 def test_the_gateway_samples_after_computing_span_metrics() -> None:
     """Span metrics read the unsampled stream; only the exporting pipeline is tail-sampled."""
     pipelines = _load("gateway.yaml")["service"]["pipelines"]
-    assert pipelines["traces/spanmetrics"]["exporters"] == ["spanmetrics"]
+    assert pipelines["traces/spanmetrics"]["exporters"] == ["span_metrics"]
     assert "tail_sampling" not in pipelines["traces/spanmetrics"]["processors"]
     assert "tail_sampling" in pipelines["traces"]["processors"]
-    assert "spanmetrics" in pipelines["metrics"]["receivers"]
+    assert "span_metrics" in pipelines["metrics"]["receivers"]
     for signal in ("logs", "metrics"):
         assert "tail_sampling" not in pipelines[signal]["processors"]
 
@@ -113,6 +113,6 @@ def test_the_gateway_keeps_errors_security_events_and_slow_traces() -> None:
 def test_the_agent_routes_traces_and_logs_by_trace_id() -> None:
     """Spans and logs of one trace reach one gateway; metrics go by service."""
     exporters = _load("agent.yaml")["exporters"]
-    assert exporters["loadbalancing/traces"]["routing_key"] == "traceID"
-    assert exporters["loadbalancing/logs"]["routing_key"] == "traceID"
-    assert exporters["loadbalancing/metrics"]["routing_key"] == "service"
+    assert exporters["load_balancing/traces"]["routing_key"] == "traceID"
+    assert exporters["load_balancing/logs"]["routing_key"] == "traceID"
+    assert exporters["load_balancing/metrics"]["routing_key"] == "service"
