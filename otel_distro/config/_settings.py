@@ -27,6 +27,8 @@ class Settings:
 
     values: Mapping[str, Any] = field(default_factory=_settings_fields)
     problems: tuple[str, ...] = ()
+    # names of the variables the environment set to a valid value (not defaulted)
+    explicit: frozenset[str] = frozenset()
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -68,6 +70,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
+    explicit: set[str] = set()
     for var in VARIABLES:
         raw = env.get(var.name)
         if raw is None or (raw.strip() == "" and var.parse is not parse_header_name):
@@ -75,6 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         try:
             values[var.attr] = var.parse(raw)
+            explicit.add(var.name)
         except Invalid as exc:
             shown = "<redacted>" if var.secret else raw
             default = var.default_doc or repr(var.default)
@@ -84,7 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[var.attr] = var.default
     if not values["sentry_environment"]:
         values["sentry_environment"] = values["environment"]
-    return Settings(values=values, problems=tuple(problems))
+    return Settings(values=values, problems=tuple(problems), explicit=frozenset(explicit))
 
 
 _settings: Settings | None = None

@@ -23,8 +23,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import TraceFlags
 
-from otel_distro.exporters._otlp_logs import encode_logs_request
 from otel_distro.exporters import _otlp_logs as _otlp
+from otel_distro.exporters._otlp_logs import encode_logs_request
 
 LIMIT = _otlp._CACHE_LIMIT
 TEXT = _otlp._CACHED_TEXT

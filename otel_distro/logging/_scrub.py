@@ -1,0 +1,188 @@
+"""Redaction on the standard-library record itself, where every handler is downstream.
+
+``Logger.makeRecord`` is wrapped (after any record factory, and after ``extra=`` is
+applied), so a ``FileHandler`` on the root logger, a library's own ``StreamHandler``,
+Sentry's logging integration and the distro's export path all read the same,
+redacted record:
+
+* the message: formatted once; when redaction changes it, ``msg`` becomes the
+  redacted text and ``args`` empty (so no handler can format the raw arguments, and
+  Sentry's ``logentry.params`` is empty); a clean message keeps its ``msg``/``args``;
+* a mapping argument (``%(password)s``) is redacted by key first, and structlog's
+  event dict (``ProcessorFormatter.wrap_for_formatter``) value by value;
+* ``extra=`` values, by their key;
+* the traceback text: when redaction changes it, ``exc_text`` holds the redacted text,
+  which every ``logging.Formatter`` prints instead of formatting ``exc_info`` again;
+* ``stack_info``.
+
+What was replaced is kept on the record (:data:`RECORD_REPORT`) for the exported
+record's ``otel_distro.redacted``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from otel_distro._report import internal_error
+
+__all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
+
+RECORD_REPORT = "_otel_distro_redacted"
+_limit = [65536]  # OTEL_DISTRO_REDACT_MAX_SCAN, set by install()
+_formatter = logging.Formatter()
+# Keys of structlog's event dict that are not data (left as they are).
+_STRUCTLOG_KEYS = frozenset({"exc_info", "stack_info", "_record", "_from_structlog"})
+
+
+class Entries(tuple):  # type: ignore[type-arg]
+    """``rule:path`` entries of what was redacted on a record (only the distro makes these)."""
+
+    __slots__ = ()
+
+
+def _redactor() -> Any:
+    try:
+        from otel_distro.redaction import get_redactor
+
+        return get_redactor()
+    except Exception:
+        return None
+
+
+def _unchanged(value: Any, new: Any) -> bool:
+    """Whether the redactor left *value* as it was (objects come back as their ``str()``)."""
+    if new is value:
+        return True
+    try:
+        if type(new) is str and type(value) is not str:
+            return bool(new == str(value))
+        return bool(new == value)
+    except Exception:
+        return False
+
+
+def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: int) -> None:
+    """Redact *record* in place (see the module docstring); never raises."""
+    redactor = _redactor()
+    if redactor is None:
+        return
+    try:
+        from otel_distro.redaction import RedactionReport
+
+        report = RedactionReport()
+        _message(record, redactor, report, limit)
+        extras = record.__dict__.keys() - reserved
+        if extras:
+            _extras(record, extras, redactor, report)
+        if record.exc_info and not record.exc_text:
+            _exception(record, redactor, report)
+        stack = record.stack_info
+        if stack and type(stack) is str:
+            redacted = redactor.redact_text(stack, report=report, path="code.stacktrace")
+            if redacted != stack:
+                record.stack_info = redacted
+        if report.entries:
+            record.__dict__[RECORD_REPORT] = Entries(report.entries)
+    except Exception:
+        internal_error("logging.record_redaction")
+
+
+def _message(record: logging.LogRecord, redactor: Any, report: Any, limit: int) -> None:
+    from otel_distro.logging._stdlib import message_of
+
+    msg, args = record.msg, record.args
+    if type(msg) is dict and not args:  # structlog's event dict for ProcessorFormatter
+        new = _redacted_dict(msg, redactor, report)
+        if new is not None:
+            record.msg = new
+        return
+    plain: str | None
+    if not args or type(args) is tuple:
+        try:
+            plain = text = record.getMessage()
+        except Exception:  # formatted leniently, with each argument in its place
+            plain, text = None, message_of(record, limit)
+    else:  # a mapping argument, redacted by key while formatting
+        text = message_of(record, limit)
+        try:
+            plain = record.getMessage()
+        except Exception:
+            plain = None
+    if not (type(text) is str and redactor.known_clean(text, {})):
+        text = redactor.redact_text(str(text), report=report, path="body")
+    if text != plain:
+        record.msg = text
+        record.args = ()
+        if "color_message" in record.__dict__:  # uvicorn's coloured copy of the message
+            record.__dict__["color_message"] = text
+
+
+def _redacted_dict(msg: dict[str, Any], redactor: Any, report: Any) -> dict[str, Any] | None:
+    """A copy of structlog's event dict with redacted values, or None when clean."""
+    data = {k: v for k, v in msg.items() if k not in _STRUCTLOG_KEYS}
+    if not data or redactor.known_clean(None, data):
+        return None
+    redacted = redactor.redact_mapping(data, report=report)
+    changed = False
+    out = dict(msg)
+    for key, value in data.items():
+        new = redacted.get(key if type(key) is str else str(key), value)
+        if not _unchanged(value, new):
+            out[key] = new
+            changed = True
+    return out if changed else None
+
+
+def _extras(record: logging.LogRecord, keys: Any, redactor: Any, report: Any) -> None:
+    values = record.__dict__
+    data = {key: values[key] for key in keys if key != RECORD_REPORT}
+    if not data or redactor.known_clean(None, data):
+        return
+    redacted = redactor.redact_mapping(data, report=report)
+    for key, value in data.items():
+        new = redacted.get(key, value)
+        if not _unchanged(value, new):
+            values[key] = new
+
+
+def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
+    try:
+        text = _formatter.formatException(record.exc_info)  # type: ignore[arg-type]
+    except Exception:
+        return
+    redacted = redactor.redact_text(text, report=report, path="exception.stacktrace")
+    if redacted != text:
+        record.exc_text = redacted
+
+
+_original: Callable[..., logging.LogRecord] | None = None
+
+
+def install(reserved: frozenset[str], limit: int) -> None:
+    """Wrap ``logging.Logger.makeRecord`` (idempotent; *limit*: longest text scanned)."""
+    global _original
+    _limit[0] = limit
+    if _original is not None:
+        return
+    original = logging.Logger.makeRecord
+    _original = original
+
+    def makeRecord(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = original(self, *args, **kwargs)
+        redact_record(record, reserved, _limit[0])
+        return record
+
+    makeRecord.__doc__ = original.__doc__
+    makeRecord.__wrapped__ = original  # type: ignore[attr-defined]
+    logging.Logger.makeRecord = makeRecord  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Restore ``logging.Logger.makeRecord`` (tests)."""
+    global _original
+    if _original is None:
+        return
+    logging.Logger.makeRecord = _original  # type: ignore[method-assign]
+    _original = None
