@@ -17,6 +17,12 @@ redacted record:
 
 What was replaced is kept on the record (:data:`RECORD_REPORT`) for the exported
 record's ``otel_distro.redacted``.
+
+``Logger.handle`` is wrapped too: records that third-party libraries log while the
+SDK exports (``urllib3`` debug lines of the OTLP exporter's own requests, made under
+OpenTelemetry's suppress-instrumentation flag) reach no handler, so the distro's own
+traffic never shows up in the application's logs; ``opentelemetry.*`` records (export
+failures) still do.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._report import internal_error
 
@@ -158,6 +166,8 @@ def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
 
 
 _original: Callable[..., logging.LogRecord] | None = None
+_original_handle: Callable[[logging.Logger, logging.LogRecord], Any] | None = None
+_OWN = ("opentelemetry", "otel_distro")
 
 
 def install(reserved: frozenset[str], limit: int) -> None:
@@ -177,6 +187,22 @@ def install(reserved: frozenset[str], limit: int) -> None:
     makeRecord.__doc__ = original.__doc__
     makeRecord.__wrapped__ = original  # type: ignore[attr-defined]
     logging.Logger.makeRecord = makeRecord  # type: ignore[method-assign]
+    _install_handle()
+
+
+def _install_handle() -> None:
+    global _original_handle
+    handle_original = logging.Logger.handle
+    _original_handle = handle_original
+
+    def handle(self: logging.Logger, record: logging.LogRecord) -> Any:
+        if get_value(_SUPPRESS_INSTRUMENTATION_KEY) and not record.name.startswith(_OWN):
+            return None  # a library logging inside the SDK's export: the distro's traffic
+        return handle_original(self, record)
+
+    handle.__doc__ = handle_original.__doc__
+    handle.__wrapped__ = handle_original  # type: ignore[attr-defined]
+    logging.Logger.handle = handle  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -186,3 +212,7 @@ def uninstall() -> None:
         return
     logging.Logger.makeRecord = _original  # type: ignore[method-assign]
     _original = None
+    global _original_handle
+    if _original_handle is not None:
+        logging.Logger.handle = _original_handle  # type: ignore[method-assign,assignment]
+        _original_handle = None
