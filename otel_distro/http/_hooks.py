@@ -32,6 +32,8 @@ def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
     """Through the log pipeline; a line only where the distro writes its own lines (a
     server, the application not having configured the root logger), never on the
     stdout of a command-line tool; exported regardless."""
+    from structlog.contextvars import get_contextvars
+
     from otel_distro.logging import own_lines
     from otel_distro.logging._pipeline import LEVELS
     from otel_distro.logging._structlog import Holder
@@ -42,6 +44,9 @@ def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
     row = LEVELS[level]
     if row[0] < pipeline.min_level:
         return
+    bound = get_contextvars()  # what the application bound, as structlog's chain merges it
+    if bound:
+        fields = {**bound, **fields}
     pipeline.capture(row, LOGGER, event, fields, write=own_lines())
 
 

@@ -367,3 +367,49 @@ def test_cli_lines_when_log_level_is_set(
     otel_logs.flush()
     assert "now_printed" in capsys.readouterr().out
     assert logging.getLogger().level == logging.INFO
+
+
+def test_app_structlog_lines_are_as_without_the_distro(log_setup: Logs) -> None:
+    """Outside a span, the app's own chain renders the same line as without the distro
+    (values of any type handed on unchanged), the secret redacted; exported once."""
+    import datetime as dt
+
+    secret = plant()
+    when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+    def scenario() -> str:
+        stream = io.StringIO()
+        structlog.configure(
+            processors=[
+                structlog.processors.add_log_level,
+                structlog.processors.KeyValueRenderer(sort_keys=True),
+            ],
+            logger_factory=structlog.PrintLoggerFactory(stream),
+            cache_logger_on_first_use=False,
+        )
+        structlog.get_logger("app").warning(
+            "paid", amount=3.5, when=when, items=[1, "a"], password=secret
+        )
+        structlog.reset_defaults()
+        return stream.getvalue()
+
+    expected = without_distro(log_setup, scenario)
+    assert secret in expected
+    assert scenario() == expected.replace(f"'{secret}'", f"'{REDACTED}'")
+    assert [r.log_record.body for r in log_setup.records()] == ["paid"]
+
+
+def test_app_console_renderer_prints_the_redacted_traceback(log_setup: Logs) -> None:
+    """A ConsoleRenderer (which formats exc_info itself) prints the redacted traceback."""
+    secret = plant()
+    stream = io.StringIO()
+    structlog.configure(
+        processors=[structlog.dev.ConsoleRenderer(colors=False)],
+        logger_factory=structlog.PrintLoggerFactory(stream),
+    )
+    try:
+        raise OSError(f"mount failed password={secret}")
+    except OSError:
+        structlog.get_logger("app").exception("mount")
+    assert "OSError: mount failed password=" in stream.getvalue()
+    assert secret not in stream.getvalue()
