@@ -84,7 +84,7 @@ def configure(
             _output.close_file()
         pipeline = Pipeline(settings, _emitter, _output)
         Holder.pipeline = pipeline
-        _scrub.install(_stdlib.RESERVED, pipeline.limit)
+        _scrub.install(_stdlib.RESERVED, pipeline.limit, _handler)
         _ride.install()
         _install_structlog(pipeline)
         _readopt(None)

@@ -206,10 +206,11 @@ def _process_event(
     self: BoundLoggerBase, method_name: str, event: str | None, event_kw: dict[str, Any]
 ) -> tuple[Sequence[Any], Mapping[str, Any]]:
     processors = self._processors
-    plan = _plan(processors) if Holder.pipeline is not None else None
+    if processors is _own[0] or Holder.pipeline is None:  # the distro's chain: as it is
+        return _original(self, method_name, event, event_kw)  # type: ignore[misc,no-any-return]
+    plan = _plan(processors)
     if plan is None:
-        assert _original is not None
-        return _original(self, method_name, event, event_kw)  # type: ignore[no-any-return]
+        return _original(self, method_name, event, event_kw)  # type: ignore[misc,no-any-return]
     exc_info = event_kw.get("exc_info") if "exc_info" in event_kw else None
     if exc_info is False:
         exc_info = None

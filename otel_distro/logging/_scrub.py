@@ -1,9 +1,11 @@
-"""Redaction on the standard-library record itself, where every handler is downstream.
+"""Redaction on the standard-library record itself, before any handler reads it.
 
-``Logger.makeRecord`` is wrapped (after any record factory, and after ``extra=`` is
-applied), so a ``FileHandler`` on the root logger, a library's own ``StreamHandler``,
-Sentry's logging integration and the distro's export path all read the same,
-redacted record:
+``Logger.handle`` (called once per record, on the logger that made it, after any
+record factory and ``extra=``) is wrapped: when anything but the distro's own handler
+will read the record (a ``FileHandler`` on the root logger, a library's own
+``StreamHandler``, a ``QueueHandler``, Sentry's logging integration, logging's
+last-resort printing), the record is redacted in place first; a record only the
+distro exports is redacted once, on the log worker, and the caller pays nothing more.
 
 * the message: formatted once; when redaction changes it, ``msg`` becomes the
   redacted text and ``args`` empty (so no handler can format the raw arguments, and
@@ -18,11 +20,10 @@ redacted record:
 What was replaced is kept on the record (:data:`RECORD_REPORT`) for the exported
 record's ``otel_distro.redacted``.
 
-``Logger.handle`` is wrapped too: records that third-party libraries log while the
-SDK exports (``urllib3`` debug lines of the OTLP exporter's own requests, made under
-OpenTelemetry's suppress-instrumentation flag) reach no handler, so the distro's own
-traffic never shows up in the application's logs; ``opentelemetry.*`` records (export
-failures) still do.
+Records that third-party libraries log while the SDK exports (``urllib3`` debug lines
+of the OTLP exporter's own requests, made under OpenTelemetry's suppress-instrumentation
+flag) reach no handler, so the distro's own traffic never shows up in the application's
+logs; ``opentelemetry.*`` records (export failures) still do.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._report import internal_error
+from otel_distro.logging._guest import handled_elsewhere
 
 __all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
 
@@ -50,13 +52,21 @@ class Entries(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-def _redactor() -> Any:
-    try:
-        from otel_distro.redaction import get_redactor
+# the redaction engine, bound by install() (None: not installed, records pass as made)
+_engine: list[Any] = [None, None]  # [get_redactor, RedactionReport]
+_message_of: list[Callable[[logging.LogRecord, int], Any]] = []
 
-        return get_redactor()
+
+def _bind() -> None:
+    try:
+        from otel_distro.redaction import RedactionReport, get_redactor
+
+        _engine[:] = [get_redactor, RedactionReport]
     except Exception:
-        return None
+        _engine[:] = [None, None]
+    from otel_distro.logging._stdlib import message_of
+
+    _message_of[:] = [message_of]
 
 
 def _unchanged(value: Any, new: Any) -> bool:
@@ -73,13 +83,12 @@ def _unchanged(value: Any, new: Any) -> bool:
 
 def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: int) -> None:
     """Redact *record* in place (see the module docstring); never raises."""
-    redactor = _redactor()
-    if redactor is None:
+    get_redactor, report_type = _engine
+    if get_redactor is None:
         return
     try:
-        from otel_distro.redaction import RedactionReport
-
-        report = RedactionReport()
+        redactor = get_redactor()
+        report = report_type()
         _message(record, redactor, report, limit)
         extras = record.__dict__.keys() - reserved
         if extras:
@@ -98,8 +107,7 @@ def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: in
 
 
 def _message(record: logging.LogRecord, redactor: Any, report: Any, limit: int) -> None:
-    from otel_distro.logging._stdlib import message_of
-
+    message_of = _message_of[0]
     msg, args = record.msg, record.args
     if type(msg) is dict and not args:  # structlog's event dict for ProcessorFormatter
         new = _redacted_dict(msg, redactor, report)
@@ -165,39 +173,34 @@ def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
         record.exc_text = redacted
 
 
-_original: Callable[..., logging.LogRecord] | None = None
 _original_handle: Callable[[logging.Logger, logging.LogRecord], Any] | None = None
 _OWN = ("opentelemetry", "otel_distro")
 
 
-def install(reserved: frozenset[str], limit: int) -> None:
-    """Wrap ``logging.Logger.makeRecord`` (idempotent; *limit*: longest text scanned)."""
-    global _original
-    _limit[0] = limit
-    if _original is not None:
-        return
-    original = logging.Logger.makeRecord
-    _original = original
-
-    def makeRecord(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = original(self, *args, **kwargs)
-        redact_record(record, reserved, _limit[0])
-        return record
-
-    makeRecord.__doc__ = original.__doc__
-    makeRecord.__wrapped__ = original  # type: ignore[attr-defined]
-    logging.Logger.makeRecord = makeRecord  # type: ignore[method-assign]
-    _install_handle()
+def _other_consumer(record: logging.LogRecord, ours: logging.Handler | None) -> bool:
+    """Whether anything but the distro's handler will read *record*: another handler on
+    its way up, or a patched ``callHandlers`` (Sentry's logging integration)."""
+    if getattr(logging.Logger.callHandlers, "__module__", "logging") != "logging":
+        return True
+    return ours is None or handled_elsewhere(record, ours)
 
 
-def _install_handle() -> None:
+def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None = None) -> None:
+    """Wrap ``logging.Logger.handle`` (idempotent; *limit*: longest text scanned; *ours*:
+    the distro's root handler, which redacts on its worker thread)."""
     global _original_handle
+    _limit[0] = limit
+    _bind()
+    if _original_handle is not None:
+        return
     handle_original = logging.Logger.handle
     _original_handle = handle_original
 
     def handle(self: logging.Logger, record: logging.LogRecord) -> Any:
         if get_value(_SUPPRESS_INSTRUMENTATION_KEY) and not record.name.startswith(_OWN):
             return None  # a library logging inside the SDK's export: the distro's traffic
+        if _other_consumer(record, ours):
+            redact_record(record, reserved, _limit[0])
         return handle_original(self, record)
 
     handle.__doc__ = handle_original.__doc__
@@ -206,12 +209,7 @@ def _install_handle() -> None:
 
 
 def uninstall() -> None:
-    """Restore ``logging.Logger.makeRecord`` (tests)."""
-    global _original
-    if _original is None:
-        return
-    logging.Logger.makeRecord = _original  # type: ignore[method-assign]
-    _original = None
+    """Restore ``logging.Logger.handle`` (tests)."""
     global _original_handle
     if _original_handle is not None:
         logging.Logger.handle = _original_handle  # type: ignore[method-assign,assignment]

@@ -31,7 +31,7 @@ from otel_distro._exception_origin import log_context
 from otel_distro._report import internal_error
 from otel_distro.logging._guest import guest, handled_elsewhere
 from otel_distro.logging._pipeline import severity
-from otel_distro.logging._scrub import RECORD_REPORT, Entries
+from otel_distro.logging._scrub import RECORD_REPORT, Entries, redact_record
 from otel_distro.logging._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
 from otel_distro.logging._values import safe_str
 
@@ -119,6 +119,9 @@ def _last_resort(record: logging.LogRecord, ours: logging.Handler) -> None:
         return
     try:
         if not handled_elsewhere(record, ours):
+            pipeline = ours._holder.pipeline  # type: ignore[attr-defined]
+            if pipeline is not None:  # nobody else read it: not redacted yet
+                redact_record(record, _RESERVED, pipeline.limit)
             last.handle(record)
     except Exception:  # noqa: S110 - logging never raises into the app
         pass

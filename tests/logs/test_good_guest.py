@@ -413,3 +413,56 @@ def test_app_console_renderer_prints_the_redacted_traceback(log_setup: Logs) -> 
         structlog.get_logger("app").exception("mount")
     assert "OSError: mount failed password=" in stream.getvalue()
     assert secret not in stream.getvalue()
+
+
+def test_processor_formatter_setup_renders_as_without_the_distro(log_setup: Logs) -> None:
+    """structlog into stdlib with a ProcessorFormatter handler from dictConfig (the usual
+    production setup): the app's JSON line has the same keys as without the distro, the
+    exception formatted by its own processors, the secret redacted; exported once."""
+    import json
+
+    secret = plant()
+
+    def scenario() -> dict[str, Any]:
+        stream = io.StringIO()
+        logging.config.dictConfig(
+            {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {
+                    "json": {
+                        "()": structlog.stdlib.ProcessorFormatter,
+                        "processors": [
+                            structlog.processors.format_exc_info,
+                            structlog.processors.JSONRenderer(sort_keys=True),
+                        ],
+                    }
+                },
+                "handlers": {
+                    "out": {"class": "logging.StreamHandler", "stream": stream, "formatter": "json"}
+                },
+                "root": {"handlers": ["out"], "level": "INFO"},
+            }
+        )
+        structlog.configure(
+            processors=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
+        try:
+            raise LookupError("no row")
+        except LookupError:
+            structlog.get_logger("app").exception("lookup", password=secret, row=7)
+        structlog.reset_defaults()
+        return dict(json.loads(stream.getvalue()))
+
+    expected = without_distro(log_setup, scenario)
+    line = scenario()
+    assert sorted(line) == sorted(expected)
+    assert line["password"] == REDACTED and line["row"] == 7
+    assert "LookupError: no row" in line["exception"]
+    assert [r.log_record.body for r in log_setup.records()] == ["lookup"]
