@@ -86,6 +86,7 @@ def configure(
         Holder.pipeline = pipeline
         _scrub.install(_stdlib.RESERVED, pipeline.limit, _handler)
         _ride.install()
+        _structlog.patch_configure()
         _install_structlog(pipeline)
         _readopt(None)
         _stdlib.patch_logging_config(_readopt, _handler)
@@ -162,6 +163,7 @@ def reset() -> None:
     _output.stream = "stdout"
     guest.reset()
     _ride.uninstall()
+    _structlog.unpatch_configure()
     _scrub.uninstall()
     _excepthooks.uninstall()
     _stdlib.unpatch_logging_config()

@@ -18,7 +18,9 @@ application's exception formatters (``dict_tracebacks``, ``format_exc_info``), s
 * a ``ConsoleRenderer`` (which formats ``exc_info`` itself) gets the redacted
   traceback as ``exception`` instead.
 
-A contrib ``StructlogHandler`` in a chain is skipped (it would emit a second copy).
+A contrib ``StructlogHandler`` in a chain is skipped (it would emit a second copy);
+a chain with structlog's ``LogCapture`` (``structlog.testing.capture_logs()`` in the
+application's tests) runs unchanged.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 import structlog
 from structlog._base import BoundLoggerBase
+from structlog.testing import LogCapture
 
 from otel_distro._exception_origin import log_context
 from otel_distro.logging._pipeline import LEVELS
@@ -92,7 +95,7 @@ def _plan(processors: Any) -> _Plan | None:
     plan: _Plan | None = None
     if (
         size
-        and not any(isinstance(p, FinalProcessor) for p in processors)
+        and not any(isinstance(p, (FinalProcessor, LogCapture)) for p in processors)
         and any(not _is_contrib_handler(p) for p in processors)
     ):
         plan = _Plan(processors)

@@ -37,8 +37,10 @@ __all__ = [
     "call_stack",
     "install",
     "installed",
+    "patch_configure",
     "stack_text",
     "take_stack_info",
+    "unpatch_configure",
 ]
 
 _log = logging.getLogger("otel_distro.logging")
@@ -178,7 +180,8 @@ def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
     from otel_distro.logging import _ride
 
     processors: list[Any] = [merge_contextvars, FinalProcessor(holder)]
-    structlog.configure(
+    configure = _original_configure[0] if _original_configure else structlog.configure
+    configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(pipeline.min_level),
         logger_factory=SinkFactory(output),
@@ -187,6 +190,39 @@ def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
     structlog._config._CONFIG.is_configured = False
     _installed[0] = processors
     _ride.set_own(processors)
+
+
+_original_configure: list[Any] = []
+
+
+def _configure(*args: Any, **kwargs: Any) -> None:
+    """``structlog.configure``: over the distro's chain, the application starts from
+    structlog's defaults, so what it does not pass is what it would be without the distro."""
+    try:
+        if installed():
+            structlog.reset_defaults()
+    except Exception:  # noqa: S110 - the application's own call goes on regardless
+        pass
+    _original_configure[0](*args, **kwargs)
+
+
+def patch_configure() -> None:
+    """Install :func:`_configure` as ``structlog.configure`` (idempotent)."""
+    if _original_configure:
+        return
+    _original_configure.append(structlog.configure)
+    _configure.__doc__ = structlog.configure.__doc__
+    structlog.configure = _configure
+    structlog._config.configure = _configure  # configure_once() calls this name
+
+
+def unpatch_configure() -> None:
+    """Restore structlog's own ``configure`` (tests)."""
+    if not _original_configure:
+        return
+    original = _original_configure.pop()
+    structlog.configure = original
+    structlog._config.configure = original
 
 
 def installed() -> bool:

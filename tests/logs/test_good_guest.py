@@ -233,7 +233,8 @@ def test_app_dict_tracebacks_stay_structured(log_setup: Logs) -> None:
 
 
 def test_structlog_get_config_is_what_the_app_set(log_setup: Logs) -> None:
-    """configure() then get_config() gives what the app set, as without the distro."""
+    """configure() then get_config() gives what the app set, and structlog's defaults for
+    the rest, as without the distro."""
 
     def scenario() -> dict[str, Any]:
         processors = [structlog.processors.JSONRenderer()]
@@ -241,7 +242,9 @@ def test_structlog_get_config_is_what_the_app_set(log_setup: Logs) -> None:
         structlog.configure(processors=processors, logger_factory=factory)
         config = structlog.get_config()
         assert config["processors"] is processors and config["logger_factory"] is factory
-        return {"processors": len(config["processors"]), "configured": structlog.is_configured()}
+        shape = {key: type(value) for key, value in config.items() if key != "wrapper_class"}
+        wrapper = config["wrapper_class"]
+        return {**shape, "wrapper": wrapper.__name__, "configured": structlog.is_configured()}
 
     expected = without_distro(log_setup, scenario)
     structlog.reset_defaults()
@@ -466,3 +469,13 @@ def test_processor_formatter_setup_renders_as_without_the_distro(log_setup: Logs
     assert line["password"] == REDACTED and line["row"] == 7
     assert "LookupError: no row" in line["exception"]
     assert [r.log_record.body for r in log_setup.records()] == ["lookup"]
+
+
+def test_capture_logs_in_app_tests_sees_raw_events(log_setup: Logs) -> None:
+    """structlog.testing.capture_logs() (an application's own tests) captures the events
+    as without the distro: the chain runs unchanged."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as captured:
+        structlog.get_logger("app").info("charged", token="t-1", amount=3)
+    assert captured == [{"event": "charged", "token": "t-1", "amount": 3, "log_level": "info"}]

@@ -113,11 +113,14 @@ def test_loggers_cached_before_reconfigure_keep_working(log_setup: Logs) -> None
     assert [r.log_record.body for r in log_setup.records()] == ["first", "second"]
 
 
-def test_configure_without_processors_keeps_our_chain(log_setup: Logs) -> None:
-    """structlog.configure(cache_logger_on_first_use=...) alone leaves our chain in place."""
+def test_configure_without_processors_starts_from_structlogs_defaults(log_setup: Logs) -> None:
+    """structlog.configure(cache_logger_on_first_use=...) alone: what the app did not pass
+    is structlog's default (as without the distro), still bridged and exported once."""
     structlog.configure(cache_logger_on_first_use=False)
-    get_logger("app").info("still_ours")
-    assert [r.log_record.body for r in log_setup.records()] == ["still_ours"]
+    defaults = structlog._config._BUILTIN_DEFAULT_PROCESSORS
+    assert [type(p) for p in structlog.get_config()["processors"]] == [type(p) for p in defaults]
+    get_logger("app").info("bridged")
+    assert [r.log_record.body for r in log_setup.records()] == ["bridged"]
     assert logging.getLogger().handlers
 
 
