@@ -29,7 +29,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._exception_origin import log_context
 from otel_distro._report import internal_error
-from otel_distro.logging._guest import guest, handled_elsewhere
+from otel_distro.logging._guest import app_handlers, guest, handled_elsewhere
 from otel_distro.logging._pipeline import severity
 from otel_distro.logging._scrub import RECORD_REPORT, Entries, redact_record
 from otel_distro.logging._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
@@ -297,17 +297,57 @@ def adopt(
         root.addHandler(handler)
     guest.adopt_root_level(root, min_level, before)
     handler.setLevel(guest.handler_level(min_level))
+    if app_handlers(root, handler):
+        _unfold_servers(handler, drop_access_log)
+    else:
+        _fold_servers(handler, drop_access_log)
+
+
+# server logger name -> (console handlers taken off it, its propagate flag before)
+_folded: dict[str, tuple[list[logging.Handler], bool]] = {}
+
+
+def _fold_servers(handler: RootHandler, drop_access_log: bool) -> None:
+    """Server loggers' console handlers folded into the root path (the distro renders
+    their lines); ``uvicorn.access`` silenced while the distro's access log is on."""
     for name in _UVICORN:
         logger = logging.getLogger(name)
+        if handler in logger.handlers:
+            logger.removeHandler(handler)
+        removed: list[logging.Handler] = []
         for existing in list(logger.handlers):
             if type(existing) is logging.StreamHandler or _is_otel_handler(existing):
                 logger.removeHandler(existing)
+                if type(existing) is logging.StreamHandler:
+                    removed.append(existing)
+        if removed and name not in _folded:
+            _folded[name] = (removed, logger.propagate)
         if name.endswith(".access") and drop_access_log:
             logger.propagate = False
             if not logger.handlers:
                 logger.addHandler(logging.NullHandler())
         elif not logger.handlers:
             logger.propagate = True
+
+
+def _unfold_servers(handler: RootHandler, drop_access_log: bool) -> None:
+    """The application configured the root logger: the server's own console handlers
+    come back (its lines as without the distro, not in the application's handlers), and
+    our handler exports from loggers that no longer propagate to the root."""
+    for name in _UVICORN:
+        logger = logging.getLogger(name)
+        saved = _folded.pop(name, None)
+        if saved is not None:
+            for existing in list(logger.handlers):
+                if isinstance(existing, logging.NullHandler):
+                    logger.removeHandler(existing)
+            for existing in saved[0]:
+                if existing not in logger.handlers:
+                    logger.addHandler(existing)
+            logger.propagate = saved[1]
+        exported_elsewhere = name.endswith(".access") and drop_access_log
+        if not logger.propagate and not exported_elsewhere and handler not in logger.handlers:
+            logger.addHandler(handler)
 
 
 _originals: dict[str, Callable[..., Any]] = {}
@@ -376,6 +416,7 @@ def _wrap(
 
 def unpatch_logging_config() -> None:
     """Restore the logging configuration functions (tests)."""
+    _folded.clear()
     if not _originals:
         return
     logging.config.dictConfig = _originals.pop("dictConfig")
