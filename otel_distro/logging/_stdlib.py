@@ -32,6 +32,7 @@ from otel_distro._report import internal_error
 from otel_distro.logging._guest import app_handlers, guest, handled_elsewhere
 from otel_distro.logging._pipeline import severity
 from otel_distro.logging._scrub import RECORD_REPORT, Entries, redact_record
+from otel_distro.logging._servers import fold_servers, is_otel_handler, unfold_servers, unfolded
 from otel_distro.logging._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
 from otel_distro.logging._values import safe_str
 
@@ -58,7 +59,6 @@ RESERVED = _RESERVED = frozenset(
 # Loggers whose records are rendered but never emitted (the SDK's own warnings
 # would otherwise feed back into the export pipeline).
 _NO_EMIT_PREFIXES = ("opentelemetry",)
-_UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
 
 
 class RootHandler(logging.Handler):
@@ -270,11 +270,6 @@ def _lenient_message(msg: object, args: Any, limit: int) -> str:
         return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
 
 
-def _is_otel_handler(handler: logging.Handler) -> bool:
-    kind = type(handler)
-    return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
-
-
 def adopt(
     handler: RootHandler, min_level: int, drop_access_log: bool, before: int | None = None
 ) -> None:
@@ -283,11 +278,11 @@ def adopt(
     configuration call that just returned (None from ``configure``)."""
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if _is_otel_handler(existing) or (
+        if is_otel_handler(existing) or (
             isinstance(existing, RootHandler) and existing is not handler
         ):
             root.removeHandler(existing)
-            if _is_otel_handler(existing):
+            if is_otel_handler(existing):
                 _log.debug(
                     "removed %s from the root logger: otel-distro already emits "
                     "standard-library records once",
@@ -298,56 +293,9 @@ def adopt(
     guest.adopt_root_level(root, min_level, before)
     handler.setLevel(guest.handler_level(min_level))
     if app_handlers(root, handler):
-        _unfold_servers(handler, drop_access_log)
+        unfold_servers(handler, drop_access_log)
     else:
-        _fold_servers(handler, drop_access_log)
-
-
-# server logger name -> (console handlers taken off it, its propagate flag before)
-_folded: dict[str, tuple[list[logging.Handler], bool]] = {}
-
-
-def _fold_servers(handler: RootHandler, drop_access_log: bool) -> None:
-    """Server loggers' console handlers folded into the root path (the distro renders
-    their lines); ``uvicorn.access`` silenced while the distro's access log is on."""
-    for name in _UVICORN:
-        logger = logging.getLogger(name)
-        if handler in logger.handlers:
-            logger.removeHandler(handler)
-        removed: list[logging.Handler] = []
-        for existing in list(logger.handlers):
-            if type(existing) is logging.StreamHandler or _is_otel_handler(existing):
-                logger.removeHandler(existing)
-                if type(existing) is logging.StreamHandler:
-                    removed.append(existing)
-        if removed and name not in _folded:
-            _folded[name] = (removed, logger.propagate)
-        if name.endswith(".access") and drop_access_log:
-            logger.propagate = False
-            if not logger.handlers:
-                logger.addHandler(logging.NullHandler())
-        elif not logger.handlers:
-            logger.propagate = True
-
-
-def _unfold_servers(handler: RootHandler, drop_access_log: bool) -> None:
-    """The application configured the root logger: the server's own console handlers
-    come back (its lines as without the distro, not in the application's handlers), and
-    our handler exports from loggers that no longer propagate to the root."""
-    for name in _UVICORN:
-        logger = logging.getLogger(name)
-        saved = _folded.pop(name, None)
-        if saved is not None:
-            for existing in list(logger.handlers):
-                if isinstance(existing, logging.NullHandler):
-                    logger.removeHandler(existing)
-            for existing in saved[0]:
-                if existing not in logger.handlers:
-                    logger.addHandler(existing)
-            logger.propagate = saved[1]
-        exported_elsewhere = name.endswith(".access") and drop_access_log
-        if not logger.propagate and not exported_elsewhere and handler not in logger.handlers:
-            logger.addHandler(handler)
+        fold_servers(handler, drop_access_log)
 
 
 _originals: dict[str, Callable[..., Any]] = {}
@@ -416,7 +364,7 @@ def _wrap(
 
 def unpatch_logging_config() -> None:
     """Restore the logging configuration functions (tests)."""
-    _folded.clear()
+    unfolded()
     if not _originals:
         return
     logging.config.dictConfig = _originals.pop("dictConfig")
