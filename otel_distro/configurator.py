@@ -244,9 +244,9 @@ def _configure_logging(settings: Settings, with_provider: bool) -> None:
             from otel_distro.logging import use_fast_log_encoder
 
             use_fast_log_encoder()  # byte-identical OTLP, ~3x cheaper in the export thread
-            distro_logging.configure(settings, get_logger_provider())
+            distro_logging.configure(settings, get_logger_provider(), auto=True)
         else:
-            distro_logging.configure(settings, None)
+            distro_logging.configure(settings, None, auto=True)
     except Exception as exc:
         report(f"log setup failed ({type(exc).__name__}: {exc}); logs go to stderr unchanged")
 

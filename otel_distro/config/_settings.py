@@ -92,9 +92,12 @@ class Settings:
     sse_keepalive_seconds: float = _DEFAULTS["sse_keepalive_seconds"]
     sse_slow_subscriber: str = _DEFAULTS["sse_slow_subscriber"]
     sse_slow_subscriber_seconds: float = _DEFAULTS["sse_slow_subscriber_seconds"]
+    log_stream: str = _DEFAULTS["log_stream"]
     raise_internal_errors: bool = _DEFAULTS["raise_internal_errors"]
 
     problems: tuple[str, ...] = ()
+    # names of the variables the environment set to a valid value (not defaulted)
+    explicit: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -133,6 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
+    explicit: set[str] = set()
     for var in VARIABLES:
         raw = env.get(var.name)
         if raw is None or (raw.strip() == "" and var.parse is not parse_header_name):
@@ -140,6 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         try:
             values[var.attr] = var.parse(raw)
+            explicit.add(var.name)
         except Invalid as exc:
             shown = "<redacted>" if var.secret else raw
             default = var.default_doc or repr(var.default)
@@ -150,7 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     problems.extend(key_problems(values["baggage_signing_keys"]))
     if not values["sentry_environment"]:
         values["sentry_environment"] = values["environment"]
-    return Settings(**values, problems=tuple(problems))
+    return Settings(**values, problems=tuple(problems), explicit=frozenset(explicit))
 
 
 _settings: Settings | None = None

@@ -390,6 +390,15 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "Rendered log format; `auto` is console in development, JSON elsewhere.",
     ),
     Variable(
+        "OTEL_DISTRO_LOG_STREAM",
+        "log_stream",
+        one_of("stdout", "stderr"),
+        "stdout",
+        "Stream for the distro's rendered log lines. Under `opentelemetry-instrument` a "
+        "process that is not a known server (a CLI) gets lines only when this, `LOG_LEVEL` "
+        "or `LOG_TO_FILE` is set.",
+    ),
+    Variable(
         "OTEL_DISTRO_ACCESS_LOG",
         "access_log",
         parse_bool,

@@ -1,10 +1,12 @@
 """Outbound HTTP calls (httpx): one ``external_http_call`` log record per call.
 
 The distro hands these hooks to the httpx instrumentor.  Each completed call
-is logged with method, URL, status and duration, correlated with its client
-span; with ``EXTERNAL_HTTP_ENABLE_BODY_LOGGING=true`` an in-memory request body
-is added, cut to ``EXTERNAL_HTTP_MAX_BODY_BYTES`` (never with ``ENVIRONMENT=production``).
-Everything goes through the log pipeline, so URLs, bodies and any secret in them are redacted there.
+is logged (logger ``otel_distro.http_client``, exported; a rendered line only where
+the distro writes lines of its own, see ``docs/logging.md``) with method, URL,
+status and duration, correlated with its client span; with
+``EXTERNAL_HTTP_ENABLE_BODY_LOGGING=true`` an in-memory request body is added, cut to
+``EXTERNAL_HTTP_MAX_BODY_BYTES`` (never with ``ENVIRONMENT=production``).  Everything goes through the log pipeline, so URLs,
+bodies and any secret in them are redacted there.
 Response bodies are not logged: reading them here would consume the stream the
 application is about to read.
 """
@@ -23,10 +25,29 @@ EVENT = "external_http_call"
 Emit = Callable[[str, str, dict[str, Any]], None]
 
 
-def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
-    from otel_distro.logging import get_logger
+LOGGER = "otel_distro.http_client"
 
-    getattr(get_logger("otel_distro.http_client"), level)(event, **fields)
+
+def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
+    """Through the log pipeline; a line only where the distro writes its own lines (a
+    server, the application not having configured the root logger), never on the
+    stdout of a command-line tool; exported regardless."""
+    from structlog.contextvars import get_contextvars
+
+    from otel_distro.logging import own_lines
+    from otel_distro.logging._pipeline import LEVELS
+    from otel_distro.logging._structlog import Holder
+
+    pipeline = Holder.pipeline
+    if pipeline is None:
+        return
+    row = LEVELS[level]
+    if row[0] < pipeline.min_level:
+        return
+    bound = get_contextvars()  # what the application bound, as structlog's chain merges it
+    if bound:
+        fields = {**bound, **fields}
+    pipeline.capture(row, LOGGER, event, fields, write=own_lines())
 
 
 def _url_text(url: Any) -> str:

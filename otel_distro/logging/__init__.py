@@ -15,7 +15,6 @@ Public surface (re-exported by :mod:`otel_distro.logging`):
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import structlog
@@ -24,9 +23,10 @@ from opentelemetry._logs import LoggerProvider
 from otel_distro._state import on_reset
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.exporters._otlp_logs import use_fast_log_encoder
-from otel_distro.logging import _stdlib, _structlog
+from otel_distro.logging import _excepthooks, _ride, _scrub, _stdlib, _structlog
 from otel_distro.logging._emit import SCOPE, Emitter
-from otel_distro.logging._pipeline import Pipeline
+from otel_distro.logging._guest import guest
+from otel_distro.logging._pipeline import LEVELS, Pipeline
 from otel_distro.logging._render import Output
 from otel_distro.logging._structlog import Holder
 
@@ -52,18 +52,26 @@ _settings: Settings | None = None
 
 
 def configure(
-    settings: Settings | None = None, logger_provider: LoggerProvider | None = None
+    settings: Settings | None = None,
+    logger_provider: LoggerProvider | None = None,
+    *,
+    auto: bool = False,
 ) -> None:
     """Configure logging for the process (safe to call again; later calls re-apply).
 
-    ``logger_provider`` defaults to the global one.  Problems (an unwritable
-    ``LOG_DIR``, an internal error) are reported once and logging carries on.
+    ``logger_provider`` defaults to the global one.  ``auto`` is for the
+    ``opentelemetry-instrument`` start-up: a process that is not a known server then
+    gets no rendered lines unless ``LOG_LEVEL``, ``OTEL_DISTRO_LOG_STREAM`` or
+    ``LOG_TO_FILE`` asks for them.  Problems (an unwritable ``LOG_DIR``, an internal
+    error) are reported once and logging carries on.
     """
     global _settings
     try:
         settings = settings if settings is not None else get_settings()
         _settings = settings
+        guest.configure(settings, auto)
         _emitter.set_provider(logger_provider)
+        _output.stream = settings.log_stream
         if settings.log_to_file:
             problem = _output.open_file(
                 settings.log_dir,
@@ -77,48 +85,49 @@ def configure(
             _output.close_file()
         pipeline = Pipeline(settings, _emitter, _output)
         Holder.pipeline = pipeline
-        _structlog.install(Holder, pipeline, _output)
-        _structlog.patch_configure(Holder)
-        _readopt()
-        _stdlib.patch_logging_config(_readopt)
-        _install_thread_hook()
+        _scrub.install(_stdlib.RESERVED, pipeline.limit, _handler)
+        _ride.install()
+        _structlog.patch_configure()
+        _install_structlog(pipeline)
+        _readopt(None)
+        _stdlib.patch_logging_config(_readopt, _handler)
+        _excepthooks.install(_export_uncaught)
     except Exception as exc:  # never break application start-up
         report(f"logging setup failed ({type(exc).__name__}: {exc}); logs may be incomplete")
 
 
-_default_thread_hook = threading.excepthook
+def _install_structlog(pipeline: Pipeline) -> None:
+    """The distro's chain, while the application has not configured structlog itself
+    and the distro writes lines (a CLI keeps structlog's defaults, bridged)."""
+    if structlog.is_configured() and not _structlog.installed():
+        return  # the application's own configuration
+    if guest.lines():
+        _structlog.install(Holder, pipeline, _output)
 
 
-def _thread_excepthook(args: Any) -> None:
-    """Uncaught exceptions in threads: one redacted ERROR record instead of raw stderr."""
-    if Holder.pipeline is None:
-        _default_thread_hook(args)
+def _export_uncaught(name: str, exc_info: Any) -> None:
+    """An uncaught exception (sys.excepthook): one FATAL record, exported, no line."""
+    pipeline = Holder.pipeline
+    if pipeline is None:
         return
-    if args.exc_type is SystemExit:
-        return
-    name = getattr(args.thread, "name", None) or "unknown"
-    logging.getLogger("threading").error(
-        "Exception in thread %s",
-        name,
-        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
-    )
+    pipeline.capture(LEVELS["critical"], name, "Uncaught exception", None, exc_info, write=False)
+    _emitter.flush()
 
 
-def _install_thread_hook() -> None:
-    """Route uncaught thread exceptions through the pipeline (unless the app set a hook)."""
-    if threading.excepthook is threading.__excepthook__:
-        threading.excepthook = _thread_excepthook
-
-
-def _readopt() -> None:
+def _readopt(before: int | None) -> None:
     pipeline = Holder.pipeline
     if pipeline is None or _settings is None:
         return
     from otel_distro.processors.access_log import is_active
 
-    _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=is_active())
-    # LOG_LEVEL also applies to loggers with a level of their own (uvicorn's are INFO).
-    _handler.setLevel(pipeline.min_level)
+    _stdlib.adopt(_handler, pipeline.min_level, drop_access_log=is_active(), before=before)
+    if before is not None and not _structlog.installed() and not structlog.is_configured():
+        _install_structlog(pipeline)  # a server found late (uvicorn.run in a script)
+
+
+def own_lines() -> bool:
+    """Whether records the distro adds itself (access log, outbound calls) get a line."""
+    return guest.own_lines(_handler)
 
 
 def get_logger(name: str | None = None, **initial_values: Any) -> Any:
@@ -152,11 +161,14 @@ def reset() -> None:
     Holder.pipeline = None
     _settings = None
     _output.close_file()
+    _output.stream = "stdout"
+    guest.reset()
+    _ride.uninstall()
     _structlog.unpatch_configure()
+    _scrub.uninstall()
+    _excepthooks.uninstall()
     _stdlib.unpatch_logging_config()
     logging.getLogger().removeHandler(_handler)
-    if threading.excepthook is _thread_excepthook:
-        threading.excepthook = threading.__excepthook__
     structlog.reset_defaults()
 
 

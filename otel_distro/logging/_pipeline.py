@@ -18,6 +18,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanContext, get_current_span
 
+from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro.config import Settings
 from otel_distro.logging._correlate import context_values, hex_ids, request_snapshot
 from otel_distro.logging._emit import Emitter
@@ -96,8 +97,13 @@ class Pipeline:
         ts_ns: int | None = None,
         context: Context | None = None,
         emit: bool = True,
+        write: bool = True,
+        redacted: tuple[str, ...] = (),
     ) -> None:
         """Snapshot one event on the caller's thread and queue it for the worker.
+
+        *write*: render a line (else the record is only exported); *redacted*: what was
+        already replaced before (``rule:path`` entries, from the record's own redaction).
 
         ERROR and above are completed before returning (after everything queued
         earlier, keeping order), so a crash right after still has its line -- unless a
@@ -105,7 +111,8 @@ class Pipeline:
         the caller does not wait (see ``Emitter.flush_urgent``).
         """
         emitter = self.emitter
-        emitter.put(self._item(level, name, event, values, exc_info, ts_ns, context, emit, True))
+        item = self._item(level, name, event, values, exc_info, ts_ns, context, emit, write)
+        emitter.put((*item, redacted) if redacted else item)
         if level[0] >= _SYNC_LEVEL:
             emitter.flush_urgent()
 
@@ -180,12 +187,15 @@ class Pipeline:
     def _complete(
         self, item: tuple[Any, ...]
     ) -> tuple[dict[str, Any], dict[str, Any], SpanContext | None]:
-        _, ts_ns, level, name, event, attributes, context, request, _, _ = item
+        ts_ns, level, name, event, attributes, context, request = item[1:8]
         _, _, values, span_context, ids = self._context_of(context, request)
         for key, value in values.items():
             if key not in attributes:
                 attributes[key] = value
         event, attributes, name = self.redact(event, attributes, name)
+        if len(item) > 10:  # replaced before the pipeline saw it (the record's redaction)
+            entries = list(attributes.get(REPORT_ATTRIBUTE) or ())
+            attributes[REPORT_ATTRIBUTE] = entries + [e for e in item[10] if e not in entries]
         out: dict[str, Any] = {
             "timestamp": _iso(ts_ns),
             "level": level[3],
@@ -230,7 +240,12 @@ class Pipeline:
 
         ``context`` replaces the current OTel context (as in :meth:`capture`).
         """
-        item = self._item(level, name, event, values, exc_info, None, context, emit, False)
+        return self.finish_item(
+            self._item(level, name, event, values, exc_info, None, context, emit, False)
+        )
+
+    def finish_item(self, item: tuple[Any, ...]) -> dict[str, Any]:
+        """Complete an item from ``_item`` synchronously (emitted if it says so)."""
         out, attributes, span_context = self._complete(item)
         if item[8]:
             self._emit(item, out["logger"], out["event"], attributes, span_context)

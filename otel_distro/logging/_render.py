@@ -63,11 +63,13 @@ def console_renderer(colors: bool | None = None) -> Callable[[dict[str, Any]], s
 
 
 class Output:
-    """Writes rendered lines to stdout and, optionally, a rotating file."""
+    """Writes rendered lines to stdout (or stderr: ``OTEL_DISTRO_LOG_STREAM``) and,
+    optionally, a rotating file."""
 
     def __init__(self) -> None:
         self._file: logging.handlers.RotatingFileHandler | None = None
         self._lock = threading.Lock()
+        self.stream = "stdout"  # the name in ``sys``, looked up per write (redirections)
 
     def open_file(self, directory: str, name: str, max_bytes: int, backups: int) -> str | None:
         """Start writing to ``directory/name``; returns a problem message or None."""
@@ -99,10 +101,10 @@ class Output:
         """Write lines with one write and flush; a closed or broken stream never raises."""
         text = "\n".join(lines) + "\n"
         try:
-            stream = sys.stdout
+            stream = sys.stderr if self.stream == "stderr" else sys.stdout
             stream.write(text)
             stream.flush()
-        except Exception:  # noqa: S110 - a closed stdout must not break the app
+        except Exception:  # noqa: S110 - a closed stream must not break the app
             pass
         handler = self._file
         if handler is not None:

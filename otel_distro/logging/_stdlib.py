@@ -1,13 +1,16 @@
-"""Standard-library logging: one root handler that captures records like structlog does.
+"""Standard-library logging: one root handler that exports records like structlog does.
 
-Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler`,
-are rendered in the same format and emitted to OpenTelemetry once (an exception
-that escaped a request, logged by the server after its span ended, gets that
-request's ids and context back: :mod:`otel_distro._exception_origin`).  OTel
-logging handlers installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``)
-or the contrib logging instrumentation are removed (also when the application
-calls ``LoggingInstrumentor().instrument()`` itself), and uvicorn's own console
-handlers are folded into ours, also after a later ``dictConfig``/``basicConfig``.
+Records from uvicorn, httpx, aio-pika and the rest reach :class:`RootHandler` and
+are emitted to OpenTelemetry once (an exception that escaped a request, logged by
+the server after its span ended, gets that request's ids and context back:
+:mod:`otel_distro._exception_origin`).  The handler writes a rendered line only
+while the application has no handler of its own on the root logger and the distro
+writes lines at all (:mod:`otel_distro.logging._guest`); the application's
+handlers, formatters, filters and levels are never touched.  OTel logging handlers
+installed by the SDK (``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED``) or the
+contrib logging instrumentation are removed (also when the application calls
+``LoggingInstrumentor().instrument()`` itself), and uvicorn's own console handlers
+are folded into the root path, also after a later ``dictConfig``/``basicConfig``.
 
 Mapping arguments (``info("%(password)s", {...})``) are redacted by key before
 they are formatted into the message, where their keys would be lost.
@@ -19,38 +22,48 @@ import contextvars
 import logging
 import logging.config
 import re
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._exception_origin import log_context
+from otel_distro._report import internal_error
+from otel_distro.logging._guest import app_handlers, guest, handled_elsewhere
 from otel_distro.logging._pipeline import severity
+from otel_distro.logging._scrub import RECORD_REPORT, Entries, redact_record
+from otel_distro.logging._servers import fold_servers, is_otel_handler, unfold_servers, unfolded
 from otel_distro.logging._structlog import CODE_STACKTRACE, Holder, stack_text, take_stack_info
 from otel_distro.logging._values import safe_str
 
-__all__ = ["RootHandler", "adopt", "patch_logging_config", "unpatch_logging_config"]
+__all__ = [
+    "RESERVED",
+    "RootHandler",
+    "adopt",
+    "message_of",
+    "patch_logging_config",
+    "unpatch_logging_config",
+]
 
 _log = logging.getLogger("otel_distro.logging")
 _busy: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_distro_logging", default=False)
 
 # Attributes every logging.LogRecord has; anything else came from ``extra=``.
-_RESERVED = frozenset(
+RESERVED = _RESERVED = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
     | {"message", "asctime", "taskName", "_logger", "_name", "_from_structlog", "_record"}
-    | {"color_message"}  # uvicorn's ANSI-coloured duplicate of the message
+    | {"color_message", RECORD_REPORT}  # uvicorn's ANSI-coloured copy; what was redacted
     # the contrib logging instrumentation's record factory (ids we set ourselves)
     | {"otelSpanID", "otelTraceID", "otelTraceSampled", "otelServiceName"}
 )
 # Loggers whose records are rendered but never emitted (the SDK's own warnings
 # would otherwise feed back into the export pipeline).
 _NO_EMIT_PREFIXES = ("opentelemetry",)
-_UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
 
 
 class RootHandler(logging.Handler):
-    """Root-logger handler: render the record and emit it to OpenTelemetry once."""
+    """Root-logger handler: emit the record to OpenTelemetry once, and render it as a
+    line while the distro writes the standard-library lines (see the module docstring)."""
 
     def __init__(self, holder: type[Holder]) -> None:
         super().__init__(logging.NOTSET)
@@ -69,12 +82,15 @@ class RootHandler(logging.Handler):
         if pipeline is None or _busy.get():
             return
         token = _busy.set(True)
+        write = True
         try:
+            write = guest.own_lines(self)
             event, values, exc_info = _event_of(record, pipeline.limit)
             emit = not (
                 record.name.startswith(_NO_EMIT_PREFIXES)
                 or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
             )
+            earlier = record.__dict__.get(RECORD_REPORT)
             pipeline.capture(
                 severity(record.levelno),
                 record.name,
@@ -84,25 +100,50 @@ class RootHandler(logging.Handler):
                 ts_ns=int(record.created * 1e9),
                 context=log_context(exc_info) if exc_info else None,
                 emit=emit,
+                write=write,
+                redacted=tuple(earlier) if type(earlier) is Entries else (),
             )
         except Exception:  # noqa: S110 - logging never raises into the app
             pass
         finally:
             _busy.reset(token)
+        if not write:
+            _last_resort(record, self)
+
+
+def _last_resort(record: logging.LogRecord, ours: logging.Handler) -> None:
+    """What logging does when no handler takes a record (WARNING and above on stderr),
+    kept although our handler is on the root logger (the record is redacted already)."""
+    last = logging.lastResort
+    if last is None or record.levelno < last.level:
+        return
+    try:
+        if not handled_elsewhere(record, ours):
+            pipeline = ours._holder.pipeline  # type: ignore[attr-defined]
+            if pipeline is not None:  # nobody else read it: not redacted yet
+                redact_record(record, _RESERVED, pipeline.limit)
+            last.handle(record)
+    except Exception:  # noqa: S110 - logging never raises into the app
+        pass
+
+
+def message_of(record: logging.LogRecord, limit: int) -> Any:
+    """The record's message: formatted, leniently when its arguments do not fit, and
+    with a mapping argument redacted by key."""
+    args = record.args
+    if args and type(args) is not tuple:  # a mapping, normally
+        return _formatted(record, args, limit, failed=False)
+    try:
+        return record.getMessage()
+    except Exception:
+        return _formatted(record, args, limit, failed=True)
 
 
 def _event_of(record: logging.LogRecord, limit: int) -> tuple[Any, dict[str, Any], Any]:
     msg = record.msg
-    args = record.args
-    if args and type(args) is not tuple:  # a mapping, normally
-        event = _formatted(record, args, limit, failed=False)
-    elif not args and isinstance(msg, dict):
+    if not record.args and isinstance(msg, dict):
         return _wrapped_event(record, msg, limit)
-    else:
-        try:
-            event = record.getMessage()
-        except Exception:
-            event = _formatted(record, args, limit, failed=True)
+    event = message_of(record, limit)
     values = {k: v for k, v in record.__dict__.items() if k not in _RESERVED}
     stack = record.stack_info
     if stack:
@@ -229,35 +270,19 @@ def _lenient_message(msg: object, args: Any, limit: int) -> str:
         return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
 
 
-def _is_console_handler(handler: logging.Handler) -> bool:
-    """A plain StreamHandler writing to the process's stdout or stderr."""
-    if type(handler) is not logging.StreamHandler:
-        return False
-    stream = getattr(handler, "stream", None)
-    return stream is not None and any(
-        stream is std for std in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
-    )
-
-
-def _is_otel_handler(handler: logging.Handler) -> bool:
-    kind = type(handler)
-    return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
-
-
-def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
-    """Make the root logger ours and fold server loggers into it (safe to repeat)."""
+def adopt(
+    handler: RootHandler, min_level: int, drop_access_log: bool, before: int | None = None
+) -> None:
+    """Put our handler next to the application's on the root logger and fold server
+    loggers into it (safe to repeat).  *before*: the root level before the application's
+    configuration call that just returned (None from ``configure``)."""
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if _is_console_handler(existing):
-            # basicConfig(force=True) or a dictConfig console handler: it would print every
-            # record a second time, unredacted; ours already writes the line to stdout.
-            root.removeHandler(existing)
-            _log.debug("folded the root logger's console handler into otel-distro's")
-        elif _is_otel_handler(existing) or (
+        if is_otel_handler(existing) or (
             isinstance(existing, RootHandler) and existing is not handler
         ):
             root.removeHandler(existing)
-            if _is_otel_handler(existing):
+            if is_otel_handler(existing):
                 _log.debug(
                     "removed %s from the root logger: otel-distro already emits "
                     "standard-library records once",
@@ -265,27 +290,25 @@ def adopt(handler: RootHandler, min_level: int, drop_access_log: bool) -> None:
                 )
     if handler not in root.handlers:
         root.addHandler(handler)
-    root.setLevel(min_level)
-    for name in _UVICORN:
-        logger = logging.getLogger(name)
-        for existing in list(logger.handlers):
-            if type(existing) is logging.StreamHandler or _is_otel_handler(existing):
-                logger.removeHandler(existing)
-        if name.endswith(".access") and drop_access_log:
-            logger.propagate = False
-            if not logger.handlers:
-                logger.addHandler(logging.NullHandler())
-        elif not logger.handlers:
-            logger.propagate = True
+    guest.adopt_root_level(root, min_level, before)
+    handler.setLevel(guest.handler_level(min_level))
+    if app_handlers(root, handler):
+        unfold_servers(handler, drop_access_log)
+    else:
+        fold_servers(handler, drop_access_log)
 
 
 _originals: dict[str, Callable[..., Any]] = {}
 _INSTRUMENT = "LoggingInstrumentor._instrument"
 
 
-def patch_logging_config(readopt: Callable[[], None]) -> None:
+def patch_logging_config(readopt: Callable[[int | None], None], ours: logging.Handler) -> None:
     """Re-adopt after ``dictConfig``/``fileConfig``/``basicConfig`` (uvicorn calls dictConfig)
-    and after the contrib ``LoggingInstrumentor().instrument()`` called by the application."""
+    and after the contrib ``LoggingInstrumentor().instrument()`` called by the application.
+
+    ``basicConfig`` runs with our handler off the root logger, so it configures the root
+    logger as it would without the distro (it does nothing when handlers are present).
+    """
     if _originals:
         return
     targets: dict[str, tuple[Any, str]] = {
@@ -296,11 +319,11 @@ def patch_logging_config(readopt: Callable[[], None]) -> None:
     for key, (module, attr) in targets.items():
         original = getattr(module, attr)
         _originals[key] = original
-        setattr(module, attr, _wrap(original, readopt))
+        setattr(module, attr, _wrap(original, readopt, ours if key == "basicConfig" else None))
     _patch_contrib_instrumentor(readopt)
 
 
-def _patch_contrib_instrumentor(readopt: Callable[[], None]) -> None:
+def _patch_contrib_instrumentor(readopt: Callable[[int | None], None]) -> None:
     """The contrib instrumentation puts its own OTel handler on the root logger with a
     plain ``addHandler`` (after any ``basicConfig``): re-adopt once it has, which removes
     that handler.  Its ``uninstrument`` is unaffected (removing an absent handler is fine)."""
@@ -315,15 +338,24 @@ def _patch_contrib_instrumentor(readopt: Callable[[], None]) -> None:
     LoggingInstrumentor._instrument = _wrap(original, readopt)  # type: ignore[method-assign]
 
 
-def _wrap(original: Callable[..., Any], readopt: Callable[[], None]) -> Callable[..., Any]:
+def _wrap(
+    original: Callable[..., Any],
+    readopt: Callable[[int | None], None],
+    lift: logging.Handler | None = None,
+) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        root = logging.getLogger()
+        before = root.level
+        lifted = lift is not None and lift in root.handlers
+        if lifted:
+            root.removeHandler(lift)  # type: ignore[arg-type]
         try:
             return original(*args, **kwargs)
         finally:
             try:
-                readopt()
-            except Exception:  # noqa: S110 - never break the application's config call
-                pass
+                readopt(before)
+            except Exception:
+                internal_error("logging.readopt")
 
     wrapper.__doc__ = original.__doc__
     wrapper.__wrapped__ = original  # type: ignore[attr-defined]
@@ -332,6 +364,7 @@ def _wrap(original: Callable[..., Any], readopt: Callable[[], None]) -> Callable
 
 def unpatch_logging_config() -> None:
     """Restore the logging configuration functions (tests)."""
+    unfolded()
     if not _originals:
         return
     logging.config.dictConfig = _originals.pop("dictConfig")

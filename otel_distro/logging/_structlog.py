@@ -1,12 +1,11 @@
-"""structlog side: our processor chain, the logger factory, and ``configure`` patching.
+"""structlog side: the distro's processor chain and its logger factory.
 
 Our chain is ``merge_contextvars`` then :class:`FinalProcessor`, which captures
 the event for the log worker (``Pipeline.capture``); loggers filter levels up
-front (``make_filtering_bound_logger``), so filtered calls are a no-op.  An
-application that later calls ``structlog.configure(processors=...)`` gets
-:class:`BridgeProcessor` inserted before its last processor (usually the
-renderer): its lines keep trace ids and redaction and its events still reach
-OpenTelemetry exactly once.
+front (``make_filtering_bound_logger``), so filtered calls are a no-op.  It is
+installed as structlog's configuration until the application configures structlog
+itself; chains the application builds are bridged by :mod:`otel_distro.logging._ride`
+without a processor of ours in them.
 
 ``stack_info=True`` (here and in standard-library records) becomes the
 ``code.stacktrace`` attribute: the caller's stack, cut like an exception's
@@ -18,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -31,14 +30,17 @@ from otel_distro.logging._values import CODE_STACKTRACE, stack_text
 
 __all__ = [
     "CODE_STACKTRACE",
-    "BridgeProcessor",
     "FinalProcessor",
     "Holder",
+    "Sink",
+    "SinkFactory",
     "call_stack",
     "install",
+    "installed",
     "patch_configure",
     "stack_text",
     "take_stack_info",
+    "unpatch_configure",
 ]
 
 _log = logging.getLogger("otel_distro.logging")
@@ -55,22 +57,6 @@ class Holder:
 
     pipeline: Pipeline | None = None
     root_handler: logging.Handler | None = None
-
-
-def _root_handler_attached(holder: type[Holder]) -> bool:
-    handler = holder.root_handler
-    return handler is None or handler in logging.getLogger().handlers
-
-
-def _report_root_replaced() -> None:
-    from otel_distro.config import report
-
-    report(
-        "the root logger's handlers were replaced directly (not through logging.config or "
-        "logging.basicConfig): standard-library records no longer reach OpenTelemetry; "
-        "configure them with logging.config.dictConfig, or call "
-        "otel_distro.logging.configure() again afterwards"
-    )
 
 
 # Frames of the logging machinery, skipped to find the caller's frame.
@@ -145,60 +131,6 @@ class FinalProcessor:
         return _NOTHING
 
 
-class BridgeProcessor:
-    """For application chains: correlate, redact and emit, then hand the dict on.
-
-    With ``emit=False`` (chains that end in standard-library logging) the OTel
-    record is left to our logging handler, so it is still emitted once.
-    """
-
-    def __init__(self, holder: type[Holder], emit: bool = True) -> None:
-        self._holder = holder
-        self.emit = emit
-
-    def __call__(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
-        try:
-            pipeline = self._holder.pipeline
-            if pipeline is None:
-                return event_dict
-            kept = {key: event_dict.pop(key) for key in _OWN_KEYS if key in event_dict}
-            event = event_dict.pop("event", None)
-            exc_info = event_dict.pop("exc_info", None)
-            name = kept.get("logger") or getattr(logger, "name", None)
-            level = LEVELS.get(method_name, _INFO)
-            # A chain into standard-library logging leaves the record to our root
-            # handler; if the application replaced the root handlers, emit here.
-            emit = self.emit or not _root_handler_attached(self._holder)
-            if emit and not self.emit:
-                _report_root_replaced()
-            if "stack_info" in event_dict:
-                take_stack_info(event_dict, pipeline.limit)
-            out = pipeline.finish(
-                level,
-                name,
-                event,
-                event_dict,
-                exc_info,
-                emit=emit,
-                context=log_context(exc_info) if exc_info else None,
-            )
-            for key in _OWN_KEYS:
-                out.pop(key, None)
-            stack = out.pop("exception.stacktrace", None)
-            if stack is not None:
-                out["exception"] = stack
-            # The names structlog's own processors use (format_exc_info, StackInfoRenderer).
-            stack = out.pop(CODE_STACKTRACE, None)
-            if stack is not None:
-                out["stack"] = stack
-            kept.update(out)
-            return kept
-        except Exception:
-            return event_dict
-
-
 class Sink:
     """The wrapped logger.
 
@@ -239,144 +171,60 @@ class SinkFactory:
         return Sink(name, self._output)
 
 
-_original_configure: Callable[..., None] | None = None
-_original_reset: Callable[[], None] | None = None
-_installed: tuple[type[Holder], Pipeline, Output] | None = None
+_installed: list[Any] = [None]
 
 
 def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
-    """Configure structlog with our chain (bypassing our own ``configure`` patch)."""
-    global _installed
-    _installed = (holder, pipeline, output)
-    configure = _original_configure or structlog.configure
+    """Configure structlog with our chain; ``is_configured()`` stays False, so the
+    application's ``configure_once`` still applies."""
+    from otel_distro.logging import _ride
+
+    processors: list[Any] = [merge_contextvars, FinalProcessor(holder)]
+    configure = _original_configure[0] if _original_configure else structlog.configure
     configure(
-        processors=[merge_contextvars, FinalProcessor(holder)],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(pipeline.min_level),
         logger_factory=SinkFactory(output),
         cache_logger_on_first_use=True,
     )
+    structlog._config._CONFIG.is_configured = False
+    _installed[0] = processors
+    _ride.set_own(processors)
 
 
-def _is_contrib_handler(processor: object) -> bool:
-    kind = type(processor)
-    return kind.__name__ == "StructlogHandler" and kind.__module__.startswith(
-        "opentelemetry.instrumentation.structlog"
-    )
+_original_configure: list[Any] = []
 
 
-def _ends_in_stdlib(processors: list[Any], logger_factory: Any) -> bool:
-    if isinstance(logger_factory, structlog.stdlib.LoggerFactory):
-        return True
-    if isinstance(logger_factory, SinkFactory):  # nothing reaches standard-library logging
-        return False
-    last = processors[-1] if processors else None
-    return last in (
-        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        structlog.stdlib.render_to_log_kwargs,
-    )
+def _configure(*args: Any, **kwargs: Any) -> None:
+    """``structlog.configure``: over the distro's chain, the application starts from
+    structlog's defaults, so what it does not pass is what it would be without the distro."""
+    try:
+        if installed():
+            structlog.reset_defaults()
+    except Exception:  # noqa: S110 - the application's own call goes on regardless
+        pass
+    _original_configure[0](*args, **kwargs)
 
 
-def adapt_processors(
-    holder: type[Holder], processors: Iterable[Any], logger_factory: Any
-) -> list[Any]:
-    """An application's chain with contrib bridges removed and our bridge inserted."""
-    chain = list(processors)
-    dropped = [p for p in chain if _is_contrib_handler(p)]
-    if dropped:
-        chain = [p for p in chain if not _is_contrib_handler(p)]
-        _log.debug("removed the contrib structlog bridge: otel-distro already emits each event")
-    if any(isinstance(p, (FinalProcessor, BridgeProcessor)) for p in chain):
-        return chain
-    bridge = BridgeProcessor(holder, emit=not _ends_in_stdlib(chain, logger_factory))
-    chain.insert(_bridge_position(chain), bridge)
-    _log.debug(
-        "structlog.configure() from the application: inserted the otel-distro bridge "
-        "before its last processor"
-    )
-    return chain
-
-
-def _formats_exceptions(processor: object) -> bool:
-    return isinstance(
-        processor,
-        (structlog.processors.ExceptionRenderer, structlog.processors.ExceptionPrettyPrinter),
-    )
-
-
-def _bridge_position(chain: list[Any]) -> int:
-    """Before the last processor, or before the first exception formatter if earlier.
-
-    ``format_exc_info``/``dict_tracebacks`` consume ``exc_info``; the bridge must see
-    it first so the OTel record gets ``exception.type``/``.message``/``.stacktrace``
-    (the formatter then finds the redacted ``exception`` text already in place).
-    """
-    last = max(len(chain) - 1, 0)
-    for index, processor in enumerate(chain[:last]):
-        if _formats_exceptions(processor):
-            return index
-    return last
-
-
-def patch_configure(holder: type[Holder]) -> None:
-    """Make later ``structlog.configure(processors=...)`` calls keep our bridge."""
-    global _original_configure
-    if _original_configure is not None:
+def patch_configure() -> None:
+    """Install :func:`_configure` as ``structlog.configure`` (idempotent)."""
+    if _original_configure:
         return
-    original = structlog.configure
-    _original_configure = original
-
-    def configure(*args: Any, **kwargs: Any) -> None:
-        try:
-            if args:
-                kwargs["processors"], args = args[0], args[1:]
-            processors = kwargs.get("processors")
-            if processors is not None and holder.pipeline is not None:
-                factory = kwargs.get("logger_factory") or structlog.get_config().get(
-                    "logger_factory"
-                )
-                kwargs["processors"] = adapt_processors(holder, processors, factory)
-        except Exception:  # noqa: S110 - fall through to the application's own call
-            pass
-        original(*args, **kwargs)
-
-    configure.__doc__ = original.__doc__
-    structlog.configure = configure
-    structlog._config.configure = configure  # configure_once() calls this name
-    _patch_reset_defaults(holder)
-
-
-def _patch_reset_defaults(holder: type[Holder]) -> None:
-    """``structlog.reset_defaults()`` goes back to the distro's chain, not to a plain
-    console logger that would print unredacted, uncorrelated lines and emit nothing."""
-    global _original_reset
-    original = structlog.reset_defaults
-    _original_reset = original
-
-    def reset_defaults() -> None:
-        original()
-        installed = _installed
-        if installed is None or holder.pipeline is None:
-            return
-        try:
-            install(installed[0], holder.pipeline, installed[2])
-            structlog._config._CONFIG.is_configured = False  # configure_once() still applies
-        except Exception:  # noqa: S110 - the application's reset already happened
-            pass
-
-    reset_defaults.__doc__ = original.__doc__
-    structlog.reset_defaults = reset_defaults
-    structlog._config.reset_defaults = reset_defaults
+    _original_configure.append(structlog.configure)
+    _configure.__doc__ = structlog.configure.__doc__
+    structlog.configure = _configure
+    structlog._config.configure = _configure  # configure_once() calls this name
 
 
 def unpatch_configure() -> None:
-    """Restore structlog's own ``configure`` and ``reset_defaults`` (tests)."""
-    global _original_configure, _original_reset
-    if _original_configure is None:
+    """Restore structlog's own ``configure`` (tests)."""
+    if not _original_configure:
         return
-    structlog.configure = _original_configure
-    structlog._config.configure = _original_configure
-    _original_configure = None
-    if _original_reset is not None:
-        structlog.reset_defaults = _original_reset
-        structlog._config.reset_defaults = _original_reset
-        _original_reset = None
+    original = _original_configure.pop()
+    structlog.configure = original
+    structlog._config.configure = original
+
+
+def installed() -> bool:
+    """Whether structlog's configuration is still the one :func:`install` made."""
+    return _installed[0] is not None and (structlog.get_config().get("processors") is _installed[0])

@@ -5,6 +5,8 @@ instrumentation sets (old and new HTTP semantic conventions) and logs through
 the distro's pipeline, so the record has the same format, redaction and OTel
 emission as any other log, with the trace and span id of that server span.
 Level: INFO for 1xx-3xx, WARNING for 4xx, ERROR for 5xx or an errored span.
+Exported always; rendered as a line only while the application has not configured
+the root logger itself (its handlers are its own output).
 """
 
 from __future__ import annotations
@@ -124,7 +126,17 @@ class AccessLogSpanProcessor(SpanProcessor):
         span_context = span.get_span_context()
         if span_context is not None and span_context.is_valid:
             context = set_span_in_context(NonRecordingSpan(span_context))
-        pipeline.capture(level, ACCESS_LOGGER, EVENT, values, ts_ns=span.end_time, context=context)
+        from otel_distro.logging import own_lines
+
+        pipeline.capture(
+            level,
+            ACCESS_LOGGER,
+            EVENT,
+            values,
+            ts_ns=span.end_time,
+            context=context,
+            write=own_lines(),
+        )
 
     def shutdown(self) -> None:
         return None

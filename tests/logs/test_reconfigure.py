@@ -1,4 +1,5 @@
-"""Applications that call structlog.configure() themselves keep correlation and OTel emission."""
+"""Applications that call structlog.configure() themselves keep correlation and OTel emission,
+and structlog keeps its meaning: no processor of ours in the chain the application set."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
 from otel_distro.logging import get_logger
-from otel_distro.logging._structlog import BridgeProcessor
 from tests.support.logs import Logs
 
 pytestmark = pytest.mark.usefixtures("clean_logging_state")
@@ -54,11 +54,12 @@ def test_app_renderer_lines_are_redacted(log_setup: Logs) -> None:
     assert "hunter2" not in stream.getvalue()
 
 
-def test_bridge_is_inserted_before_the_renderer(log_setup: Logs) -> None:
-    """The bridge goes just before the app's last processor."""
-    _app_chain(io.StringIO())
-    processors = structlog.get_config()["processors"]
-    assert isinstance(processors[-2], BridgeProcessor)
+def test_get_config_returns_the_apps_chain_unchanged(log_setup: Logs) -> None:
+    """get_config() returns the very processors the app set, with nothing of ours in them."""
+    processors = [structlog.processors.add_log_level, structlog.processors.JSONRenderer()]
+    structlog.configure(processors=processors)
+    assert structlog.get_config()["processors"] is processors
+    assert processors == [structlog.processors.add_log_level, processors[-1]]
 
 
 def test_configure_once_also_gets_the_bridge(log_setup: Logs) -> None:
@@ -112,11 +113,14 @@ def test_loggers_cached_before_reconfigure_keep_working(log_setup: Logs) -> None
     assert [r.log_record.body for r in log_setup.records()] == ["first", "second"]
 
 
-def test_configure_without_processors_keeps_our_chain(log_setup: Logs) -> None:
-    """structlog.configure(cache_logger_on_first_use=...) alone leaves our chain in place."""
+def test_configure_without_processors_starts_from_structlogs_defaults(log_setup: Logs) -> None:
+    """structlog.configure(cache_logger_on_first_use=...) alone: what the app did not pass
+    is structlog's default (as without the distro), still bridged and exported once."""
     structlog.configure(cache_logger_on_first_use=False)
-    get_logger("app").info("still_ours")
-    assert [r.log_record.body for r in log_setup.records()] == ["still_ours"]
+    defaults = structlog._config._BUILTIN_DEFAULT_PROCESSORS
+    assert [type(p) for p in structlog.get_config()["processors"]] == [type(p) for p in defaults]
+    get_logger("app").info("bridged")
+    assert [r.log_record.body for r in log_setup.records()] == ["bridged"]
     assert logging.getLogger().handlers
 
 
@@ -187,28 +191,29 @@ def test_chain_into_stdlib_emits_when_root_handlers_were_replaced(
     assert "root logger's handlers were replaced" in capsys.readouterr().err
 
 
-def test_reset_defaults_keeps_the_distro_chain(log_setup: Logs) -> None:
-    """structlog.reset_defaults() goes back to the distro's chain: emitted and redacted."""
+def test_reset_defaults_returns_structlogs_defaults(log_setup: Logs) -> None:
+    """structlog.reset_defaults() gives structlog's own defaults; events are still
+    exported once and redacted."""
     structlog.reset_defaults()
+    assert structlog.get_config()["processors"] == structlog._config._BUILTIN_DEFAULT_PROCESSORS
+    assert not structlog.is_configured()
     structlog.get_logger("app").info("after_reset", password="hunter2")
     assert [r.log_record.body for r in log_setup.records()] == ["after_reset"]
-    line = log_setup.json_lines()[-1]
-    assert line["event"] == "after_reset" and line["password"] == "REDACTED"
-    structlog.configure_once(processors=[structlog.processors.JSONRenderer()])
-    assert any(isinstance(p, BridgeProcessor) for p in structlog.get_config()["processors"])
+    assert log_setup.attributes()["password"] == "REDACTED"
+    printed = log_setup.capsys.readouterr().out
+    assert "after_reset" in printed and "hunter2" not in printed
 
 
 def test_stack_info_in_the_app_chain(log_setup: Logs) -> None:
     """``stack_info=True`` through the bridge: ``code.stacktrace`` on the record, and the
-    application's renderer gets it as ``stack`` (as structlog's StackInfoRenderer names it)."""
+    application's chain gets the event as it would without the distro."""
     stream = io.StringIO()
     _app_chain(stream)
     structlog.get_logger("app").info("here", stack_info=True)
     stack = log_setup.attributes()["code.stacktrace"]
     assert "in test_stack_info_in_the_app_chain" in stack.rstrip().rsplit("\n  File ", 1)[-1]
     line = json.loads(stream.getvalue())
-    assert line["stack"] == stack
-    assert "stack_info" not in line and "code.stacktrace" not in line
+    assert line["stack_info"] is True and "code.stacktrace" not in line
 
 
 def test_stack_info_in_a_chain_into_stdlib(log_setup: Logs) -> None:
@@ -218,8 +223,7 @@ def test_stack_info_in_a_chain_into_stdlib(log_setup: Logs) -> None:
     (record,) = log_setup.records()
     attributes = dict(record.log_record.attributes or {})
     assert "stack_info" not in attributes
-    # the root handler emits the dict the bridge handed on: ``stack``, as ``exception``
-    stack = attributes["stack"]
+    stack = attributes["code.stacktrace"]
     assert "in test_stack_info_in_a_chain_into_stdlib" in stack.rstrip().rsplit("\n  File ", 1)[-1]
 
 

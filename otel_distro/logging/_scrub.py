@@ -1,0 +1,216 @@
+"""Redaction on the standard-library record itself, before any handler reads it.
+
+``Logger.handle`` (called once per record, on the logger that made it, after any
+record factory and ``extra=``) is wrapped: when anything but the distro's own handler
+will read the record (a ``FileHandler`` on the root logger, a library's own
+``StreamHandler``, a ``QueueHandler``, Sentry's logging integration, logging's
+last-resort printing), the record is redacted in place first; a record only the
+distro exports is redacted once, on the log worker, and the caller pays nothing more.
+
+* the message: formatted once; when redaction changes it, ``msg`` becomes the
+  redacted text and ``args`` empty (so no handler can format the raw arguments, and
+  Sentry's ``logentry.params`` is empty); a clean message keeps its ``msg``/``args``;
+* a mapping argument (``%(password)s``) is redacted by key first, and structlog's
+  event dict (``ProcessorFormatter.wrap_for_formatter``) value by value;
+* ``extra=`` values, by their key;
+* the traceback text: when redaction changes it, ``exc_text`` holds the redacted text,
+  which every ``logging.Formatter`` prints instead of formatting ``exc_info`` again;
+* ``stack_info``.
+
+What was replaced is kept on the record (:data:`RECORD_REPORT`) for the exported
+record's ``otel_distro.redacted``.
+
+Records that third-party libraries log while the SDK exports (``urllib3`` debug lines
+of the OTLP exporter's own requests, made under OpenTelemetry's suppress-instrumentation
+flag) reach no handler, so the distro's own traffic never shows up in the application's
+logs; ``opentelemetry.*`` records (export failures) still do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
+
+from otel_distro._report import internal_error
+from otel_distro.logging._guest import handled_elsewhere
+
+__all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
+
+RECORD_REPORT = "_otel_distro_redacted"
+_limit = [65536]  # OTEL_DISTRO_REDACT_MAX_SCAN, set by install()
+_formatter = logging.Formatter()
+# Keys of structlog's event dict that are not data (left as they are).
+_STRUCTLOG_KEYS = frozenset({"exc_info", "stack_info", "_record", "_from_structlog"})
+
+
+class Entries(tuple):  # type: ignore[type-arg]
+    """``rule:path`` entries of what was redacted on a record (only the distro makes these)."""
+
+    __slots__ = ()
+
+
+# the redaction engine, bound by install() (None: not installed, records pass as made)
+_engine: list[Any] = [None, None]  # [get_redactor, RedactionReport]
+_message_of: list[Callable[[logging.LogRecord, int], Any]] = []
+
+
+def _bind() -> None:
+    try:
+        from otel_distro.redaction import RedactionReport, get_redactor
+
+        _engine[:] = [get_redactor, RedactionReport]
+    except Exception:
+        _engine[:] = [None, None]
+    from otel_distro.logging._stdlib import message_of
+
+    _message_of[:] = [message_of]
+
+
+def _unchanged(value: Any, new: Any) -> bool:
+    """Whether the redactor left *value* as it was (objects come back as their ``str()``)."""
+    if new is value:
+        return True
+    try:
+        if type(new) is str and type(value) is not str:
+            return bool(new == str(value))
+        return bool(new == value)
+    except Exception:
+        return False
+
+
+def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: int) -> None:
+    """Redact *record* in place (see the module docstring); never raises."""
+    get_redactor, report_type = _engine
+    if get_redactor is None:
+        return
+    try:
+        redactor = get_redactor()
+        report = report_type()
+        _message(record, redactor, report, limit)
+        extras = record.__dict__.keys() - reserved
+        if extras:
+            _extras(record, extras, redactor, report)
+        if record.exc_info and not record.exc_text:
+            _exception(record, redactor, report)
+        stack = record.stack_info
+        if stack and type(stack) is str:
+            redacted = redactor.redact_text(stack, report=report, path="code.stacktrace")
+            if redacted != stack:
+                record.stack_info = redacted
+        if report.entries:
+            record.__dict__[RECORD_REPORT] = Entries(report.entries)
+    except Exception:
+        internal_error("logging.record_redaction")
+
+
+def _message(record: logging.LogRecord, redactor: Any, report: Any, limit: int) -> None:
+    message_of = _message_of[0]
+    msg, args = record.msg, record.args
+    if type(msg) is dict and not args:  # structlog's event dict for ProcessorFormatter
+        new = _redacted_dict(msg, redactor, report)
+        if new is not None:
+            record.msg = new
+        return
+    plain: str | None
+    if not args or type(args) is tuple:
+        try:
+            plain = text = record.getMessage()
+        except Exception:  # formatted leniently, with each argument in its place
+            plain, text = None, message_of(record, limit)
+    else:  # a mapping argument, redacted by key while formatting
+        text = message_of(record, limit)
+        try:
+            plain = record.getMessage()
+        except Exception:
+            plain = None
+    if not (type(text) is str and redactor.known_clean(text, {})):
+        text = redactor.redact_text(str(text), report=report, path="body")
+    if text != plain:
+        record.msg = text
+        record.args = ()
+        if "color_message" in record.__dict__:  # uvicorn's coloured copy of the message
+            record.__dict__["color_message"] = text
+
+
+def _redacted_dict(msg: dict[str, Any], redactor: Any, report: Any) -> dict[str, Any] | None:
+    """A copy of structlog's event dict with redacted values, or None when clean."""
+    data = {k: v for k, v in msg.items() if k not in _STRUCTLOG_KEYS}
+    if not data or redactor.known_clean(None, data):
+        return None
+    redacted = redactor.redact_mapping(data, report=report)
+    changed = False
+    out = dict(msg)
+    for key, value in data.items():
+        new = redacted.get(key if type(key) is str else str(key), value)
+        if not _unchanged(value, new):
+            out[key] = new
+            changed = True
+    return out if changed else None
+
+
+def _extras(record: logging.LogRecord, keys: Any, redactor: Any, report: Any) -> None:
+    values = record.__dict__
+    data = {key: values[key] for key in keys if key != RECORD_REPORT}
+    if not data or redactor.known_clean(None, data):
+        return
+    redacted = redactor.redact_mapping(data, report=report)
+    for key, value in data.items():
+        new = redacted.get(key, value)
+        if not _unchanged(value, new):
+            values[key] = new
+
+
+def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
+    try:
+        text = _formatter.formatException(record.exc_info)  # type: ignore[arg-type]
+    except Exception:
+        return
+    redacted = redactor.redact_text(text, report=report, path="exception.stacktrace")
+    if redacted != text:
+        record.exc_text = redacted
+
+
+_original_handle: Callable[[logging.Logger, logging.LogRecord], Any] | None = None
+_OWN = ("opentelemetry", "otel_distro")
+
+
+def _other_consumer(record: logging.LogRecord, ours: logging.Handler | None) -> bool:
+    """Whether anything but the distro's handler will read *record*: another handler on
+    its way up, or a patched ``callHandlers`` (Sentry's logging integration)."""
+    if getattr(logging.Logger.callHandlers, "__module__", "logging") != "logging":
+        return True
+    return ours is None or handled_elsewhere(record, ours)
+
+
+def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None = None) -> None:
+    """Wrap ``logging.Logger.handle`` (idempotent; *limit*: longest text scanned; *ours*:
+    the distro's root handler, which redacts on its worker thread)."""
+    global _original_handle
+    _limit[0] = limit
+    _bind()
+    if _original_handle is not None:
+        return
+    handle_original = logging.Logger.handle
+    _original_handle = handle_original
+
+    def handle(self: logging.Logger, record: logging.LogRecord) -> Any:
+        if get_value(_SUPPRESS_INSTRUMENTATION_KEY) and not record.name.startswith(_OWN):
+            return None  # a library logging inside the SDK's export: the distro's traffic
+        if _other_consumer(record, ours):
+            redact_record(record, reserved, _limit[0])
+        return handle_original(self, record)
+
+    handle.__doc__ = handle_original.__doc__
+    handle.__wrapped__ = handle_original  # type: ignore[attr-defined]
+    logging.Logger.handle = handle  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Restore ``logging.Logger.handle`` (tests)."""
+    global _original_handle
+    if _original_handle is not None:
+        logging.Logger.handle = _original_handle  # type: ignore[method-assign,assignment]
+        _original_handle = None
