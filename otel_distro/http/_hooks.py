@@ -5,8 +5,8 @@ is logged (logger ``otel_distro.http_client``, exported; a rendered line only wh
 the distro writes lines of its own, see ``docs/logging.md``) with method, URL,
 status and duration, correlated with its client span; with
 ``EXTERNAL_HTTP_ENABLE_BODY_LOGGING=true`` an in-memory request body is added, cut to
-``EXTERNAL_HTTP_MAX_BODY_BYTES`` (never with ``ENVIRONMENT=production``).  Everything goes through the log pipeline, so URLs,
-bodies and any secret in them are redacted there.
+``EXTERNAL_HTTP_MAX_BODY_BYTES`` (never with ``ENVIRONMENT=production``).  Everything
+goes through the log pipeline, so URLs, bodies and any secret in them are redacted there.
 Response bodies are not logged: reading them here would consume the stream the
 application is about to read.
 """

@@ -10,7 +10,10 @@ import pytest
 
 from otel_distro.config import VARIABLES, Settings, Variable, load_settings
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "problems"}
+# problems and explicit describe the load, not a variable
+FIELDS = {
+    f.name: f for f in dataclasses.fields(Settings) if f.name not in ("problems", "explicit")
+}
 TYPES = typing.get_type_hints(Settings)
 
 
