@@ -49,7 +49,7 @@ def test_rewrite_is_textual(redactor: Redactor) -> None:
 def test_fragment_parameters_are_redacted(redactor: Redactor) -> None:
     """OAuth implicit-flow fragments (``#access_token=...``) are redacted."""
     assert redactor.redact_url("https://h/cb#access_token=abc&state=s") == (
-        f"https://h/cb#access_token={REDACTED}&state=s"
+        f"https://h/cb#access_token={REDACTED}&state={REDACTED}"
     )
 
 
