@@ -32,6 +32,7 @@ from ._keytables import (
     QUERY_ONLY_KEYS,
     STEMS,
 )
+from ._marker import REDACTED
 from ._shapes import looks_generated
 
 __all__ = [
@@ -348,6 +349,8 @@ def sequence_flag_rule(keys: KeyRules, name: str, following: Any, *, pair: bool)
     ``--password``/``-a`` flags (argument lists), a bare sensitive name followed by
     its value (``[..., "password", pw]``), and the value of a two-item header pair.
     """
+    if REDACTED in name:  # a name made by an earlier pass, not the app's
+        return None
     if isinstance(following, (bytes, bytearray)):
         following = bytes(following[:256]).decode("latin-1")
     if name.startswith("-"):

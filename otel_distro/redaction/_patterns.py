@@ -162,11 +162,13 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         r"([A-Za-z0-9_\-]{20,})",
         r"sk-",
         validator=_random_tail,
+        needs="run",
     ),
     _p(
         "sendgrid_key",
         _RUN + r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}",
         r"SG\.",
+        needs="run",
     ),
     _p(
         "vendor_token",
@@ -190,6 +192,7 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         "telegram_token",
         r"(?<![A-Za-z0-9:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])",
         r"[0-9]:[A-Za-z0-9_\-]",
+        needs="run",
     ),
     _p(
         "sql_password",

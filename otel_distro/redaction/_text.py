@@ -20,10 +20,11 @@ KeyRule = Callable[[str], "str | None"]
 # ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``), or a
 # ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
 # key may only start at a run boundary.
+_KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script (look-alikes)
 _PAIR = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
-    r"|([A-Za-z_][A-Za-z0-9_.\-]{0,63})(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
-    r"|b?([\"'])([A-Za-z_][A-Za-z0-9_.\-]{0,63})\4,[ \t]{0,3}(?=b?[\"']))"
+    r"(?<![\w.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
+    r"|(" + _KEY + r")(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"']))"
 )
 PAIR_HINT = r"[:=]|(?:^|\s)-|[\"'],"
 # An ``Authorization`` value's scheme word (``Bearer``, ``ApiKey``, ``SSWS``, ...): the

@@ -25,8 +25,17 @@ def test_username_only_userinfo_is_redacted(redactor: Redactor) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature", "X-Amz-Signature",
-            "X-Amz-Credential", "X-Amz-Security-Token", "x-amz-signature"],
+    "key",
+    [
+        "AWSAccessKeyId",
+        "Signature",
+        "sig",
+        "X-Goog-Signature",
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "X-Amz-Security-Token",
+        "x-amz-signature",
+    ],
 )
 def test_semconv_query_keys_are_redacted(redactor: Redactor, key: str) -> None:
     """The semantic-convention query keys keep the key and lose the value."""
