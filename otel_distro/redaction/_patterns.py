@@ -177,8 +177,9 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         r"|sq0csp-|dapi|rubygems_|dckr_pat_|ATATT|glft-|ya29\.|figd_|hvs\.|hvb\.|ops_"
         r"|phc_|phx_|ntn_|xkeysib-)"
         r"([A-Za-z0-9_\-.]{24,})",
-        r"npm_|hf_|pypi-|_v1_|shp|lin_api_|PMAK-|gl[cs]|NRAK-|sntry|sbp_|tskey-|nfp_|xapp-"
-        r"|sq0|dapi|rubygems_|dckr_|ATATT|glft-|ya29|figd_|hv[sb]\.|ops_|ph[cx]_|ntn_|xkeysib-",
+        r"npm_|hf_|pypi-|_v1_|shp|lin_api_|PMAK-|glc_|glsa_|NRAK-|sntry|sbp_|tskey-|nfp_|xapp-"
+        r"|sq0|dapi|rubygems_|dckr_|ATATT|glft-|ya29|figd_|hvs\.|hvb\.|ops_|phc_|phx_|ntn_"
+        r"|xkeysib-",
         validator=_random_tail,
         needs="run",
     ),
@@ -227,16 +228,16 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     _p(
         "github_token",
         _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-        r"gh[pousr]_|github_pat_",
+        r"ghp_|gho_|ghu_|ghs_|ghr_|github_pat_",
         needs="run",
     ),
     _p(
         "gitlab_token",
         _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
-        r"gl(?:pat|dt|rt|ptt)-",
+        r"glpat-|gldt-|glrt-|glptt-",
         needs="run",
     ),
-    _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox[aboprs]-"),
+    _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox"),
     _p(
         "stripe_key",
         _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",

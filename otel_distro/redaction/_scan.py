@@ -62,7 +62,32 @@ _GATE_LITERALS = (
     "%7b",
 )
 _DIGITS = re.compile(r"[0-9]{4}")
+_PASSES = 3
+_ENCODED = re.compile(r"%7[Bb]|eyJ|eyAi|W3si|WyI")
 _RUN = re.compile(r"[A-Za-z0-9_\-]{16}")
+
+
+_META = frozenset("[](){}*+?^$\\")
+
+
+def _hint(hint: str) -> re.Pattern[str] | tuple[bool, tuple[str, ...]]:
+    """A hint as plain substrings ``(case-folded, words)`` when it is an alternation of
+    literals (``in`` is far cheaper than a regex search), else the compiled regex."""
+    folded = hint.startswith("(?i:") and hint.endswith(")")
+    inner = hint[4:-1] if folded else hint
+    words: list[str] = []
+    for part in inner.split("|"):
+        part = part.replace("\\.", ".")
+        if part.count("-?") == 1:
+            head, tail = part.split("-?")
+            variants = [head + tail, head + "-" + tail]
+        else:
+            variants = [part]
+        for variant in variants:
+            if not variant or any(c in _META for c in variant):
+                return re.compile(hint)
+            words.append(variant.lower() if folded else variant)
+    return folded, tuple(words)
 
 
 def _has_literal(text: str) -> bool:
@@ -86,8 +111,8 @@ class TextScanner:
         rules: Iterable[Rule],
     ) -> None:
         self._keys = keys
-        self._patterns = [(p, re.compile(p.hint)) for p in BUILTIN_PATTERNS]
-        self._pii = [(p, re.compile(p.hint)) for p in PII_PATTERNS] if pii else []
+        self._patterns = [(p, _hint(p.hint)) for p in BUILTIN_PATTERNS]
+        self._pii = [(p, _hint(p.hint)) for p in PII_PATTERNS] if pii else []
         self.custom = [custom_pattern(i, p) for i, p in enumerate(extra_patterns, 1)]
         self.rules = tuple(rules)
         self._pair_hint = re.compile(PAIR_HINT)
@@ -110,7 +135,26 @@ class TextScanner:
         """``text`` with every rule applied; ``as_url`` when it was already read as a URL.
 
         ``decoded(text, hits)`` redacts percent- or base64-encoded JSON inside the text.
+        A replacement can make a new context (``10.0.0.1password=x`` becomes
+        ``REDACTEDpassword=x``), so a changed text is scanned again, up to three
+        passes: redacting redacted text changes nothing.
         """
+        for _ in range(_PASSES):
+            before = len(hits)
+            result = self._scan(text, hits, key, as_url, decoded)
+            if len(hits) == before or result == text:
+                return result
+            text = result
+        return text
+
+    def _scan(
+        self,
+        text: str,
+        hits: list[str],
+        key: str | None,
+        as_url: bool,
+        decoded: Callable[[str, list[str]], str] | None,
+    ) -> str:
         literal = _has_literal(text)
         digits = _DIGITS.search(text) is not None
         run = _RUN.search(text) is not None
@@ -137,17 +181,31 @@ class TextScanner:
                 text = redact_validation(text, rule_for, hits)
         if "/" in text and (run or self._path_hint.search(text) is not None):
             text = redact_paths(text, rule_for, hits)
-        if decoded is not None and (literal or run):
+        if decoded is not None and (literal or run) and _ENCODED.search(text) is not None:
             text = decoded(text, hits)
         if literal or digits or run:
+            lower: str | None = None
             for pattern, hint in self._patterns:
                 needs = pattern.needs
-                if (
-                    literal if needs == "literal" else digits if needs == "digits" else run
-                ) and hint.search(text) is not None:
-                    text = apply(pattern, text, hits)
+                if not (literal if needs == "literal" else digits if needs == "digits" else run):
+                    continue
+                if isinstance(hint, tuple):
+                    folded, words = hint
+                    if folded and lower is None:
+                        lower = text.lower()
+                    haystack = lower if folded and lower is not None else text
+                    if not any(word in haystack for word in words):
+                        continue
+                elif hint.search(text) is None:
+                    continue
+                text = apply(pattern, text, hits)
+                lower = None
         for pattern, hint in self._pii:
-            if hint.search(text) is not None:
+            if (
+                any(word in text for word in hint[1])
+                if isinstance(hint, tuple)
+                else hint.search(text) is not None
+            ):
                 text = apply(pattern, text, hits)
         for pattern in self.custom:
             text = apply(pattern, text, hits)

@@ -123,7 +123,7 @@ def test_exc_info_gives_exception_attributes(log_setup: Logs) -> None:
         get_logger("app").error("database_error", table="users", exc_info=True)
     attrs = log_setup.attributes()
     assert attrs["exception.type"] == "LookupError"
-    assert attrs["exception.message"] == "'users'"
+    assert attrs["exception.message"] == "users"
     assert "Traceback" in attrs["exception.stacktrace"]
 
 
