@@ -237,6 +237,8 @@ class KeyRules:
         if len(flag) == 1:
             if flag in _SHORT_SECRET_FLAGS and value and not _PORTISH.fullmatch(value):
                 return "password"
+            if flag == "u" and ":" in value.strip(":"):  # curl -u user:password
+                return "password"
             return None
         return self.rule_for(flag)
 
@@ -277,6 +279,10 @@ class KeyRules:
         rule = _word_rule(words)
         if rule is not None:
             return rule
+        if ("2fa" in norm or "two_factor" in norm or "twofactor" in norm) and not _described(
+            words, len(words)
+        ):
+            return "password"
         if _header_style(key, norm) and _credential_header(words):
             return "api_key"
         if self._extra:

@@ -136,6 +136,11 @@ EXACT_KEYS: dict[str, str] = {
 # SAML, CAS, signed links), though the same words are harmless as attribute keys.
 QUERY_ONLY_KEYS: dict[str, str] = {
     "code": "auth",
+    "code_verifier": "auth",
+    "samlart": "auth",
+    "wresult": "auth",
+    "login_ticket": "auth",
+    "service_ticket": "auth",
     "state": "auth",
     "session_state": "auth",
     "ticket": "auth",

@@ -190,6 +190,31 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         needs="run",
     ),
     _p(
+        "paseto",
+        _RUN + r"v[1-4]\.(?:local|public)\.[A-Za-z0-9_\-]{20,}",
+        r"v1.|v2.|v3.|v4.",
+        needs="run",
+    ),
+    _p(
+        "age_secret_key",
+        r"(?<![A-Za-z0-9])AGE-SECRET-KEY-1[0-9A-Z]{50,}",
+        r"AGE-SECRET-KEY-",
+        needs="run",
+    ),
+    _p(
+        "azure_ad_secret",
+        r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])",
+        r"Q~",
+    ),
+    _p(
+        "discord_bot_token",
+        r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}"
+        r"(?![A-Za-z0-9_\-])",
+        r"M|N|O",
+        validator=_random_tail,
+        needs="run",
+    ),
+    _p(
         "telegram_token",
         r"(?<![A-Za-z0-9:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])",
         r"[0-9]:[A-Za-z0-9_\-]",

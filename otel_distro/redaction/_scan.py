@@ -14,6 +14,7 @@ from ._keys import KeyRules
 from ._marker import REDACTED
 from ._paths import PATH_HINT, redact_paths
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
+from ._prose import redact_encoded_pairs, redact_spaced, redact_xml
 from ._text import PAIR_HINT, redact_pairs, redact_pem, redact_validation
 from ._urls import (
     FRAGMENT_IN_TEXT,
@@ -60,6 +61,8 @@ _GATE_LITERALS = (
     "KeyError",
     "%7B",
     "%7b",
+    "Q~",
+    "</",
 )
 _DIGITS = re.compile(r"[0-9]{4}")
 _PASSES = 3
@@ -179,6 +182,12 @@ class TextScanner:
                 text = redact_pairs(text, self._keys, hits, jwk="kty" in text)
             if "input" in text:
                 text = redact_validation(text, rule_for, hits)
+            if "</" in text:
+                text = redact_xml(text, rule_for, hits)
+            if "%3" in text or "%25" in text:
+                text = redact_encoded_pairs(text, rule_for, hits)
+        if run:
+            text = redact_spaced(text, rule_for, hits)
         if "/" in text and (run or self._path_hint.search(text) is not None):
             text = redact_paths(text, rule_for, hits)
         if decoded is not None and (literal or run) and _ENCODED.search(text) is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ._keys import JWK_PRIVATE_MEMBERS, KeyRules, counts_tokens, query_rule
+from ._keys import JWK_PRIVATE_MEMBERS, KeyRules, counts_tokens, looks_generated, query_rule
 from ._marker import REDACTED
 
 __all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
@@ -100,6 +100,11 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
             rule = query_rule(key, rule_for)
         shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
         if rule is None and not shaped:
+            if flag is None and looks_generated(key, strict=True):  # a token as a dict key
+                out.append(text[last : match.start(2) if match.group(2) else match.start(5)])
+                out.append(REDACTED)
+                hits.append("generated_key")
+                last = match.end(2) if match.group(2) else match.end(5)
             pos = match.end()
             continue
         start, end = _value_span(text, match.end(), rule or "shaped", match.group(3) == ":")
