@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from ._marker import REDACTED
 from ._shapes import looks_generated
 
-__all__ = ["PATH_HINT", "SENSITIVE_SEGMENTS", "redact_paths"]
+__all__ = ["SENSITIVE_SEGMENTS", "redact_paths"]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -38,12 +38,6 @@ SENSITIVE_SEGMENTS = frozenset(
     }
 )  # fmt: skip
 _AFTER = 3  # segments read after a sensitive one
-#: A cheap precondition: a sensitive segment word followed by ``/``.
-PATH_HINT = (
-    r"(?i:reset|keys?|tokens?|hooks?|services|invit|verif|confirm|activat|magic|unsub|share"
-    r"|recover|otp|secret|credential|signin|login|sso|saml|oauth|callback|download|private"
-    r"|passw|onboard|claim|redeem|accept|join|/s|/t|bot|auth|session)[A-Za-z_\-]{0,24}/"
-)
 _PATH = re.compile(r"(?:/[A-Za-z0-9_.~%+=\-@!$*,;:]{1,512})+/?")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from ._keys import KeyRules
 from ._marker import REDACTED
-from ._paths import PATH_HINT, redact_paths
+from ._paths import redact_paths
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
 from ._prose import redact_encoded_pairs, redact_spaced, redact_xml
 from ._text import PAIR_HINT, redact_pairs, redact_pem, redact_validation
@@ -66,6 +66,9 @@ _GATE_LITERALS = (
 )
 _DIGITS = re.compile(r"[0-9]{4}")
 _PASSES = 3
+_GLUED = re.compile(r"[A-Za-z0-9_]REDACTED|REDACTED[A-Za-z0-9_]")
+# a path segment long enough to be replaced (8+ characters; see ._paths)
+_LONG_SEGMENT = re.compile(r"/[A-Za-z0-9_.~%+=\-@!$*,;:]{8}")
 _ENCODED = re.compile(r"%7[Bb]|eyJ|eyAi|W3si|WyI")
 _RUN = re.compile(r"[A-Za-z0-9_\-]{16}")
 
@@ -119,7 +122,6 @@ class TextScanner:
         self.custom = [custom_pattern(i, p) for i, p in enumerate(extra_patterns, 1)]
         self.rules = tuple(rules)
         self._pair_hint = re.compile(PAIR_HINT)
-        self._path_hint = re.compile(PATH_HINT)
 
     @property
     def pii(self) -> bool:
@@ -138,14 +140,14 @@ class TextScanner:
         """``text`` with every rule applied; ``as_url`` when it was already read as a URL.
 
         ``decoded(text, hits)`` redacts percent- or base64-encoded JSON inside the text.
-        A replacement can make a new context (``10.0.0.1password=x`` becomes
-        ``REDACTEDpassword=x``), so a changed text is scanned again, up to three
+        A replacement glued to a word can make a new context (``10.0.0.1password=x``
+        becomes ``REDACTEDpassword=x``), so such a text is scanned again, up to three
         passes: redacting redacted text changes nothing.
         """
         for _ in range(_PASSES):
             before = len(hits)
             result = self._scan(text, hits, key, as_url, decoded)
-            if len(hits) == before or result == text:
+            if len(hits) == before or result == text or _GLUED.search(result) is None:
                 return result
             text = result
         return text
@@ -188,7 +190,7 @@ class TextScanner:
                 text = redact_encoded_pairs(text, rule_for, hits)
         if run:
             text = redact_spaced(text, rule_for, hits)
-        if "/" in text and (run or self._path_hint.search(text) is not None):
+        if "/" in text and _LONG_SEGMENT.search(text) is not None:
             text = redact_paths(text, rule_for, hits)
         if decoded is not None and (literal or run) and _ENCODED.search(text) is not None:
             text = decoded(text, hits)

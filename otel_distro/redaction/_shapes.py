@@ -29,12 +29,13 @@ def looks_generated(text: str, *, strict: bool = False, minimum: int = 8) -> boo
 
     Lenient (after a sensitive name): at least ``minimum`` characters, and a part
     (between ``-_.~+=:``) where letters and digits alternate (``a8f3k29d``), a UUID
-    or 16+ hex digits, irregular mixed case (12+), or 16+ unseparated letters of
-    high entropy.  Human-made names are not: all-digit ids, words with a number at
-    one end (``report-2024.pdf``, ``sha256``, ``v2``), ``CamelCaseWords``, separated
-    lower-case words (``reset-password``).  Strict (no sensitive name next to it):
-    24+ characters with upper case, lower case and digits and at least 3.5 bits of
-    entropy per character.
+    or 16+ hex digits, upper-case letters with digits (``T0ABCDEFG``), irregular
+    mixed case (12+), or 16+ unseparated letters of high entropy.  Human-made
+    names are not: all-digit ids, words with a number at one end
+    (``report-2024.pdf``, ``sha256``, ``v2``), ``CamelCaseWords``, separated
+    lower-case words (``reset-password``).  Strict (no sensitive name next to
+    it): 24+ characters with upper case, lower case and digits and at least 3.5
+    bits of entropy per character.
     """
     length = len(text)
     if length < (24 if strict else minimum) or length > 4096:
@@ -53,8 +54,8 @@ def looks_generated(text: str, *, strict: bool = False, minimum: int = 8) -> boo
         return bool(upper and lower and digit) and entropy(text) >= 3.5
     if not upper + lower:
         return False
-    if digit and _hex_id(text):
-        return True
+    if digit and (_hex_id(text) or (upper and not lower and length >= 8)):
+        return True  # a UUID, a hex run, or an upper-case id such as ``T024BE7LD``
     parts = [part for part in _PARTS.split(text) if part]
     if digit and any(_alternates(part) for part in parts):
         return True

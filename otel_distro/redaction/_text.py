@@ -32,7 +32,8 @@ PAIR_HINT = r"[:=]|(?:^|\s)-|[\"'],"
 _SCHEME = re.compile(
     r"(?i:(?:bearer|basic|digest|token|negotiate|api-?key|ssws|key|splunk|hmac|hawk|ntlm|oauth"
     r"|mac|dpop|sso-key|dsn|geniekey|sharedaccesssignature|aws4-hmac-sha256)[ \t]+)"
-    r"|[A-Za-z][A-Za-z\-]{1,24}[ \t]+(?=[A-Za-z0-9._~+/\-]{20}|[A-Za-z0-9._~+/\-]{0,19}[0-9])"
+    r"|[A-Za-z][A-Za-z\-]{1,24}[ \t]+"
+    r"(?=[A-Za-z0-9._~+/\-]{20}|[A-Za-z0-9._~+/\-]{0,19}[0-9]|REDACTED)"
 )
 _SCHEME_RULES = frozenset({"auth", "api_key", "token", "credential"})
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
@@ -63,7 +64,7 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
         return start + 2, len(text) if end == -1 else end
     if first in "{[":
         return start, start
-    if _PLACEHOLDER.match(text, start) is not None:
+    if _PLACEHOLDER.match(text, start) is not None or text.startswith(REDACTED, start):
         return start, start
     scheme = _SCHEME.match(text, start) if rule in _SCHEME_RULES else None
     whole_line = colon and rule == "cookie"
