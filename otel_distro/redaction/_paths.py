@@ -38,7 +38,11 @@ SENSITIVE_SEGMENTS = frozenset(
     }
 )  # fmt: skip
 _AFTER = 3  # segments read after a sensitive one
-_PATH = re.compile(r"(?:/[A-Za-z0-9_.~%+=\-@!$*,;:]{1,512})+/?")
+_SEG = r"[A-Za-z0-9_.~%+=\-@!$*,;:]{1,512}"
+# ``/a/b``, or ``a/b`` (a relative path, a path logged without its leading slash)
+_PATH = re.compile(
+    r"(?<![A-Za-z0-9_.~%+=\-@!$*,;:])(?:/?" + _SEG + r"(?:/" + _SEG + r")+|/" + _SEG + r")/?"
+)
 
 
 def _segment_rule(segment: str, rule_for: KeyRule) -> str | None:
