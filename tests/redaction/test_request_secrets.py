@@ -113,3 +113,11 @@ def test_lowercase_token_after_sensitive_segment(plain: Redactor) -> None:
     """Lower-case letters and digits (hex-like) after ``/reset/`` are replaced."""
     token = lower_alnum(20)
     assert token not in plain.redact_value(f"/reset/{token}", "http.target")
+
+
+def test_relative_path_without_leading_slash(plain: Redactor) -> None:
+    """A path logged without its leading slash (``reset-password/<token>``) is read too."""
+    token = urlsafe(20)
+    assert plain.redact_value({"path": f"reset-password/{token}"}, "log") == {
+        "path": f"reset-password/{REDACTED}"
+    }
