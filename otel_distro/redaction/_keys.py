@@ -273,6 +273,9 @@ class KeyRules:
             return None  # the working directory, unless the value says otherwise
         if bare in EXACT_KEYS:
             return EXACT_KEYS[bare]
+        last = _strip_prefixes(normalise_key(key.rsplit(".", 1)[-1])) if "." in key else ""
+        if last in EXACT_KEYS:  # ``baggage.session``, ``app.sid``
+            return EXACT_KEYS[last]
         if self._pii and bare in PII_KEYS:
             return PII_KEYS[bare]
         words = _words(key)

@@ -145,3 +145,9 @@ def test_key_suffix_with_plain_value_is_kept(plain: Redactor) -> None:
         "sort_key": "created_at",
         "primary_key": "id",
     }
+
+
+@pytest.mark.parametrize("key", ["baggage.session", "app.sid", "http.cookie.PHPSESSID"])
+def test_session_names_as_last_dotted_part(plain: Redactor, key: str) -> None:
+    """A session-cookie name as the last part of a dotted attribute key is sensitive."""
+    assert plain.redact_mapping({key: urlsafe()}) == {key: REDACTED}
