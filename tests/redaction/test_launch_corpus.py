@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from examples.panel.tokens import make_token
 from tests.support import OtlpCapture, launch_app
 
 from ._plant import alnum, b64, digits, mixed, urlsafe
@@ -21,7 +25,33 @@ from ._plant import alnum, b64, digits, mixed, urlsafe
 pytestmark = pytest.mark.integration
 
 
-def test_second_corpus_never_leaks(otlp_capture: OtlpCapture) -> None:
+class _Upstream(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def upstream() -> Iterator[int]:
+    """A local HTTP server the app calls out to."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> None:
     """Every planted value is redacted in every channel; benign look-alikes stay."""
     s = {
         "code": urlsafe(),
@@ -44,6 +74,8 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture) -> None:
         "jwk_d": urlsafe(24),
         "sql_pw": alnum(16),
         "b64_pw": alnum(18),
+        "out_hook": alnum(24),
+        "out_code": urlsafe(),
     }
     otp = int(digits(6))
     chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0.0.0 Safari/537.36"
@@ -55,6 +87,10 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture) -> None:
         "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
         "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
         "OTEL_SEMCONV_STABILITY_OPT_IN": "http/dup",
+        "PANEL_UPSTREAM_URL": (
+            f"http://127.0.0.1:{upstream}/services/T{digits(8)}/B{digits(8)}/{s['out_hook']}"
+            f"?code={s['out_code']}&view=full"
+        ),
         "OTEL_RESOURCE_ATTRIBUTES": (
             "deployment.region=eu,azure.bus=Endpoint=sb://acme.servicebus.windows.net/;"
             f"SharedAccessKeyName=root;SharedAccessKey={s['azure']}"
@@ -76,6 +112,11 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture) -> None:
             headers=headers,
         )
         client.get(f"/hooks/{digits(10)}/{s['hook']}", headers=headers)
+        auth = {"Authorization": f"Bearer {make_token('u-1', 't-1')}"}
+        created = client.post("/sites", json={"name": "n", "domain": "d.example"}, headers=auth)
+        assert created.status_code == 201
+        status = client.get(f"/sites/{created.json()['id']}/status", headers=auth)
+        assert status.status_code == 200
         client.get("/health", headers={**headers, "Authorization": f"ApiKey {s['apikey_auth']}"})
         logged = client.post(
             "/echo-log",
@@ -111,3 +152,8 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture) -> None:
     assert "Chrome/124.0.0.0" in outputs["otlp"]
     assert "/srv/app" in outputs["log file"] and "ORD-2024-0001" in outputs["log file"]
     assert "deployment.region" in outputs["otlp"] and "REDACTED" in outputs["otlp"]
+    client_urls = [
+        str(span.attributes.get("http.url") or span.attributes.get("url.full") or "")
+        for span in otlp_capture.spans(kind="CLIENT")
+    ]
+    assert any("/services/" in url and "view=full" in url for url in client_urls), client_urls
