@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._cache import CleanCache
+from ._carry import TextCarry
 from ._keys import KeyRules
 from ._marker import REDACTED
 from ._report import RedactionReport
@@ -23,7 +24,7 @@ from ._scan import Rule, TextScanner
 from ._urls import redact_url
 from ._walk import TRUNCATED, Budget, TreeWalker, record
 
-__all__ = ["TRUNCATED", "Redactor", "Rule"]
+__all__ = ["TRUNCATED", "Redactor", "Rule", "TextCarry"]
 
 
 class Redactor:
@@ -128,12 +129,27 @@ class Redactor:
         return result
 
     def redact_text(
-        self, text: str, *, report: RedactionReport | None = None, path: str = ""
+        self,
+        text: str,
+        *,
+        report: RedactionReport | None = None,
+        path: str = "",
+        carry: TextCarry | None = None,
     ) -> str:
-        """Free text (message, traceback, command line) with secrets replaced."""
+        """Free text (message, traceback, command line) with secrets replaced.
+
+        With ``carry`` (one per stream, e.g. per logger), a private key or a
+        ``password:`` value split across consecutive texts is replaced in both.
+        """
         sink = RedactionReport() if report is None else report
         before = sink.count
         try:
+            if carry is not None:
+                hits: list[str] = []
+                opened = carry.before(text, hits)
+                carry.after(text, self._keys.rule_for)
+                record(sink, hits, path)
+                text = opened
             result = self._walker.text(text, sink, path)
         except Exception:
             sink.add("error", path)

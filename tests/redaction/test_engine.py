@@ -43,6 +43,7 @@ def test_public_names_are_exact() -> None:
             "RedactionReport",
             "Redactor",
             "Rule",
+            "TextCarry",
             "add_rule",
             "get_redactor",
             "reset_redactor",
