@@ -175,11 +175,14 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         _RUN + r"(?:npm_|hf_|pypi-AgE|dop_v1_|doo_v1_|dor_v1_|shpat_|shpss_|shpca_|shppa_"
         r"|lin_api_|PMAK-|glc_|glsa_|NRAK-|sntrys_|sntryu_|sbp_|tskey-|nfp_|xapp-|sq0atp-"
         r"|sq0csp-|dapi|rubygems_|dckr_pat_|ATATT|glft-|ya29\.|figd_|hvs\.|hvb\.|ops_"
-        r"|phc_|phx_|ntn_|xkeysib-)"
+        r"|phc_|phx_|ntn_|xkeysib-|HRKU-|NRII-|NRJS-|dp\.pt\.|pul-|pscale_tkn_|pscale_pw_"
+        r"|sk\.eyJ|gsk_|r8_|pplx-|xai-|fo1_|rnd_|napi_|CFPAT-|bkua_|CCIPAT_|dt0c01\.|sgp_"
+        r"|AKCp|hcaik_|pcsk_|lsv2_pt_|lsv2_sk_|tvly-|xoxe-|atlasv1\.)"
         r"([A-Za-z0-9_\-.]{24,})",
         r"npm_|hf_|pypi-|_v1_|shp|lin_api_|PMAK-|glc_|glsa_|NRAK-|sntry|sbp_|tskey-|nfp_|xapp-"
         r"|sq0|dapi|rubygems_|dckr_|ATATT|glft-|ya29|figd_|hvs\.|hvb\.|ops_|phc_|phx_|ntn_"
-        r"|xkeysib-",
+        r"|xkeysib-|HRKU-|NRII-|NRJS-|dp.pt.|pul-|pscale_|sk.eyJ|gsk_|r8_|pplx-|xai-|fo1_|rnd_"
+        r"|napi_|CFPAT-|bkua_|CCIPAT_|dt0c01.|sgp_|AKCp|hcaik_|pcsk_|lsv2_|tvly-|xoxe-|atlasv1.",
         validator=_random_tail,
         needs="run",
     ),

@@ -57,6 +57,11 @@ def _shapes() -> dict[str, str]:
         "huggingface": "hf_" + alnum(34),
         "gitlab": "glpat-" + alnum(20),
         "telegram": f"{alnum(6)[:0]}123456789:{urlsafe(26)[:35]}",
+        "heroku": "HRKU-" + alnum(60),
+        "groq": "gsk_" + alnum(52),
+        "langsmith": "lsv2_pt_" + alnum(32) + "_" + alnum(10),
+        "planetscale": "pscale_tkn_" + alnum(43),
+        "mapbox_secret": "sk.eyJ1Ijoi" + alnum(40) + "." + alnum(22),
     }
 
 
