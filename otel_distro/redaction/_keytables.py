@@ -49,6 +49,7 @@ EXACT_WORDS: dict[str, str] = {
     "cvc": "card",
     "iban": "iban",
     "fernet": "private_key",
+    "hmac": "signature",
     "saml": "auth",
     "samlresponse": "auth",
     "relaystate": "auth",

@@ -24,6 +24,8 @@ HEADERS = [
     "x-vendor-apikey-value",
     "dd-api-key",
     "x-goog-api-key",
+    "x-shopify-hmac-sha256",
+    "x-hub-signature-256",
 ]
 
 
