@@ -76,6 +76,8 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
         "b64_pw": alnum(18),
         "out_hook": alnum(24),
         "out_code": urlsafe(),
+        "pattern_ok": alnum(18),
+        "pattern_bad": alnum(18),
     }
     otp = int(digits(6))
     chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0.0.0 Safari/537.36"
@@ -84,6 +86,8 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
         "LOG_TO_FILE": "true",
         "LOG_DIR": "logs",
         "OTEL_DISTRO_REDACT_PII": "true",
+        # a rejected pattern list: the start-up message must not echo the literals
+        "OTEL_DISTRO_REDACT_VALUES": f"{s['pattern_ok']},({s['pattern_bad']}",
         "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
         "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
         "OTEL_SEMCONV_STABILITY_OPT_IN": "http/dup",
@@ -149,6 +153,8 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
         for name, secret in s.items():
             assert secret not in text, f"{name} leaked into {channel}"
         assert f'"code": {otp}' not in text and f"code={otp}" not in text, channel
+    assert "OTEL_DISTRO_REDACT_VALUES" in outputs["stderr"]
+    assert "pattern 2 of 2" in outputs["stderr"]
     assert "Chrome/124.0.0.0" in outputs["otlp"]
     assert "/srv/app" in outputs["log file"] and "ORD-2024-0001" in outputs["log file"]
     assert "deployment.region" in outputs["otlp"] and "REDACTED" in outputs["otlp"]
