@@ -115,6 +115,13 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "IBAN-ish": lambda n: "GB82 " * (n // 5),
     "nested [ (JSON)": lambda n: "[" * (n // 2) + "]" * (n // 2),
     "nested objects": lambda n: '{"a":' * (n // 6) + "1" + "}" * (n // 6),
+    "XML open tags": lambda n: "<password " * (n // 10),
+    "percent pairs": lambda n: "%3Dpassword" * (n // 11),
+    "word then token": lambda n: "password aB3" * (n // 12),
+    "path tokens": lambda n: "/reset/aB3dE5fG7hJ9kL1mN" * (n // 24),
+    "KeyError repeated": lambda n: "KeyError: " * (n // 10),
+    "ApiKey repeated": lambda n: "Authorization: ApiKey " * (n // 22),
+    "JWK members": lambda n: '"kty" "d": ' * (n // 11),
 }
 
 

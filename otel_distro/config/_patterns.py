@@ -77,22 +77,31 @@ def split_patterns(raw: str) -> list[str]:
 
 
 def parse_patterns(raw: str) -> tuple[str, ...]:
-    """Comma-separated regular expressions; each must compile, not match '' and be linear-safe."""
+    """Comma-separated regular expressions; each must compile, not match '' and be linear-safe.
+
+    A rejected pattern is named by its position (``pattern 2 of 3``) and the problem,
+    never by its text: these patterns are usually the user's own secrets.
+    """
     patterns: list[str] = []
-    for item in split_patterns(raw):
+    items = split_patterns(raw)
+    for number, item in enumerate(items, 1):
+        where = f"pattern {number} of {len(items)} ({len(item)} characters)"
         try:
             compiled = re.compile(item)
         except re.error as exc:
-            raise Invalid(f"comma-separated regular expressions ({item!r}: {exc})") from None
+            at = "" if exc.pos is None else f" at character {exc.pos + 1}"
+            raise Invalid(
+                f"comma-separated regular expressions ({where} does not compile: {exc.msg}{at})"
+            ) from None
         if compiled.search("") is not None:
             raise Invalid(
                 f"comma-separated regular expressions that never match the empty string"
-                f" ({item!r} does)"
+                f" ({where} does)"
             )
         if _nested_unbounded_repeat(item):
             raise Invalid(
                 f"comma-separated regular expressions without nested repeats such as (a+)+"
-                f" ({item!r} could backtrack catastrophically)"
+                f" ({where} could backtrack catastrophically)"
             )
         patterns.append(item)
     return tuple(patterns)

@@ -358,6 +358,7 @@ VARIABLES: tuple[Variable[Any], ...] = (
         (),
         "Extra regular expressions whose matches are redacted (commas inside `{m,n}` or "
         "`[...]` stay; patterns with nested repeats such as `(a+)+` are rejected).",
+        secret=True,
         default_doc="(empty)",
     ),
     Variable(

@@ -7,7 +7,7 @@ OpenTelemetry side lives in :mod:`otel_distro.processors.redaction` and
 
 from __future__ import annotations
 
-from ._engine import TRUNCATED, Redactor, Rule
+from ._engine import TRUNCATED, Redactor, Rule, TextCarry
 from ._keys import SENSITIVE_HEADERS, SENSITIVE_QUERY_KEYS
 from ._marker import REDACTED
 from ._report import RedactionReport
@@ -21,6 +21,7 @@ __all__ = [
     "RedactionReport",
     "Redactor",
     "Rule",
+    "TextCarry",
     "add_rule",
     "get_redactor",
     "reset_redactor",

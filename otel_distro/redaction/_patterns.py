@@ -69,8 +69,25 @@ def _auth_scheme(match: re.Match[str]) -> bool:
     return _credential_like(token)
 
 
+_VERSION_BEFORE = re.compile(r"(?i)(?:v|ver|version|build|release|rev|revision)[ \t:=_\-]{0,2}$")
+
+
 def _ipv4(match: re.Match[str]) -> bool:
-    return all(int(part) <= 255 for part in match.group(0).split("."))
+    parts = match.group(0).split(".")
+    if not all(int(part) <= 255 for part in parts):
+        return False
+    # Chrome/124.0.0.0 and 4.2.1.0 are versions: a host address never ends in .0, and a
+    # number after ``product/`` or ``version`` is a version
+    if parts[-1] == "0" or any(len(p) > 1 and p[0] == "0" for p in parts):
+        return False
+    start = match.start()
+    before = match.string[max(start - 12, 0) : start]
+    return not (before.endswith("/") or _VERSION_BEFORE.search(before))
+
+
+def _random_tail(match: re.Match[str]) -> bool:
+    tail = match.group(match.lastindex or 0)
+    return any(c.isdigit() for c in tail) or (tail.lower() != tail and tail.upper() != tail)
 
 
 def _ipv6(match: re.Match[str]) -> bool:
@@ -81,8 +98,27 @@ def _ipv6(match: re.Match[str]) -> bool:
     return True
 
 
+_ID_BEFORE = re.compile(
+    r"(?i)(?:id|no|nr|number|order|ref|reference|invoice|ticket|case|sku|tracking|uuid|#)"
+    r"[ \t:=#._\-]{0,3}$"
+)
+
+
 def _phone(match: re.Match[str]) -> bool:
-    return 9 <= len(_digits(match.group(0))) <= 15
+    whole = match.group(0)
+    if not 9 <= len(_digits(whole)) <= 15:
+        return False
+    text = match.string
+    start, end = match.start(), match.end()
+    # a group of a UUID, a dashed id or a longer digit grouping is not a phone number
+    if text[start - 1 : start] in ("-", "_", ".", ":", "/") or text[end : end + 1] in (
+        "-", "_", ".", ":", "/"
+    ):  # fmt: skip
+        return False
+    groups = re.findall(r"[0-9]+", whole)
+    if len(groups) >= 3 and all(len(g) == 4 for g in groups):
+        return False  # 1234-5678-9012: an id grouped in fours
+    return _ID_BEFORE.search(text[max(start - 16, 0) : start]) is None
 
 
 def _p(
@@ -102,10 +138,114 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     _p("jwt", _RUN + r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*", r"eyJ"),
     _p(
         "auth_scheme",
-        r"(?<![A-Za-z0-9])((?i:bearer|basic|token)[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
-        r"(?i:bearer|basic|token)",
+        r"(?<![A-Za-z0-9])((?i:bearer|basic|token|api-?key|ssws|splunk|dsn|hmac|sso-key)"
+        r"[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
+        r"(?i:bearer|basic|token|api-?key|ssws|splunk|dsn|hmac|sso-key)",
         group=2,
         validator=_auth_scheme,
+    ),
+    _p(
+        "auth_scheme",
+        r"(?i)(?<![A-Za-z0-9_])response=\"?([0-9a-f]{32,128})",
+        r"(?i:response=)",
+        group=1,
+    ),
+    _p(
+        "google_api_key",
+        _RUN + r"AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])",
+        r"AIza",
+        needs="run",
+    ),
+    _p(
+        "ai_api_key",
+        _RUN + r"sk-(?:proj-|ant-(?:[a-z]{2,10}[0-9]{0,3}-)?|svcacct-|admin-|or-v1-)?"
+        r"([A-Za-z0-9_\-]{20,})",
+        r"sk-",
+        validator=_random_tail,
+        needs="run",
+    ),
+    _p(
+        "sendgrid_key",
+        _RUN + r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}",
+        r"SG\.",
+        needs="run",
+    ),
+    _p(
+        "vendor_token",
+        _RUN + r"(?:npm_|hf_|pypi-AgE|dop_v1_|doo_v1_|dor_v1_|shpat_|shpss_|shpca_|shppa_"
+        r"|lin_api_|PMAK-|glc_|glsa_|NRAK-|sntrys_|sntryu_|sbp_|tskey-|nfp_|xapp-|sq0atp-"
+        r"|sq0csp-|dapi|rubygems_|dckr_pat_|ATATT|glft-|ya29\.|figd_|hvs\.|hvb\.|ops_"
+        r"|phc_|phx_|ntn_|xkeysib-|HRKU-|NRII-|NRJS-|dp\.pt\.|pul-|pscale_tkn_|pscale_pw_"
+        r"|sk\.eyJ|gsk_|r8_|pplx-|xai-|fo1_|rnd_|napi_|CFPAT-|bkua_|CCIPAT_|dt0c01\.|sgp_"
+        r"|AKCp|hcaik_|pcsk_|lsv2_pt_|lsv2_sk_|tvly-|xoxe-|atlasv1\.)"
+        r"([A-Za-z0-9_\-.]{24,})",
+        r"npm_|hf_|pypi-|_v1_|shp|lin_api_|PMAK-|glc_|glsa_|NRAK-|sntry|sbp_|tskey-|nfp_|xapp-"
+        r"|sq0|dapi|rubygems_|dckr_|ATATT|glft-|ya29|figd_|hvs\.|hvb\.|ops_|phc_|phx_|ntn_"
+        r"|xkeysib-|HRKU-|NRII-|NRJS-|dp.pt.|pul-|pscale_|sk.eyJ|gsk_|r8_|pplx-|xai-|fo1_|rnd_"
+        r"|napi_|CFPAT-|bkua_|CCIPAT_|dt0c01.|sgp_|AKCp|hcaik_|pcsk_|lsv2_|tvly-|xoxe-|atlasv1.",
+        validator=_random_tail,
+        needs="run",
+    ),
+    _p(
+        "vendor_token",
+        _RUN + r"(?:SK|AC|key-)[0-9a-f]{32}(?![A-Za-z0-9_\-])",
+        r"SK|AC|key-",
+        needs="run",
+    ),
+    _p(
+        "paseto",
+        _RUN + r"v[1-4]\.(?:local|public)\.[A-Za-z0-9_\-]{20,}",
+        r"v1.|v2.|v3.|v4.",
+        needs="run",
+    ),
+    _p(
+        "age_secret_key",
+        r"(?<![A-Za-z0-9])AGE-SECRET-KEY-1[0-9A-Z]{50,}",
+        r"AGE-SECRET-KEY-",
+        needs="run",
+    ),
+    _p(
+        "azure_ad_secret",
+        r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])",
+        r"Q~",
+    ),
+    _p(
+        "discord_bot_token",
+        r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}"
+        r"(?![A-Za-z0-9_\-])",
+        r"M|N|O",
+        validator=_random_tail,
+        needs="run",
+    ),
+    _p(
+        "telegram_token",
+        r"(?<![A-Za-z0-9:])[0-9]{8,10}:[A-Za-z0-9_\-]{35}(?![A-Za-z0-9_\-])",
+        r"[0-9]:[A-Za-z0-9_\-]",
+        needs="run",
+    ),
+    _p(
+        "sql_password",
+        r"(?i)(?<![A-Za-z0-9_\"'])(?:(?:password|identified(?:[ \t]+with[ \t]+[A-Za-z0-9_]{1,64})?"
+        r"[ \t]+by(?:[ \t]+password)?)(?:[ \t]+|[ \t]*=[ \t]*)(?:password[ \t]*\([ \t]*)?"
+        r"|password[ \t]*\([ \t]*)"
+        r"'([^'\n]{1,1024})'",
+        r"(?i:password|identified)",
+        group=1,
+    ),
+    _p(
+        "sql_password",
+        r"(?i)(?<![A-Za-z0-9_\"'])(?:(?:password|identified(?:[ \t]+with[ \t]+[A-Za-z0-9_]{1,64})?"
+        r"[ \t]+by(?:[ \t]+password)?)(?:[ \t]+|[ \t]*=[ \t]*)(?:password[ \t]*\([ \t]*)?"
+        r"|password[ \t]*\([ \t]*)"
+        r"\"([^\"\n]{1,1024})\"",
+        r"(?i:password|identified)",
+        group=1,
+    ),
+    _p(
+        "lookup_key",
+        r"(?<![A-Za-z0-9_])KeyError(?:: ?|\()([^\n]{1,4096})",
+        r"KeyError",
+        group=1,
     ),
     _p(
         "aws_key",
@@ -116,16 +256,16 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     _p(
         "github_token",
         _RUN + r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-        r"gh[pousr]_|github_pat_",
+        r"ghp_|gho_|ghu_|ghs_|ghr_|github_pat_",
         needs="run",
     ),
     _p(
         "gitlab_token",
         _RUN + r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}",
-        r"gl(?:pat|dt|rt|ptt)-",
+        r"glpat-|gldt-|glrt-|glptt-",
         needs="run",
     ),
-    _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox[aboprs]-"),
+    _p("slack_token", _RUN + r"xox[aboprs]-[A-Za-z0-9\-]{10,}", r"xox"),
     _p(
         "stripe_key",
         _RUN + r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
@@ -141,9 +281,9 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     ),
     _p(
         "card",
-        r"(?<![0-9A-Za-z.])[2-6][0-9]{3}([ \-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?"
+        r"(?<![0-9A-Za-z.])[2-6][0-9]{3}([ .\-])[0-9]{4,6}\1[0-9]{4,5}(?:\1[0-9]{1,4})?"
         r"(?![0-9A-Za-z])",
-        r"[0-9]{4}[ \-][0-9]{4}",
+        r"[0-9]{4}[ .\-][0-9]{4}",
         validator=_card,
         needs="digits",
     ),
@@ -166,7 +306,7 @@ PII_PATTERNS: tuple[ValuePattern, ...] = (
     ),
     _p(
         "pii_ip",
-        r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])(?!\.[0-9])",
+        r"(?<![0-9A-Za-z.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])(?!\.[0-9])",
         r"[0-9]\.[0-9]",
         validator=_ipv4,
     ),

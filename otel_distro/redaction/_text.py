@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
+from ._keys import JWK_PRIVATE_MEMBERS, KeyRules, counts_tokens, looks_generated, query_rule
 from ._marker import REDACTED
 
-__all__ = ["PAIR_HINT", "redact_pairs", "redact_path_secrets", "redact_pem", "redact_validation"]
+__all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -20,13 +20,22 @@ KeyRule = Callable[[str], "str | None"]
 # ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``), or a
 # ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
 # key may only start at a run boundary.
+_KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script (look-alikes)
 _PAIR = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
-    r"|([A-Za-z_][A-Za-z0-9_.\-]{0,63})(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
-    r"|b?([\"'])([A-Za-z_][A-Za-z0-9_.\-]{0,63})\4,[ \t]{0,3}(?=b?[\"']))"
+    r"(?<![\w.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
+    r"|(" + _KEY + r")(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"']))"
 )
 PAIR_HINT = r"[:=]|(?:^|\s)-|[\"'],"
-_SCHEME = re.compile(r"(?i:bearer|basic|digest|token|negotiate)[ \t]+")
+# An ``Authorization`` value's scheme word (``Bearer``, ``ApiKey``, ``SSWS``, ...): the
+# credential after it is the value.  ``Digest`` parameters run to the end of the line.
+_SCHEME = re.compile(
+    r"(?i:(?:bearer|basic|digest|token|negotiate|api-?key|ssws|key|splunk|hmac|hawk|ntlm|oauth"
+    r"|mac|dpop|sso-key|dsn|geniekey|sharedaccesssignature|aws4-hmac-sha256)[ \t]+)"
+    r"|[A-Za-z][A-Za-z\-]{1,24}[ \t]+"
+    r"(?=[A-Za-z0-9._~+/\-]{20}|[A-Za-z0-9._~+/\-]{0,19}[0-9]|REDACTED)"
+)
+_SCHEME_RULES = frozenset({"auth", "api_key", "token", "credential"})
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
@@ -55,18 +64,26 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
         return start + 2, len(text) if end == -1 else end
     if first in "{[":
         return start, start
-    if _PLACEHOLDER.match(text, start) is not None:
+    if _PLACEHOLDER.match(text, start) is not None or text.startswith(REDACTED, start):
         return start, start
-    scheme = _SCHEME.match(text, start)
+    scheme = _SCHEME.match(text, start) if rule in _SCHEME_RULES else None
+    whole_line = colon and rule == "cookie"
     if scheme is not None:
         start = scheme.end()
-    finder = _LINE if (colon and rule == "cookie") else _UNQUOTED
+        whole_line = whole_line or scheme.group(0)[:6].lower() == "digest"
+    finder = _LINE if whole_line else _UNQUOTED
     found = finder.match(text, start)
     return (start, found.end()) if found is not None else (start, start)
 
 
-def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
-    """Replace the values of ``key=value``-like fragments whose key is sensitive."""
+def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = False) -> str:
+    """Replace the values of ``key=value``-like fragments whose key is sensitive.
+
+    Keys that decide by the value's shape (``APP_SIGNING_KEY=...``, ``PWD=/srv``,
+    ``-p 8080``) are read with their value; with ``jwk`` (the text holds a JSON Web
+    Key) its private members (``"d": ...``) are secrets too.
+    """
+    rule_for = keys.rule_for
     out: list[str] = []
     last = 0
     pos = 0
@@ -75,21 +92,37 @@ def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         match = _PAIR.search(text, pos)
         if match is None:
             break
-        key = match.group(1) or match.group(2) or match.group(5)
-        rule = rule_for(key)
-        if (
-            rule is None
-            and key.lower() in SENSITIVE_QUERY_KEYS
-            and match.start() > 0
-            and text[match.start() - 1] in "?&;"
-        ):
-            rule = "url_query"
-        if rule is None:
+        flag = match.group(1)
+        key = flag or match.group(2) or match.group(5)
+        rule = None if flag is not None and len(flag) == 1 else rule_for(key)
+        if rule is None and jwk and key in JWK_PRIVATE_MEMBERS and flag is None:
+            rule = "private_key"
+        if rule is None and match.start() > 0 and text[match.start() - 1] in "?&;":
+            rule = query_rule(key, rule_for)
+        shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
+        if rule is None and not shaped:
+            if flag is None and looks_generated(key, strict=True):  # a token as a dict key
+                out.append(text[last : match.start(2) if match.group(2) else match.start(5)])
+                out.append(REDACTED)
+                hits.append("generated_key")
+                last = match.end(2) if match.group(2) else match.end(5)
             pos = match.end()
             continue
-        start, end = _value_span(text, match.end(), rule, match.group(3) == ":")
+        start, end = _value_span(text, match.end(), rule or "shaped", match.group(3) == ":")
         value = text[start:end]
-        if not value or value.startswith(REDACTED) or counts_tokens(rule, key, value):
+        if shaped:
+            rule = keys.flag_rule(key, value) if flag is not None else None
+            if flag is None:
+                rule = keys.conditional_rule(key, value)
+            if rule is None:
+                pos = match.end()
+                continue
+        if (
+            rule is None
+            or not value
+            or value.startswith(REDACTED)
+            or counts_tokens(rule, key, value)
+        ):
             pos = max(end, match.end())
             continue
         out.append(text[last:start])
@@ -103,15 +136,26 @@ def redact_pairs(text: str, rule_for: KeyRule, hits: list[str]) -> str:
 
 
 _PEM_BEGIN = "-----BEGIN "
-_PEM_HEADER = re.compile(r"[A-Z0-9 ]{0,40}PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PEM_HEADER = re.compile(r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 
 
 def redact_pem(text: str, hits: list[str]) -> str:
-    """Replace whole PEM private-key blocks (to the end of text if unterminated)."""
+    """Replace whole PEM and PGP private-key blocks.
+
+    An unterminated block is replaced to the end of the text, and an ``END`` marker
+    with no ``BEGIN`` before it (the rest of a block split across log records) from
+    the start of the text: every part of a split key is dropped.
+    """
     out: list[str] = []
     last = 0
     pos = text.find(_PEM_BEGIN)
+    orphan = _PEM_END.search(text, 0, pos if pos != -1 else len(text))
+    if orphan is not None:
+        out.append(REDACTED)
+        hits.append("private_key")
+        last = orphan.end()
+        pos = text.find(_PEM_BEGIN, last)
     while pos != -1:
         header = _PEM_HEADER.match(text, pos + len(_PEM_BEGIN))
         if header is None:
@@ -190,41 +234,5 @@ def redact_validation(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         out.append(REDACTED)
         hits.append(rule)
         last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
-# ``/reset-password/<token>``, ``/api-keys/<key>``: a URL path segment after one
-# whose name is sensitive, when it looks generated (16+ characters, letters and digits).
-_PATH_PAIR = re.compile(
-    r"(?<![A-Za-z0-9_.\-])([A-Za-z_][A-Za-z0-9_.\-]{0,63})/"
-    r"([A-Za-z0-9_.~%+=\-]{16,512})(?![A-Za-z0-9_.~%+=\-])"
-)
-
-
-def _generated(segment: str) -> bool:
-    return any(c.isdigit() for c in segment) and any(c.isalpha() for c in segment)
-
-
-def redact_path_secrets(text: str, rule_for: KeyRule, hits: list[str]) -> str:
-    """Replace generated-looking path segments that follow a sensitive segment."""
-    out: list[str] = []
-    last = 0
-    pos = 0
-    while True:
-        match = _PATH_PAIR.search(text, pos)
-        if match is None:
-            break
-        value = match.group(2)
-        rule = rule_for(match.group(1))
-        if rule is None or not _generated(value) or value.startswith(REDACTED):
-            pos = match.start(2)  # the value may name the next segment
-            continue
-        out.append(text[last : match.start(2)])
-        out.append(REDACTED)
-        hits.append(rule)
-        last = pos = match.end()
-    if not out:
-        return text
     out.append(text[last:])
     return "".join(out)

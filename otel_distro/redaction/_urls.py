@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote_plus
 
-from ._keys import SENSITIVE_QUERY_KEYS, counts_tokens
+from ._keys import counts_tokens, query_rule
 from ._marker import REDACTED
 
 __all__ = [
@@ -83,7 +83,7 @@ def _redact_query(query: str, rule_for: KeyRule, hits: list[str], depth: int) ->
         if not sep or not value or value == REDACTED:
             continue
         decoded = unquote_plus(name[:256]) if "%" in name or "+" in name else name[:256]
-        rule = "url_query" if decoded.lower() in SENSITIVE_QUERY_KEYS else rule_for(decoded)
+        rule = query_rule(decoded, rule_for)
         if rule is None or counts_tokens(rule, decoded, value):
             inner = None if rule is not None else _nested(value, rule_for, hits, depth)
             if inner is not None:

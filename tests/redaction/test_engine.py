@@ -34,10 +34,21 @@ def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_public_names_are_exact() -> None:
     """The package exports exactly its documented names."""
-    assert sorted(redaction.__all__) == sorted([
-        "REDACTED", "SENSITIVE_HEADERS", "SENSITIVE_QUERY_KEYS", "TRUNCATED", "RedactionReport",
-        "Redactor", "Rule", "add_rule", "get_redactor", "reset_redactor",
-    ])
+    assert sorted(redaction.__all__) == sorted(
+        [
+            "REDACTED",
+            "SENSITIVE_HEADERS",
+            "SENSITIVE_QUERY_KEYS",
+            "TRUNCATED",
+            "RedactionReport",
+            "Redactor",
+            "Rule",
+            "TextCarry",
+            "add_rule",
+            "get_redactor",
+            "reset_redactor",
+        ]
+    )
 
 
 def test_nested_structures_are_redacted_by_key() -> None:

@@ -25,8 +25,17 @@ def test_username_only_userinfo_is_redacted(redactor: Redactor) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature", "X-Amz-Signature",
-            "X-Amz-Credential", "X-Amz-Security-Token", "x-amz-signature"],
+    "key",
+    [
+        "AWSAccessKeyId",
+        "Signature",
+        "sig",
+        "X-Goog-Signature",
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "X-Amz-Security-Token",
+        "x-amz-signature",
+    ],
 )
 def test_semconv_query_keys_are_redacted(redactor: Redactor, key: str) -> None:
     """The semantic-convention query keys keep the key and lose the value."""
@@ -49,7 +58,7 @@ def test_rewrite_is_textual(redactor: Redactor) -> None:
 def test_fragment_parameters_are_redacted(redactor: Redactor) -> None:
     """OAuth implicit-flow fragments (``#access_token=...``) are redacted."""
     assert redactor.redact_url("https://h/cb#access_token=abc&state=s") == (
-        f"https://h/cb#access_token={REDACTED}&state=s"
+        f"https://h/cb#access_token={REDACTED}&state={REDACTED}"
     )
 
 
