@@ -275,6 +275,10 @@ def configure_sdk(
     try:
         _wrap_metric_exporters()
         _observe_redactions()
+        # reliability: outages said once, drops counted, final export bounded
+        from otel_distro.exporters._reliability import install_reliability
+
+        install_reliability(settings.shutdown_timeout_seconds)
     finally:
         _configure_logging(settings, with_provider=True)
     if settings.flush_on_sigterm:
@@ -313,6 +317,12 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
     """Subclasses the SDK configurator; injects our processors through its hooks."""
 
     def _configure(self, **kwargs: object) -> None:
+        from otel_distro.shutdown import startup_signals
+
+        with startup_signals():  # a signal during setup ends the process as without us
+            self._configure_guarded(**kwargs)
+
+    def _configure_guarded(self, **kwargs: object) -> None:
         try:
             from otel_distro.distro import (
                 apply_environment_defaults,
