@@ -317,13 +317,10 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
     """Subclasses the SDK configurator; injects our processors through its hooks."""
 
     def _configure(self, **kwargs: object) -> None:
-        from otel_distro.shutdown import startup_signals
-
-        with startup_signals():  # a signal during setup ends the process as without us
-            self._configure_guarded(**kwargs)
-
-    def _configure_guarded(self, **kwargs: object) -> None:
         try:
+            from otel_distro.shutdown import begin_startup_signals
+
+            begin_startup_signals()  # a SIGINT during start-up ends the process as without us
             from otel_distro.distro import (
                 apply_environment_defaults,
                 distro_configured,

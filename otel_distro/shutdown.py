@@ -15,21 +15,20 @@ such as uvicorn re-raise SIGTERM after their graceful shutdown) the handler of
 process die by SIGTERM, exactly as it would without the distro: the exit status
 is the app's (``-15`` from ``subprocess``, ``143`` in a shell), and a SIGTERM
 during start-up (while the app is still being imported) ends the process the
-same way, never with an exception escaping interpreter start-up.  During the
-distro's own setup, :func:`startup_signals` gives SIGINT the same treatment
-(the process dies by SIGINT, as an uncaught ``KeyboardInterrupt`` would make it).
+same way, never with an exception escaping interpreter start-up.  While the
+distro and the instrumentors load, :func:`begin_startup_signals` gives SIGINT
+the same treatment (the process dies by SIGINT, as an uncaught
+``KeyboardInterrupt`` would make it).
 An application's own SIGTERM handler is never replaced.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -40,10 +39,11 @@ from otel_distro._state import slot
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ShutdownResult",
+    "begin_startup_signals",
+    "end_startup_signals",
     "install_bounded_shutdown",
     "install_sigterm_flush",
     "shutdown_telemetry",
-    "startup_signals",
 ]
 
 DEFAULT_TIMEOUT = 5.0
@@ -222,27 +222,35 @@ def _die_now(signum: int, frame: FrameType | None) -> None:
     _die_by(signum)
 
 
-@contextlib.contextmanager
-def startup_signals() -> Iterator[None]:
-    """While the distro sets up, SIGINT ends the process by SIGINT instead of raising.
+_startup_sigint = slot("shutdown.startup_sigint", lambda: False)
+
+
+def begin_startup_signals() -> None:
+    """From now until :func:`end_startup_signals`, SIGINT ends the process by SIGINT.
 
     An exception raised by a signal handler during interpreter start-up (the
-    ``sitecustomize`` of ``opentelemetry-instrument``) is a fatal error; ending
-    the process by the signal is what it would do without the distro.
+    ``sitecustomize`` of ``opentelemetry-instrument``, where the distro, the
+    configurator and the instrumentors load) is a fatal error; ending the
+    process by the signal is what it would do without the distro.  Only the
+    default SIGINT handler is replaced; idempotent.
     """
-    previous: Callable[[int, FrameType | None], Any] | int | None = None
-    replaced = False
-    if threading.current_thread() is threading.main_thread():
-        try:
-            previous = signal.getsignal(signal.SIGINT)
-            if previous is signal.default_int_handler:
-                signal.signal(signal.SIGINT, _die_now)
-                replaced = True
-        except (ValueError, OSError):
-            replaced = False
+    if _startup_sigint.value or threading.current_thread() is not threading.main_thread():
+        return
     try:
-        yield
-    finally:
-        if replaced:
-            with contextlib.suppress(ValueError, OSError):
-                signal.signal(signal.SIGINT, previous)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _die_now)
+            _startup_sigint.value = True
+    except (ValueError, OSError):
+        return
+
+
+def end_startup_signals() -> None:
+    """Give SIGINT back its default handler (the ``opentelemetry_post_instrument`` hook)."""
+    if not _startup_sigint.value:
+        return
+    _startup_sigint.value = False
+    try:
+        if signal.getsignal(signal.SIGINT) is _die_now:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except (ValueError, OSError):
+        return
