@@ -246,6 +246,33 @@ def _innermost(exporter: object) -> object:
     return exporter
 
 
+def _watch_transport(signal: str, exporter: object) -> None:
+    """Note why the OTLP/HTTP transport's requests fail (status or error kind, no data)."""
+    transport = getattr(getattr(_innermost(exporter), "_client", None), "_transport", None)
+    request = getattr(transport, "request", None)
+    if request is None or getattr(request, "_otel_distro_watched", False):
+        return
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        result = request(*args, **kwargs)
+        try:
+            code = getattr(result, "status_code", None)
+            error = getattr(result, "error", None)
+            if isinstance(code, int) and not 200 <= code < 400:
+                _last_reason.value[signal] = f"HTTP {code}"
+            elif error is not None:
+                _last_reason.value[signal] = reason_of(error)
+        except Exception:
+            internal_error("exporters.delivery.transport")
+        return result
+
+    watched._otel_distro_watched = True  # type: ignore[attr-defined]
+    try:
+        transport.request = watched  # type: ignore[union-attr]
+    except Exception:
+        internal_error("exporters.delivery.watch")
+
+
 def abandon_retries() -> None:
     """Stop the retry waits of exporters whose endpoint is failing (at shutdown).
 
@@ -275,6 +302,7 @@ class _Tracker:
         self.exporter = exporter
         self.state = endpoint(endpoint_of(exporter))
         _trackers.value.append(self)
+        _watch_transport(signal, exporter)
 
     def run(self, items: int, call: Callable[[], bool]) -> bool:
         _add_inflight(self.signal, items)
