@@ -29,6 +29,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -87,18 +88,15 @@ def _forget_atexit(provider: Any) -> None:
             setattr(provider, attribute, None)
 
 
-def _queued() -> dict[str, int]:
+def _queued(providers: Sequence[Any]) -> dict[str, int]:
     """Items still waiting in the batch processors' queues, by signal."""
-    from opentelemetry import trace
-    from opentelemetry._logs import get_logger_provider
-
     counts: dict[str, int] = {}
-    active = getattr(trace.get_tracer_provider(), "_active_span_processor", None)
-    multi = getattr(get_logger_provider(), "_multi_log_record_processor", None)
-    pairs = (
-        ("spans", getattr(active, "_span_processors", ())),
-        ("logs", getattr(multi, "_log_record_processors", ())),
-    )
+    pairs: list[tuple[str, Any]] = []
+    for provider in providers:
+        active = getattr(provider, "_active_span_processor", None)
+        multi = getattr(provider, "_multi_log_record_processor", None)
+        pairs.append(("spans", getattr(active, "_span_processors", ())))
+        pairs.append(("logs", getattr(multi, "_log_record_processors", ())))
     for signal_name, processors in pairs:
         for processor in processors:
             queue = getattr(getattr(processor, "_batch_processor", None), "_queue", None)
@@ -118,11 +116,14 @@ def _shutdown_all(providers: list[Any], timeout: float) -> None:
             internal_error("shutdown.provider")
 
 
-def shutdown_telemetry(timeout: float | None = None) -> ShutdownResult:
+def shutdown_telemetry(
+    timeout: float | None = None, providers: Sequence[Any] | None = None
+) -> ShutdownResult:
     """Flush and shut down the SDK providers, waiting at most ``timeout`` seconds.
 
-    Runs once per process (later calls return at once).  When the export did
-    not finish in time, one line says how much could not be flushed.
+    ``providers`` defaults to the global tracer, logger and meter providers.
+    Runs once per process (later calls return at once).  When something could
+    not be exported, one line says how much, and whether the timeout cut it.
     """
     from otel_distro.exporters._delivery import (
         abandon_retries,
@@ -138,7 +139,7 @@ def shutdown_telemetry(timeout: float | None = None) -> ShutdownResult:
     if _done.value.is_set():
         return ShutdownResult(True, 0.0)
     _done.value.set()
-    providers = _providers()
+    providers = list(_providers() if providers is None else providers)
     for provider in providers:
         _forget_atexit(provider)
     dropped_before = dropped_counts()
@@ -153,7 +154,7 @@ def shutdown_telemetry(timeout: float | None = None) -> ShutdownResult:
     worker.join(limit)
     seconds = time.monotonic() - started
     lost: dict[str, int] = {}
-    for counts in (_queued(), inflight_counts()):
+    for counts in (_queued(providers), inflight_counts()):
         for name, count in counts.items():
             lost[name] = lost.get(name, 0) + count
     for name, count in dropped_counts().items():

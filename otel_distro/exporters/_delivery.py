@@ -473,8 +473,8 @@ def quiet_exporter_loggers() -> None:
     """Install the filter on the SDK exporters' loggers (idempotent)."""
     for name in EXPORTER_LOGGERS:
         logger = logging.getLogger(name)
-        if _filter not in logger.filters:
-            logger.addFilter(_filter)
+        if _filter not in logger.filters:  # first: before the SDK's duplicate filter
+            logger.filters.insert(0, _filter)
 
 
 # --- wiring -----------------------------------------------------------------------
