@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench_request", "bench_server", "bench_redaction", "bench_logging")
+BENCHMARKS = ("bench_request", "bench_server", "bench_outage", "bench_redaction", "bench_logging")
 
 
 def main() -> int:
