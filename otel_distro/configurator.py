@@ -313,6 +313,20 @@ def _use_file_fallback(
     return True
 
 
+def _redact_configured(config_file: str) -> None:
+    from opentelemetry import metrics, trace
+    from opentelemetry._logs import get_logger_provider
+
+    from otel_distro.exporters._config_file import redact_configured
+
+    redact_configured(
+        trace.get_tracer_provider(),
+        get_logger_provider(),
+        metrics.get_meter_provider(),
+        config_file,
+    )
+
+
 class OtelDistroConfigurator(_OTelSDKConfigurator):
     """Subclasses the SDK configurator; injects our processors through its hooks."""
 
@@ -330,8 +344,10 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
             if not distro_configured():
                 warn_if_not_selected()
                 apply_environment_defaults()
-            if sdk_config_file():
+            config_file = sdk_config_file()
+            if config_file:
                 super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+                _redact_configured(config_file)  # never export unredacted
                 return
             version = kwargs.get("auto_instrumentation_version")
             configure_sdk(
