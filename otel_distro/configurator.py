@@ -36,6 +36,7 @@ from otel_distro.config._otlp_checks import (
 from otel_distro.config._sdk_checks import propagator_names, sampler_choice, sdk_config_file
 
 if TYPE_CHECKING:
+    from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.sdk._logs import LogRecordProcessor
     from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -160,7 +161,6 @@ def install_propagators(settings: Settings) -> None:
     from opentelemetry.instrumentation.propagators import set_global_response_propagator
     from opentelemetry.propagate import set_global_textmap
     from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
     from otel_distro.propagation import (
@@ -172,7 +172,7 @@ def install_propagators(settings: Settings) -> None:
     propagators: list[TextMapPropagator] = []
     for name in propagator_names():
         if name == "tracecontext":
-            propagators.append(TraceContextTextMapPropagator())
+            propagators.append(_trace_context(settings, TraceContextTextMapPropagator()))
         elif name == "baggage":
             propagators.append(TrustedBaggagePropagator(settings))
         else:
@@ -190,11 +190,24 @@ def install_propagators(settings: Settings) -> None:
     )
 
 
+def _trace_context(settings: Settings, inner: TextMapPropagator) -> TextMapPropagator:
+    """``OTEL_DISTRO_INBOUND_TRACE_CONTEXT=trusted_peers``: untrusted peers' context is linked."""
+    if settings.inbound_trace_context != "trusted_peers":
+        return inner
+    from otel_distro._inbound_trace import UntrustedTraceContext
+
+    return UntrustedTraceContext(inner, settings.trusted_peers)
+
+
 def _span_processors(settings: Settings) -> list[SpanProcessor]:
     from otel_distro.processors.access_log import AccessLogSpanProcessor
     from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 
     processors: list[SpanProcessor] = [BaggageAttributesSpanProcessor(settings.baggage_attributes)]
+    if settings.inbound_trace_context == "trusted_peers":
+        from otel_distro._inbound_trace import UntrustedClientLinks
+
+        processors.append(UntrustedClientLinks())
     if settings.access_log:
         processors.append(AccessLogSpanProcessor(settings))
     return processors

@@ -75,6 +75,7 @@ class Settings:
     access_log_excluded_paths: tuple[str, ...] = _DEFAULTS["access_log_excluded_paths"]
     flush_on_sigterm: bool = _DEFAULTS["flush_on_sigterm"]
     shutdown_timeout_seconds: float = _DEFAULTS["shutdown_timeout_seconds"]
+    inbound_trace_context: str = _DEFAULTS["inbound_trace_context"]
     file_fallback: bool = _DEFAULTS["file_fallback"]
     file_fallback_dir: str = _DEFAULTS["file_fallback_dir"]
     raise_internal_errors: bool = _DEFAULTS["raise_internal_errors"]

@@ -313,6 +313,15 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "(only if the app has no SIGTERM handler of its own).",
     ),
     Variable(
+        "OTEL_DISTRO_INBOUND_TRACE_CONTEXT",
+        "inbound_trace_context",
+        one_of("all", "trusted_peers"),
+        "all",
+        "`trusted_peers` (public-facing services): a request from a peer outside "
+        "`OTEL_DISTRO_TRUSTED_PEERS` starts a new trace linked to the client's `traceparent` "
+        "instead of adopting it.",
+    ),
+    Variable(
         "OTEL_DISTRO_SHUTDOWN_TIMEOUT_SECONDS",
         "shutdown_timeout_seconds",
         float_between(0.0, 600.0),
