@@ -197,6 +197,19 @@ _trackers = slot("exporters.delivery.trackers", list["_Tracker"])
 _inflight_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with fresh locks and no exports in flight (its threads are gone)."""
+    global _inflight_lock
+    _inflight_lock = threading.Lock()
+    _inflight.value = {}
+    for state in _endpoints.value.values():
+        state.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def endpoint_of(exporter: object) -> str:
     """``scheme://host:port`` the exporter sends to, else its type name."""
     inner = exporter

@@ -158,3 +158,10 @@ def test_queue_full_is_counted_not_logged(caplog: pytest.LogCaptureFixture) -> N
         logger.warning("Queue full, dropping %s.", "Log")
     assert caplog.records == []
     assert dropped_counts() == {"spans": 7, "logs": 1}
+
+
+def test_a_forked_child_starts_with_nothing_in_flight() -> None:
+    """Exports in flight in the parent at fork time are not counted by the child."""
+    _delivery._add_inflight("spans", 5)
+    _delivery._after_fork_in_child()
+    assert _delivery.inflight_counts() == {}
