@@ -107,6 +107,8 @@ def _queued(providers: Sequence[Any]) -> dict[str, int]:
 
 def _shutdown_all(providers: list[Any], timeout: float) -> None:
     for provider in providers:
+        if getattr(provider, "_shutdown", False) is True:
+            continue  # the app shut it down itself (a second call only warns)
         try:
             if "metrics" in type(provider).__module__:
                 provider.shutdown(timeout_millis=timeout * 1000)
