@@ -166,7 +166,11 @@ def shutdown_telemetry(
     if lost or not finished:
         where = endpoint_names() or "the exporters"
         waited = f"within {limit:g}s ({TIMEOUT_VARIABLE})" if not finished else "at shutdown"
-        say(f"{describe(lost)} could not be exported to {where} {waited}")
+        if lost:
+            lines = f"{describe(lost)} could not be flushed to {where} {waited}; they are lost"
+            say(f"shutdown: {lines}")
+        else:
+            say(f"shutdown: the final export to {where} did not finish {waited}")
     return ShutdownResult(finished, seconds, lost)
 
 

@@ -33,7 +33,7 @@ QUEUED = {
 }
 # What uvicorn itself ends with (compared against the uninstrumented app below).
 UVICORN_STATUS = {signal.SIGTERM: -signal.SIGTERM, signal.SIGINT: 0}
-LEFT = re.compile(r"otel-distro: .*could not be exported to .*")
+LEFT = re.compile(r"otel-distro: shutdown: .*could not be flushed to .*")
 
 
 def closed_port_endpoint() -> str:
