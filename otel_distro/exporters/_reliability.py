@@ -16,11 +16,8 @@ def install_reliability(shutdown_timeout: float) -> None:
     from opentelemetry._logs import get_logger_provider
 
     from otel_distro import __version__
-    from otel_distro.exporters._delivery import (
-        announce_unreachable,
-        install_delivery,
-        observe_dropped,
-    )
+    from otel_distro.exporters._delivery import announce_unreachable, observe_dropped
+    from otel_distro.exporters._tracked import install_delivery
     from otel_distro.shutdown import install_bounded_shutdown
 
     with guarded("exporters.reliability.delivery"):

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from otel_distro import shutdown
-from otel_distro.exporters._delivery import TrackedSpanExporter
+from otel_distro.exporters._tracked import TrackedSpanExporter
 
 
 class Hanging(SpanExporter):

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from otel_distro.exporters import _delivery
+from otel_distro.exporters import _delivery, _quiet
 from otel_distro.exporters._delivery import Endpoint, dropped_counts
 
 
@@ -119,7 +119,7 @@ def test_failures_are_counted_by_signal(state: Endpoint) -> None:
 
 @pytest.fixture
 def exporter_logger() -> logging.Logger:
-    _delivery.quiet_exporter_loggers()
+    _quiet.quiet_exporter_loggers()
     return logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter")
 
 
@@ -150,7 +150,7 @@ def test_other_exporter_warnings_pass(
 
 def test_queue_full_is_counted_not_logged(caplog: pytest.LogCaptureFixture) -> None:
     """The batch processor's per-item ``Queue full`` warning becomes a count."""
-    _delivery.quiet_exporter_loggers()
+    _quiet.quiet_exporter_loggers()
     logger = logging.getLogger("opentelemetry.sdk._shared_internal")
     with caplog.at_level(logging.WARNING):
         for _ in range(7):
