@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -37,14 +38,20 @@ REQUESTS = 40
 
 
 def fresh_connections(base_url: str, count: int) -> list[str]:
-    """Request ids of ``count`` requests, each on a new connection (spread over workers)."""
-    ids = []
-    for n in range(count):
+    """Request ids of ``count`` requests, each on a new connection, 8 at a time.
+
+    Concurrent connections make every worker accept some (a lone sequential client
+    may be served by whichever worker wakes first, every time).
+    """
+
+    def one(n: int) -> str:
         with httpx.Client(base_url=base_url, timeout=10.0) as client:
             response = client.post("/echo-log", json={"n": n}, headers={"Connection": "close"})
             assert response.status_code == 200
-            ids.append(response.headers["x-request-id"])
-    return ids
+            return response.headers["x-request-id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def assert_one_export_per_worker(capture: OtlpCapture, trace_ids: list[str], workers: int) -> None:
@@ -67,8 +74,13 @@ def assert_one_export_per_worker(capture: OtlpCapture, trace_ids: list[str], wor
     assert all(len(ids) == 1 for ids in instances.values()), instances
     all_ids = [next(iter(ids)) for ids in instances.values()]
     assert len(set(all_ids)) == workers, "each worker has its own service.instance.id"
-    logs = [r for r in capture.logs() if r.body == "echo_log" and r.trace_id in set(trace_ids)]
-    assert collections.Counter(r.trace_id for r in logs) == collections.Counter(trace_ids)
+
+    def echo_logs() -> list[object]:
+        return [r for r in capture.logs() if r.body == "echo_log" and r.trace_id in set(trace_ids)]
+
+    capture.wait_for(lambda: len(echo_logs()) >= len(trace_ids), timeout=30.0)
+    logs = echo_logs()
+    assert collections.Counter(r.trace_id for r in logs) == collections.Counter(trace_ids)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -120,12 +132,15 @@ def test_gunicorn_uvicorn_workers(otlp_capture: OtlpCapture, preload: bool) -> N
         app.start()
         try:
             trace_ids = fresh_connections(app.base_url, REQUESTS * 2)
-            assert_one_export_per_worker(otlp_capture, trace_ids, 2)
+            try:
+                assert_one_export_per_worker(otlp_capture, trace_ids, 2)
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n{app.output()}") from None
         finally:
             code = app.stop(sig=signal.SIGTERM)
         stderr = app.stderr_text()
     assert "Traceback" not in stderr, stderr
-    assert code == 0, stderr
+    assert code == 0, f"gunicorn exited with {code}\n{stderr}"
 
 
 FORKING = textwrap.dedent(
