@@ -225,8 +225,21 @@ def install_sigterm_flush() -> bool:
     return True
 
 
+def _in_site_import(frame: FrameType | None) -> bool:
+    """Whether the interrupted code runs inside interpreter start-up (``site``)."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.endswith(("sitecustomize.py", f"{os.sep}site.py")) or name == "<frozen site>":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _die_now(signum: int, frame: FrameType | None) -> None:
-    _die_by(signum)
+    """Inside interpreter start-up: end by the signal; anywhere else: Python's default."""
+    if _in_site_import(frame):
+        _die_by(signum)
+    signal.default_int_handler(signum, frame)
 
 
 _startup_sigint = slot("shutdown.startup_sigint", lambda: False)

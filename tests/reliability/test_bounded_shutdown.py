@@ -142,3 +142,15 @@ def test_startup_window_keeps_an_apps_sigint_handler() -> None:
         assert signal.getsignal(signal.SIGINT) is mine
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_startup_sigint_outside_site_import_is_keyboard_interrupt() -> None:
+    """If the start-up window stays open, SIGINT in app code still raises KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        shutdown.begin_startup_signals()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    finally:
+        shutdown.end_startup_signals()
+        signal.signal(signal.SIGINT, previous)
