@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench_http_client",
     "bench_messaging",
     "bench_signing",
+    "bench_outage",
 )
 
 

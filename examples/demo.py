@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from examples.otlp_capture import OtlpCapture
-from examples.panel.runner import AppProcess, AppStartError, launch_app
+from examples.panel.runner import AppProcess, AppStartError, describe_exit, launch_app
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
 SECRETS = (
@@ -188,7 +188,7 @@ def main() -> int:
         if capture is not None:
             wait_for_delivery(capture, calls)
         code = app.stop()
-        print(f"\nStopped the app (exit code {code}) after {time.monotonic() - started:.1f}s.")
+        print(f"\nStopped the app ({describe_exit(code)}) after {time.monotonic() - started:.1f}s.")
         if capture is not None:
             print_capture(capture, calls, app.stdout_text() + app.stderr_text())
         else:

@@ -36,6 +36,7 @@ from otel_distro.config._otlp_checks import (
 from otel_distro.config._sdk_checks import propagator_names, sampler_choice, sdk_config_file
 
 if TYPE_CHECKING:
+    from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.sdk._logs import LogRecordProcessor
     from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -159,7 +160,6 @@ def install_propagators(settings: Settings) -> None:
 
     from opentelemetry.propagate import set_global_textmap
     from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
     from otel_distro.propagation import ContainedPropagator, TrustedBaggagePropagator
@@ -167,7 +167,7 @@ def install_propagators(settings: Settings) -> None:
     propagators: list[TextMapPropagator] = []
     for name in propagator_names():
         if name == "tracecontext":
-            propagators.append(TraceContextTextMapPropagator())
+            propagators.append(_trace_context(settings, TraceContextTextMapPropagator()))
         elif name == "baggage":
             propagators.append(TrustedBaggagePropagator(settings))
         else:
@@ -202,6 +202,15 @@ def install_response_headers(settings: Settings) -> None:
     )
 
 
+def _trace_context(settings: Settings, inner: TextMapPropagator) -> TextMapPropagator:
+    """``OTEL_DISTRO_INBOUND_TRACE_CONTEXT=trusted_peers``: untrusted peers' context is linked."""
+    if settings.inbound_trace_context != "trusted_peers":
+        return inner
+    from otel_distro._inbound_trace import UntrustedTraceContext
+
+    return UntrustedTraceContext(inner, settings.trusted_peers)
+
+
 def _span_processors(settings: Settings) -> list[SpanProcessor]:
     from otel_distro.processors.access_log import AccessLogSpanProcessor
     from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
@@ -211,6 +220,10 @@ def _span_processors(settings: Settings) -> list[SpanProcessor]:
         from otel_distro._signature_events import SignatureViolationSpanProcessor
 
         processors.append(SignatureViolationSpanProcessor())
+    if settings.inbound_trace_context == "trusted_peers":
+        from otel_distro._inbound_trace import UntrustedClientLinks
+
+        processors.append(UntrustedClientLinks())
     if settings.access_log:
         processors.append(AccessLogSpanProcessor(settings))
     return processors
@@ -291,6 +304,10 @@ def configure_sdk(
     try:
         _wrap_metric_exporters()
         _observe_redactions()
+        # reliability: outages said once, drops counted, final export bounded
+        from otel_distro.exporters._reliability import install_reliability
+
+        install_reliability(settings.shutdown_timeout_seconds)
     finally:
         _configure_logging(settings, with_provider=True)
     if settings.flush_on_sigterm:
@@ -325,11 +342,28 @@ def _use_file_fallback(
     return True
 
 
+def _redact_configured(config_file: str) -> None:
+    from opentelemetry import metrics, trace
+    from opentelemetry._logs import get_logger_provider
+
+    from otel_distro.exporters._config_file import redact_configured
+
+    redact_configured(
+        trace.get_tracer_provider(),
+        get_logger_provider(),
+        metrics.get_meter_provider(),
+        config_file,
+    )
+
+
 class OtelDistroConfigurator(_OTelSDKConfigurator):
     """Subclasses the SDK configurator; injects our processors through its hooks."""
 
     def _configure(self, **kwargs: object) -> None:
         try:
+            from otel_distro.shutdown import begin_startup_signals
+
+            begin_startup_signals()  # a SIGINT during start-up ends the process as without us
             from otel_distro.distro import (
                 apply_environment_defaults,
                 distro_configured,
@@ -339,8 +373,10 @@ class OtelDistroConfigurator(_OTelSDKConfigurator):
             if not distro_configured():
                 warn_if_not_selected()
                 apply_environment_defaults()
-            if sdk_config_file():
+            config_file = sdk_config_file()
+            if config_file:
                 super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+                _redact_configured(config_file)  # never export unredacted
                 return
             version = kwargs.get("auto_instrumentation_version")
             configure_sdk(

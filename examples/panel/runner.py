@@ -31,6 +31,7 @@ __all__ = [
     "AppProcess",
     "AppStartError",
     "clean_environ",
+    "describe_exit",
     "free_port",
     "group_alive",
     "launch_app",
@@ -201,9 +202,9 @@ class AppProcess:
     def stop(self, timeout: float = 15.0, sig: signal.Signals = signal.SIGTERM) -> int | None:
         """Send ``sig`` to the whole process group, SIGKILL after ``timeout``; the exit code.
 
-        uvicorn re-raises SIGTERM after its graceful shutdown, so with the default handler
-        the process dies by the signal and ``atexit`` hooks (the SDK's final flush) do not
-        run unless something installed a SIGTERM handler; SIGINT ends in a normal exit.
+        uvicorn re-raises SIGTERM after its graceful shutdown, so the process ends by the
+        signal (``-15``, see :func:`describe_exit`: a normal stop); otel-distro's SIGTERM
+        handler runs the bounded final export first.  SIGINT ends in a normal exit.
         """
         for client in self._clients:
             client.close()
@@ -221,6 +222,26 @@ class AppProcess:
         _signal_group(self.popen.pid, signal.SIGKILL)
         _wait_group_gone(self.popen.pid, timeout=5.0)
         return self.popen.returncode
+
+
+def describe_exit(code: int | None, sent: signal.Signals = signal.SIGTERM) -> str:
+    """How a stopped app ended, in words: a stop by the signal it was sent is not a crash.
+
+    ``subprocess`` reports death by signal N as ``-N``; shells print ``128 + N``
+    (143 for SIGTERM).  uvicorn ends by re-raising the SIGTERM it was sent, with or
+    without otel-distro, so ``-15``/``143`` after ``stop()`` is the normal outcome.
+    """
+    if code is None:
+        return "still running"
+    number = -code if code < 0 else code - 128 if 128 < code < 160 else None
+    if number is not None:
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        normal = number == sent or number in (signal.SIGTERM, signal.SIGINT)
+        return f"ended by {name}, " + ("a normal stop" if normal else "killed")
+    return "exited normally" if code == 0 else f"exited with status {code}"
 
 
 def group_alive(pgid: int) -> bool:

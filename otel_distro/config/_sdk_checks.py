@@ -256,7 +256,8 @@ def sdk_config_file(env: Mapping[str, str] | None = None) -> str:
     if config_file:
         report(
             f"OTEL_CONFIG_FILE={config_file!r} is set: the SDK configures itself from "
-            "that file and otel-distro's redaction, tenant and log processors are NOT "
-            "installed (unset it to use them)"
+            "that file and otel-distro's tenant and log processors are NOT installed "
+            "(unset it to use them); its exporters are wrapped with otel-distro's redaction "
+            "and what cannot be wrapped is shut down"
         )
     return config_file

@@ -87,6 +87,8 @@ class Settings:
     access_log: bool = _DEFAULTS["access_log"]
     access_log_excluded_paths: tuple[str, ...] = _DEFAULTS["access_log_excluded_paths"]
     flush_on_sigterm: bool = _DEFAULTS["flush_on_sigterm"]
+    shutdown_timeout_seconds: float = _DEFAULTS["shutdown_timeout_seconds"]
+    inbound_trace_context: str = _DEFAULTS["inbound_trace_context"]
     file_fallback: bool = _DEFAULTS["file_fallback"]
     file_fallback_dir: str = _DEFAULTS["file_fallback_dir"]
     sse_keepalive_seconds: float = _DEFAULTS["sse_keepalive_seconds"]

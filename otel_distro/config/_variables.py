@@ -418,8 +418,25 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "flush_on_sigterm",
         parse_bool,
         True,
-        "Turn SIGTERM into a normal exit so the final export runs (only if the app has no "
-        "SIGTERM handler of its own).",
+        "On SIGTERM, run the bounded final export, then end by SIGTERM as without the distro "
+        "(only if the app has no SIGTERM handler of its own).",
+    ),
+    Variable(
+        "OTEL_DISTRO_INBOUND_TRACE_CONTEXT",
+        "inbound_trace_context",
+        one_of("all", "trusted_peers"),
+        "all",
+        "`trusted_peers` (public-facing services): a request from a peer outside "
+        "`OTEL_DISTRO_TRUSTED_PEERS` starts a new trace linked to the client's `traceparent` "
+        "instead of adopting it.",
+    ),
+    Variable(
+        "OTEL_DISTRO_SHUTDOWN_TIMEOUT_SECONDS",
+        "shutdown_timeout_seconds",
+        float_between(0.0, 600.0),
+        5.0,
+        "Longest wait for the final export at exit (SIGTERM, SIGINT, end of lifespan), however "
+        "the collector behaves; what is left is counted in one line.",
     ),
     Variable(
         "OTEL_DISTRO_SSE_KEEPALIVE_SECONDS",
