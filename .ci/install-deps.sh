@@ -5,11 +5,12 @@
 #   docker-compose   validates docker-compose.yml (tests/test_compose.py)
 #   rabbitmq-server  broker for the messaging integration tests
 #   util-linux       setsid and flock for collector/scripts/*.sh
+#   chromium         headless rendering of the HTML trace waterfall (tests/cli)
 #   wrk              optional HTTP load generator for the benchmarks
 # Go (>= 1.26, for `make stack-build`) and python3 are expected on the machine.
 set -euo pipefail
 
-REQUIRED=(docker-compose rabbitmq-server util-linux ca-certificates)
+REQUIRED=(docker-compose rabbitmq-server util-linux ca-certificates chromium)
 OPTIONAL=(wrk)
 
 SUDO=()
