@@ -243,7 +243,8 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     ),
     _p(
         "lookup_key",
-        r"(?<![A-Za-z0-9_])KeyError(?:: ?|\()([^\n]{1,4096})",
+        # the looked-up key: to the end of the line, or of the call's parentheses
+        r"(?<![A-Za-z0-9_])KeyError(?:: ?|\()([^\n)]{1,4096})",
         r"KeyError",
         group=1,
     ),
