@@ -44,8 +44,10 @@ _BATCH_QUEUE_SDK = "1.45."
 # Records held back while the batch processors' queues are full (a burst faster than
 # their exporter): at most this many, and dropped when the queues have not moved for
 # ``_STALL`` seconds (a hung or unreachable collector), as the SDK would have dropped them.
+# One export of a full batch can take over a second on a busy 2-core machine: a
+# shorter wait dropped records of a healthy burst.
 _HELD_MAX = 65536
-_STALL = 0.5
+_STALL = 2.0
 _UNBOUNDED = 1 << 62
 
 

@@ -197,7 +197,9 @@ def test_user_over_threshold_gives_one_abuse_signal(
     ]
     assert len(signals) == 1
     assert signals[0].trace_id == traces[2]  # the third violation crossed the threshold of 3
-    (server,) = capture.spans(kind="SERVER", trace_id=traces[2])
+    (server,) = capture.wait_for(
+        lambda: capture.spans(kind="SERVER", trace_id=traces[2]), message="the crossing span"
+    )
     assert [e.name for e in server.events] == ["security.violation", "abuse_signal_detected"]
 
 
