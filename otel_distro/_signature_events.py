@@ -1,10 +1,13 @@
-"""A rejected baggage signature becomes a ``security.violation`` event on the entry span.
+"""A rejected baggage signature becomes a security event of the entry span.
 
 Inbound baggage is extracted before the server (or consumer) span exists, so the
 propagator records the reason in the extracted context (:func:`with_violation`)
-and :class:`SignatureViolationSpanProcessor` adds the event to the first span
-started under that context.  The event says only
-``violation=baggage_signature_<reason>``: never a key, a value or the signature.
+and :class:`SignatureViolationSpanProcessor` records the event when the first
+span under that context starts: through :mod:`otel_distro.security` (span event
+``security.violation``, a WARNING ``security_violation`` record and the
+``otel_distro.security.violations`` count), of type
+``baggage_signature_<reason>``, with ``violation=baggage_signature_<reason>``.
+Never a key, a value or the signature.
 """
 
 from __future__ import annotations
@@ -41,9 +44,14 @@ def security_violation(reason: str, span: Span | None = None) -> None:
     The one place a signature violation is emitted, so that it can also reach the
     security-event pipeline; ``span`` defaults to the current span.
     """
+    from otel_distro.security._events import record_violation
+
     target = trace.get_current_span() if span is None else span
-    if target.is_recording():
-        target.add_event(EVENT_NAME, {"violation": f"baggage_signature_{reason}"})
+    if not target.is_recording():
+        return
+    violation = f"baggage_signature_{reason}"
+    with trace.use_span(target, end_on_exit=False):  # the event, record and ids are its
+        record_violation("baggage", violation, fields={"violation": violation}, explicit=False)
 
 
 def with_violation(context: Context, reason: str) -> Context:

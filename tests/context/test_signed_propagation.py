@@ -102,7 +102,12 @@ def receive(
 
 
 def violations(span: Any) -> list[dict[str, object]]:
-    return [dict(e.attributes) for e in span.events if e.name == "security.violation"]
+    """The reason each security event of the span names (the events carry more, never values)."""
+    return [
+        {"violation": e.attributes["violation"]}
+        for e in span.events
+        if e.name == "security.violation"
+    ]
 
 
 def test_outbound_signs_protected_entries(
