@@ -89,7 +89,6 @@ class Capture:
         """Install the pipeline and make this capture the process's active one."""
         from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-        from otel_distro import _state
         from otel_distro import logging as distro_logging
         from otel_distro.config import get_settings
         from otel_distro.configurator import (
@@ -110,10 +109,10 @@ class Capture:
         self._saved_root = (list(root.handlers), root.level)
         self._saved_context = otel_context.get_current()
         self._saved_textmap = propagate.get_global_textmap()
-        _state.reset()
+        _reset_distro()
         self.settings = settings = get_settings()
         shared = providers()
-        shared.drain_metrics()  # what was measured before this capture is not its own
+        shared.collect_metrics()  # what was measured before this capture is not its own
         try:
             self.sampler = _sampler(settings)
         except Exception:
@@ -133,14 +132,12 @@ class Capture:
 
     def stop(self) -> None:
         """Undo :meth:`start`: the process is as it was before (state, env, logging)."""
-        from otel_distro import _state
 
         try:
-            self._collect()
-            providers().drain_metrics()
+            providers().collect_metrics()
         finally:
             active.capture = None
-            _state.reset()
+            _reset_distro()
             propagate.set_global_textmap(self._saved_textmap)
             if self._saved_root is not None:
                 root = logging.getLogger()
@@ -152,7 +149,7 @@ class Capture:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            _state.reset()
+            _reset_distro()
 
     def __enter__(self) -> Capture:
         return self.start()
@@ -167,7 +164,9 @@ class Capture:
 
         distro_logging.flush()
 
-    def spans(self, name: str | None = None, kind: str | SpanKind | None = None) -> list[SpanRecord]:
+    def spans(
+        self, name: str | None = None, kind: str | SpanKind | None = None
+    ) -> list[SpanRecord]:
         """Finished spans in end order, optionally only those called ``name`` / of ``kind``."""
         self._flush()
         wanted = kind.name if isinstance(kind, SpanKind) else (kind.upper() if kind else None)
@@ -189,12 +188,14 @@ class Capture:
             if (event is None or r.event == event) and low <= r.severity_number <= high
         ]
 
-    def _collect(self) -> None:
-        if active.capture is not self or self._metric_wrapper is None:
-            return
-        data = providers().drain_metrics()
-        if data is not None and data.resource_metrics:
+    def receive_metrics(self, data: MetricsData) -> None:
+        """Keep one collection (through the distro's redacting metric exporter)."""
+        if self._metric_wrapper is not None:
             self._metric_wrapper.export(data)
+
+    def _collect(self) -> None:
+        if active.capture is self:
+            providers().collect_metrics()
 
     def metric(self, name: str) -> list[MetricPoint]:
         """The points of the metric ``name`` (totals since the capture started), one per
@@ -272,6 +273,17 @@ class Capture:
                     f"a secret ({len(secret)} characters, starting {secret[:3]!r}) "
                     f"was exported in: {places}"
                 )
+
+
+def _reset_distro() -> None:
+    """Every piece of the distro's process state back to its start (settings included)."""
+    from otel_distro import _state
+    from otel_distro.asgi import reset_hook_state
+    from otel_distro.config import reset_settings
+
+    _state.reset()
+    reset_settings()
+    reset_hook_state()
 
 
 def _text(item: Any) -> str:

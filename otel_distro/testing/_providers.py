@@ -26,7 +26,7 @@ from opentelemetry.sdk.metrics import (
     ObservableUpDownCounter,
     UpDownCounter,
 )
-from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import AggregationTemporality, MetricReader, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
@@ -117,19 +117,36 @@ _DELTA: dict[type, AggregationTemporality] = {
 }
 
 
+class _MetricSwitch(MetricReader):
+    """Hands every collection (delta points) to the active capture, whoever collects."""
+
+    def __init__(self) -> None:
+        super().__init__(preferred_temporality=_DELTA)
+
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        capture = active.capture
+        if capture is not None and metrics_data is not None and metrics_data.resource_metrics:
+            capture.receive_metrics(metrics_data)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        return None
+
+
 class Providers:
     """The process's tracer, logger and meter providers as the captures use them."""
 
     def __init__(self) -> None:
-        self.reader = InMemoryMetricReader(preferred_temporality=_DELTA)
+        self.reader = _MetricSwitch()
         self.meter_provider = MeterProvider(metric_readers=[self.reader])
         self.tracer_provider = _tracer_provider()
         self.logger_provider = _logger_provider()
         self.metrics_global = _set_meter_provider(self.meter_provider)
 
-    def drain_metrics(self) -> Any:
-        """Everything measured since the last collection (delta points), or ``None``."""
-        return self.reader.get_metrics_data()
+    def collect_metrics(self) -> None:
+        """Hand everything measured since the last collection to the active capture."""
+        self.reader.collect()
 
 
 def _tracer_provider() -> TracerProvider:
@@ -156,7 +173,7 @@ def _logger_provider() -> LoggerProvider:
     provider = LoggerProvider(shutdown_on_exit=False)
     provider.add_log_record_processor(_LogSwitch())
     set_logger_provider(provider)
-    return provider if get_logger_provider() is provider else provider
+    return provider  # passed to the log bridge even when another provider is global
 
 
 def _set_meter_provider(provider: MeterProvider) -> bool:

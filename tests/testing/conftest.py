@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# Loaded once, as in a user's process: pytester's in-process runs keep modules imported
+# before them, so the process-wide providers are not built a second time.
+import otel_distro.testing._capture  # noqa: F401
+
 SAMPLE_APP = '''
 """A small app: an admin route that records an auth violation, a route that logs."""
 

@@ -20,7 +20,7 @@ def test_an_endpoint_emits_auth_violation_with_the_route_and_no_token(
     bearer token nowhere in any signal."""
     _passes(
         sample,
-        '''
+        """
 import secrets
 from starlette.testclient import TestClient
 from sample_app import app
@@ -38,5 +38,143 @@ def test_violation_is_logged(otel_capture):
     assert record.trace_id == server.trace_id
     assert server.event("security.violation")
     otel_capture.assert_no_secret(token)
-''',
+""",
     )
+
+
+def test_queries_return_logs_metrics_and_one_trace(sample: pytest.Pytester) -> None:
+    """logs(event, level), metric(name) and trace(id) return what the pipeline exported."""
+    _passes(
+        sample,
+        """
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_queries(otel_capture):
+    client = TestClient(app)
+    client.get("/orders/1")
+    client.get("/orders/2")
+    viewed = otel_capture.logs(event="order_viewed")
+    assert [r.attributes["item"] for r in viewed] == ["1", "2"]
+    assert otel_capture.logs(event="order_viewed", level="error") == []
+    assert [r.level for r in otel_capture.logs(event="order_viewed", level="INFO")] == ["INFO"] * 2
+    (point,) = otel_capture.metric("sample.orders")
+    assert point.attributes == {"kind": "view"} and point.value == 2
+    assert otel_capture.metric("no.such.metric") == []
+    first = viewed[0].trace_id
+    trace = otel_capture.trace(first)
+    assert trace.root().kind == "SERVER" and trace.root().name == "GET /orders/1"
+    assert {r.event for r in trace.logs} >= {"order_viewed"}
+    assert all(s.trace_id == first for s in trace.spans)
+""",
+    )
+
+
+def test_a_secret_redacted_by_the_pipeline_is_absent(sample: pytest.Pytester) -> None:
+    """A password planted in a logged field is redacted in the exported record, and
+    assert_no_secret passes."""
+    _passes(
+        sample,
+        """
+import secrets
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_redacted(otel_capture):
+    secret = secrets.token_hex(16)
+    TestClient(app).get("/orders/9", params={"note": f"password={secret}"})
+    (record,) = otel_capture.logs(event="order_viewed")
+    assert secret not in record.attributes["note"]
+    otel_capture.assert_no_secret(secret)
+""",
+    )
+
+
+def test_assert_no_secret_fails_when_a_value_was_exported(sample: pytest.Pytester) -> None:
+    """A value the pipeline does not treat as secret is found, and the failure names
+    the signal it reached."""
+    sample.makepyfile(
+        test_user="""
+import secrets
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_leak(otel_capture):
+    item = secrets.token_hex(8)
+    TestClient(app).get(f"/orders/{item}")
+    otel_capture.assert_no_secret(item)
+"""
+    )
+    result = sample.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: a secret*was exported in: *span*"])
+
+
+def test_state_is_clean_between_two_tests(sample: pytest.Pytester) -> None:
+    """A second test sees none of the first test's spans, records or metric points."""
+    _passes(
+        sample,
+        """
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_first(otel_capture):
+    TestClient(app).get("/orders/1")
+    assert otel_capture.spans(kind="server")
+    assert otel_capture.metric("sample.orders")[0].value == 1
+
+def test_second(otel_capture):
+    assert otel_capture.spans() == [] and otel_capture.logs() == []
+    assert otel_capture.metric("sample.orders") == []
+    TestClient(app).get("/orders/2")
+    assert otel_capture.metric("sample.orders")[0].value == 1
+""",
+        passed=2,
+    )
+
+
+def test_otel_capture_env_configures_the_distro(sample: pytest.Pytester) -> None:
+    """Overriding ``otel_capture_env`` sets the distro's variables for the capture only."""
+    _passes(
+        sample,
+        """
+import os
+import pytest
+from starlette.testclient import TestClient
+from sample_app import app
+
+@pytest.fixture
+def otel_capture_env():
+    return {"OTEL_DISTRO_ACCESS_LOG": "false"}
+
+def test_no_access_log(otel_capture):
+    TestClient(app).get("/orders/1")
+    assert otel_capture.logs(event="http_request") == []
+    assert os.environ["OTEL_DISTRO_ACCESS_LOG"] == "false"
+
+def test_env_restored():
+    assert "OTEL_DISTRO_ACCESS_LOG" not in os.environ
+""",
+        passed=2,
+    )
+
+
+def test_tests_without_the_fixture_are_untouched(pytester: pytest.Pytester) -> None:
+    """Loading the plugin configures nothing: no provider, no handler, no structlog chain."""
+    pytester.makepyfile(
+        test_other="""
+import logging
+import structlog
+from opentelemetry import trace
+from opentelemetry.trace import ProxyTracerProvider
+
+def test_nothing_installed():
+    assert logging.getLogger().handlers == []
+    assert not structlog.is_configured()
+
+def test_plugin_loaded(pytestconfig):
+    assert pytestconfig.pluginmanager.has_plugin("otel_distro")
+"""
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-p", "no:logging")
+    result.assert_outcomes(passed=2)
