@@ -178,3 +178,90 @@ def test_plugin_loaded(pytestconfig):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-p", "no:logging")
     result.assert_outcomes(passed=2)
+
+
+def test_async_client_baggage_and_security_counter(sample: pytest.Pytester) -> None:
+    """With httpx's ASGITransport: the tenant set in the request is copied onto its spans
+    and records, and the violation counter has a point for the route."""
+    _passes(
+        sample,
+        """
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from otel_distro import set_tenant
+from otel_distro.asgi import instrument
+from otel_distro.logging import get_logger
+from otel_distro.security import log_tenant_violation
+
+async def report(request: Request) -> JSONResponse:
+    set_tenant(tenant_id="t-42", user_id="u-7")
+    get_logger("reports").info("report_opened")
+    log_tenant_violation(request=request, violation="cross_tenant", http_status=403)
+    return JSONResponse({}, status_code=403)
+
+app = instrument(Starlette(routes=[Route("/reports/{rid}", report)]))
+
+@pytest.mark.asyncio
+async def test_async(otel_capture):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/reports/3")).status_code == 403
+    (record,) = otel_capture.logs(event="report_opened")
+    assert record.attributes["tenant.id"] == "t-42"
+    (server,) = otel_capture.spans(kind="SERVER")
+    assert server.attributes["tenant.id"] == "t-42"
+    points = otel_capture.metric("otel_distro.security.violations")
+    assert [p.value for p in points] == [1]
+    assert points[0].attributes["http.route"] == "/reports/{rid}"
+""",
+    )
+
+
+def test_workers_of_pytest_xdist_each_capture_their_own(sample: pytest.Pytester) -> None:
+    """Under ``-n 2`` every test sees exactly its own request, whichever worker runs it."""
+    sample.makepyfile(
+        test_user="""
+import pytest
+from starlette.testclient import TestClient
+from sample_app import app
+
+@pytest.mark.parametrize("item", [str(n) for n in range(8)])
+def test_own_request(otel_capture, item):
+    TestClient(app).get(f"/orders/{item}")
+    assert [r.attributes["item"] for r in otel_capture.logs(event="order_viewed")] == [item]
+    assert otel_capture.metric("sample.orders")[0].value == 1
+"""
+    )
+    result = sample.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=8)
+
+
+def test_the_process_is_left_as_it_was(pytester: pytest.Pytester) -> None:
+    """After a capture the root logger, the propagator and structlog are as before it."""
+    _passes(
+        pytester,
+        """
+import logging
+import structlog
+from opentelemetry import propagate
+
+before = {}
+
+def test_record_before():
+    before["handlers"] = list(logging.getLogger().handlers)
+    before["textmap"] = propagate.get_global_textmap()
+
+def test_capture(otel_capture):
+    assert propagate.get_global_textmap() is not before["textmap"]
+
+def test_after():
+    assert logging.getLogger().handlers == before["handlers"]
+    assert propagate.get_global_textmap() is before["textmap"]
+    assert not structlog.is_configured()
+""",
+        passed=3,
+    )
