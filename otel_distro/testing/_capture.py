@@ -13,8 +13,9 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -33,6 +34,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.trace import SpanKind
 
+from otel_distro.testing._otlp import OtlpReceiver
 from otel_distro.testing._providers import active, providers
 from otel_distro.testing._records import (
     LogRecord,
@@ -43,6 +45,8 @@ from otel_distro.testing._records import (
 )
 
 __all__ = ["Capture"]
+
+T = TypeVar("T")
 
 
 class _MemoryMetricExporter(MetricExporter):
@@ -82,6 +86,7 @@ class Capture:
         self._saved_context: Any = None
         self._saved_root: tuple[list[logging.Handler], int] | None = None
         self.settings: Any = None
+        self._receiver: OtlpReceiver | None = None
 
     # --- set-up and tear-down ------------------------------------------------------
 
@@ -135,6 +140,8 @@ class Capture:
 
         try:
             providers().collect_metrics()
+            if self._receiver is not None:
+                self._receiver.stop()
         finally:
             active.capture = None
             _reset_distro()
@@ -171,6 +178,7 @@ class Capture:
         self._flush()
         wanted = kind.name if isinstance(kind, SpanKind) else (kind.upper() if kind else None)
         found = [SpanRecord.of(s) for s in self._spans.get_finished_spans()]
+        found += self._remote()[0]
         return [
             s
             for s in found
@@ -182,6 +190,7 @@ class Capture:
         self._flush()
         low, high = level_range(level) if level is not None else (0, 1 << 30)
         found = [LogRecord.of(r) for r in self._logs.get_finished_logs()]
+        found += self._remote()[1]
         return [
             r
             for r in found
@@ -217,7 +226,43 @@ class Capture:
                     merged[key] = (attributes, point.value + (before[1] if before else 0), None)
                 else:
                     merged[key] = (attributes, point.value, None)
+        for metric_name, kind, cumulative, r_attrs, r_value, r_count in self._remote()[2]:
+            if metric_name != name:
+                continue
+            key = "remote:" + json.dumps(r_attrs, sort_keys=True, default=str)
+            before = merged.get(key)
+            if before is not None and not cumulative and kind != "gauge":
+                r_value += before[1]
+                r_count = None if r_count is None else r_count + (before[2] or 0)
+            merged[key] = (r_attrs, r_value, r_count)
         return [MetricPoint(a, v, c) for a, v, c in merged.values()]
+
+    # --- a real process exporting over OTLP --------------------------------------------
+
+    @property
+    def otlp_endpoint(self) -> str:
+        """An OTLP/HTTP endpoint on 127.0.0.1 whose received telemetry joins the queries
+        (for ``OTEL_EXPORTER_OTLP_ENDPOINT`` of a real ``uvicorn`` launch)."""
+        if self._receiver is None:
+            self._receiver = OtlpReceiver()
+        return self._receiver.endpoint
+
+    def _remote(self) -> tuple[list[SpanRecord], list[LogRecord], list[Any]]:
+        if self._receiver is None:
+            return [], [], []
+        return self._receiver.snapshot()
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
+        """Poll ``predicate`` until it returns something truthy (a real process exports in
+        batches); raise ``AssertionError`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"nothing matched within {timeout} s")
+            time.sleep(0.05)
 
     def _metric_items(self, name: str) -> Iterator[tuple[Any, Any]]:
         for batch in self._metrics.batches:
@@ -241,6 +286,8 @@ class Capture:
         self._logs.clear()
         self._collect()
         self._metrics.batches.clear()
+        if self._receiver is not None:
+            self._receiver.clear()
 
     # --- secrets -------------------------------------------------------------------
 
