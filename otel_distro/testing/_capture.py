@@ -92,8 +92,16 @@ class Capture:
 
     def start(self) -> Capture:
         """Install the pipeline and make this capture the process's active one."""
-        from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+        if active.capture is not None:
+            raise RuntimeError("otel_capture: another capture is already active")
+        try:
+            self._install()
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
+    def _install(self) -> None:
         from otel_distro import logging as distro_logging
         from otel_distro.config import get_settings
         from otel_distro.configurator import (
@@ -105,8 +113,6 @@ class Capture:
         from otel_distro.exporters.redacting import RedactingMetricExporter, RedactingSpanExporter
         from otel_distro.security import reset_security
 
-        if active.capture is not None:
-            raise RuntimeError("otel_capture: another capture is already active")
         for name, value in self.env.items():
             self._saved_env[name] = os.environ.get(name)
             os.environ[name] = value
@@ -118,10 +124,7 @@ class Capture:
         self.settings = settings = get_settings()
         shared = providers()
         shared.collect_metrics()  # what was measured before this capture is not its own
-        try:
-            self.sampler = _sampler(settings)
-        except Exception:
-            self.sampler = ALWAYS_ON
+        self.sampler = _sampler(settings)  # reports an unusable OTEL_TRACES_SAMPLER itself
         multi = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
         for processor in _span_processors(settings):
             multi.add_span_processor(processor)
@@ -133,11 +136,9 @@ class Capture:
         reset_security(settings, shared.meter_provider)
         active.capture = self
         distro_logging.configure(settings, shared.logger_provider)
-        return self
 
     def stop(self) -> None:
         """Undo :meth:`start`: the process is as it was before (state, env, logging)."""
-
         try:
             providers().collect_metrics()
             if self._receiver is not None:
@@ -145,12 +146,14 @@ class Capture:
         finally:
             active.capture = None
             _reset_distro()
-            propagate.set_global_textmap(self._saved_textmap)
+            if self._saved_textmap is not None:
+                propagate.set_global_textmap(self._saved_textmap)
             if self._saved_root is not None:
                 root = logging.getLogger()
                 root.handlers[:] = self._saved_root[0]
                 root.setLevel(self._saved_root[1])
-            otel_context.attach(self._saved_context)
+            if self._saved_context is not None:
+                otel_context.attach(self._saved_context)
             for name, value in self._saved_env.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -317,8 +320,7 @@ class Capture:
             if found:
                 places = ", ".join(found[:5])
                 raise AssertionError(
-                    f"a secret ({len(secret)} characters, starting {secret[:3]!r}) "
-                    f"was exported in: {places}"
+                    f"a secret ({len(secret)} characters) was exported in: {places}"
                 )
 
 
