@@ -106,6 +106,11 @@ def production_checks(
     config_file = env.get("OTEL_CONFIG_FILE", "").strip()
     checks = [
         Check(
+            "settings valid",
+            not settings.problems,
+            "; ".join(settings.problems) if settings.problems else "every value is allowed",
+        ),
+        Check(
             "ENVIRONMENT=production",
             settings.environment == "production",
             f"ENVIRONMENT={settings.environment!r}",

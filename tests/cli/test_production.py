@@ -105,3 +105,12 @@ def test_json_output_for_ci(cli: Run, listener: str) -> None:
     assert report["ok"] is False and done.returncode == 1
     failed = [c["name"] for c in report["checks"] if not c["passed"]]
     assert failed == ["LOG_LEVEL not DEBUG"]
+
+
+def test_an_invalid_value_fails_the_settings_check(cli: Run, listener: str) -> None:
+    """A value the settings table rejects fails "settings valid", naming the variable."""
+    env = {**_safe(listener), "LOG_FILE_MAX_BYTES": "lots"}
+    done = cli("doctor", "--production", env=env)
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert line.startswith("FAIL  settings valid:") and "LOG_FILE_MAX_BYTES" in line
+    assert "lots" in line and done.returncode == 1
