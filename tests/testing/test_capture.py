@@ -265,3 +265,24 @@ def test_after():
 """,
         passed=3,
     )
+
+
+def test_span_attributes_are_read_after_the_redacting_exporter(sample: pytest.Pytester) -> None:
+    """A secret set as a span attribute under a sensitive key is masked in the captured span."""
+    _passes(
+        sample,
+        """
+import secrets
+from opentelemetry import trace
+
+def test_span(otel_capture):
+    secret = secrets.token_hex(16)
+    with trace.get_tracer("work").start_as_current_span("charge") as span:
+        span.set_attribute("api_key", secret)
+        span.set_attribute("amount", 12)
+    (charge,) = otel_capture.spans(name="charge", kind="internal")
+    assert charge.attributes["amount"] == 12
+    assert charge.attributes["api_key"] != secret
+    otel_capture.assert_no_secret(secret)
+""",
+    )
