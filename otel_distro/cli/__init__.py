@@ -4,6 +4,8 @@
   rules, prints the effective configuration (secrets hidden), checks that the OTLP
   endpoint (and Jaeger) answer, and lists what ``opentelemetry-instrument`` would
   load. Exit status 0 when healthy, 1 when a problem was found.
+* ``otel-distro doctor --production [--require-sentry] [--json]``: the deployment
+  checklist, one PASS/FAIL line per check; exit status 1 when any check fails.
 * ``otel-distro traces show [TRACE_ID] [--service S] [--source auto|jaeger|files]``:
   the latest traces as a list, or one trace as a waterfall (spans as bars with
   duration, status and tenant, their log records beneath).
@@ -40,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     doctor = commands.add_parser("doctor", help="check the configuration and the endpoints")
     doctor.add_argument("--jaeger", help="also check Jaeger's query API at this URL")
+    doctor.add_argument(
+        "--production", action="store_true", help="run the production checklist instead"
+    )
+    doctor.add_argument(
+        "--require-sentry", action="store_true", help="--production: Sentry must be enabled"
+    )
+    doctor.add_argument("--json", action="store_true", help="--production: print JSON")
     traces = commands.add_parser("traces", help="show traces from Jaeger or OTLP-JSON files")
     views = traces.add_subparsers(dest="view", required=True)
     show = views.add_parser("show", help="a waterfall of one trace, or the latest traces")
@@ -118,6 +127,12 @@ def _traces(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "doctor" and args.production:
+        from otel_distro.cli._production import production_checks, render_checks, render_json
+
+        checks = production_checks(require_sentry=args.require_sentry)
+        print(render_json(checks) if args.json else render_checks(checks))
+        return 0 if all(c.passed for c in checks) else 1
     if args.command == "doctor":
         from otel_distro.cli._doctor import diagnose, render
 

@@ -1,0 +1,116 @@
+"""``otel-distro doctor --production``: the deployment checklist, one line per check."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.cli.conftest import Run
+
+
+@pytest.fixture
+def listener() -> Iterator[str]:
+    """A loopback endpoint that accepts connections."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _safe(endpoint: str) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "production",
+        "LOG_LEVEL": "INFO",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0.1",
+    }
+
+
+def test_a_safe_environment_passes_every_check(cli: Run, listener: str) -> None:
+    """Production settings and an answering loopback endpoint: every line PASS, exit 0."""
+    done = cli("doctor", "--production", env=_safe(listener))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert all(line.startswith("PASS") for line in lines[:-1]), done.stdout
+    assert len(lines) > 8 and lines[-1] == "ready for production"
+
+
+def test_an_unsafe_environment_names_each_failing_check(cli: Run, tmp_path: object) -> None:
+    """Each unsafe setting fails its own named check, and the exit status is 1."""
+    env = {
+        "ENVIRONMENT": "development",
+        "LOG_LEVEL": "DEBUG",
+        "EXTERNAL_HTTP_ENABLE_BODY_LOGGING": "true",
+        "ENABLE_SENTRY": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
+        "OTEL_CONFIG_FILE": "sdk.yaml",
+        "OTEL_DISTRO_BAGGAGE_REQUIRE_SIGNATURE": "true",
+    }
+    done = cli("doctor", "--production", env=env)
+    assert done.returncode == 1
+    failed = {line.split(":")[0][6:] for line in done.stdout.splitlines() if line[:4] == "FAIL"}
+    assert failed == {
+        "ENVIRONMENT=production",
+        "LOG_LEVEL not DEBUG",
+        "body preview off",
+        "Sentry enabled with a DSN",
+        "OTLP endpoint answers",
+        "sampling configured",
+        "no OTEL_CONFIG_FILE bypassing redaction",
+        "signing key for signed baggage",
+    }, done.stdout
+
+
+def test_a_remote_plain_http_endpoint_fails_the_tls_check(cli: Run, listener: str) -> None:
+    """A non-loopback endpoint over http fails the TLS check; a loopback one does not."""
+    env = {**_safe(listener), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector.example:4318"}
+    done = cli("doctor", "--production", env=env)
+    assert "FAIL  TLS for non-loopback endpoints: http://collector.example:4318" in done.stdout
+
+
+def test_sentry_required_by_the_flag(cli: Run, listener: str) -> None:
+    """--require-sentry fails when Sentry is off; a DSN makes it pass and is never printed."""
+    done = cli("doctor", "--production", "--require-sentry", env=_safe(listener))
+    assert "FAIL  Sentry enabled with a DSN" in done.stdout and done.returncode == 1
+    key = secrets.token_hex(16)
+    env = {**_safe(listener), "ENABLE_SENTRY": "true", "SENTRY_DSN": f"https://{key}@o1.ingest/1"}
+    done = cli("doctor", "--production", "--require-sentry", env=env)
+    assert "PASS  Sentry enabled with a DSN" in done.stdout
+    assert key not in done.stdout + done.stderr
+
+
+def test_log_file_without_rotation_fails(cli: Run, listener: str) -> None:
+    """LOG_TO_FILE=true with rotation off fails the log-file check, naming the variables."""
+    env = {**_safe(listener), "LOG_TO_FILE": "true", "LOG_FILE_BACKUP_COUNT": "0"}
+    done = cli("doctor", "--production", env=env)
+    assert "FAIL  log file writable: LOG_TO_FILE=true without rotation" in done.stdout
+
+
+def test_json_output_for_ci(cli: Run, listener: str) -> None:
+    """--json prints one object: ok, and every check with name, passed and detail."""
+    env = {**_safe(listener), "LOG_LEVEL": "DEBUG"}
+    done = cli("doctor", "--production", "--json", env=env)
+    report = json.loads(done.stdout)
+    assert report["ok"] is False and done.returncode == 1
+    failed = [c["name"] for c in report["checks"] if not c["passed"]]
+    assert failed == ["LOG_LEVEL not DEBUG"]
+
+
+def test_an_invalid_value_fails_the_settings_check(cli: Run, listener: str) -> None:
+    """A value the settings table rejects fails "settings valid", naming the variable."""
+    env = {**_safe(listener), "LOG_FILE_MAX_BYTES": "lots"}
+    done = cli("doctor", "--production", env=env)
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert line.startswith("FAIL  settings valid:") and "LOG_FILE_MAX_BYTES" in line
+    assert "lots" in line and done.returncode == 1
