@@ -56,7 +56,38 @@ def _count_drop(where: str) -> None:
 def _redact(value: Any) -> Any:
     from otel_distro.redaction import get_redactor
 
-    return get_redactor().redact_value(value)
+    redactor = get_redactor()
+    return redactor.redact_value(_pairs(value, redactor, 0))
+
+
+_MAX_DEPTH = 32
+
+
+def _pairs(value: Any, redactor: Any, depth: int) -> Any:
+    """Name/value pair lists (an ASGI scope's ``headers`` in a frame's locals, serialised
+    as ``["b'x-api-key'", "b'...'"]``) redacted by their names before the general pass."""
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {key: _pairs(item, redactor, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if value and all(_is_pair(item) for item in value):
+            return [[name, redactor.redact_value(item, key=_name(name))] for name, item in value]
+        return [_pairs(item, redactor, depth + 1) for item in value]
+    return value
+
+
+def _is_pair(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)
+
+
+def _name(text: str) -> str:
+    """``b'x-api-key'`` or ``'x-api-key'`` (a serialised repr) -> ``x-api-key``."""
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        return text[2:-1]
+    if len(text) > 1 and text[0] in "'\"" and text[-1] == text[0]:
+        return text[1:-1]
+    return text
 
 
 def before_breadcrumb(crumb: Any, hint: Any) -> Any:

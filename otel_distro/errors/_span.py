@@ -7,8 +7,8 @@ Two paths record exceptions on spans:
 * an exception escaping the app inside the server span (:func:`record_escaped`, from
   :mod:`otel_distro.asgi`) adds the event and sets status ERROR.  The contrib ASGI
   middleware's ``use_span`` would record the same exception again, unbounded; the
-  server span's ``record_exception`` is therefore made to skip an exception already
-  recorded on it.
+  server span's ``record_exception`` is therefore replaced, when the request starts,
+  by one adding the same bounded event once (:func:`guard_server_span`).
 
 An exception remembers the spans it was recorded on, so logging it twice (the app's
 handler, then a middleware) still leaves one event.  The event's ``exception.message``
@@ -25,7 +25,7 @@ from opentelemetry.trace import Span, Status, StatusCode, get_current_span
 
 from otel_distro._report import internal_error
 
-__all__ = ["record_escaped", "record_logged"]
+__all__ = ["guard_server_span", "record_escaped", "record_logged"]
 
 _RECORDED = "_otel_distro_span_events"
 _GUARDED = "_otel_distro_guarded"
@@ -91,28 +91,30 @@ def record_escaped(exc: BaseException) -> None:
         kind = attributes["exception.type"] if attributes else type(exc).__qualname__
         message = attributes.get("exception.message", "") if attributes else ""
         span.set_status(Status(StatusCode.ERROR, f"{kind}: {message}" if message else kind))
-        _guard(span)
     except Exception:
         internal_error("errors.span_escaped")
 
 
-def _guard(span: Any) -> None:
-    """Make ``span.record_exception`` skip exceptions already recorded on it (once)."""
-    original = getattr(span, "record_exception", None)
-    if original is None or getattr(original, _GUARDED, False):
-        return
+def guard_server_span(span: Any) -> None:
+    """Make ``span.record_exception`` record one bounded event per exception (never raises).
 
-    def record_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
-        try:
-            recorded = vars(exception).get(_RECORDED)
-            if isinstance(recorded, tuple) and span.get_span_context().span_id in recorded:
-                return
-        except Exception:
-            internal_error("errors.span_guard")
-        original(exception, *args, **kwargs)
-
-    setattr(record_exception, _GUARDED, True)
+    Called by the server request hook: the contrib middlewares record an escaping
+    exception themselves (FastAPI's inner exception middleware, ``use_span``), each
+    with the whole stack trace; through this guard the first records it, bounded,
+    and the others find it recorded.
+    """
     try:
+        if not span.is_recording() or getattr(span.record_exception, _GUARDED, False):
+            return
+
+        def record_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
+            try:
+                if span.is_recording():
+                    _add_event(span, exception, None)
+            except Exception:
+                internal_error("errors.span_guard")
+
+        setattr(record_exception, _GUARDED, True)
         span.record_exception = record_exception
-    except Exception:  # a slotted span: the middleware records it once more
+    except Exception:  # a span type that cannot take it: recorded as the SDK does
         internal_error("errors.span_guard")

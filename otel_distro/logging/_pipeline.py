@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanContext, get_current_span
 from otel_distro._exception_origin import _exception_of
 from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro.config import Settings
+from otel_distro.errors._repeat import server_repeat
 from otel_distro.errors._span import record_logged
 from otel_distro.logging._correlate import context_values, hex_ids, request_snapshot
 from otel_distro.logging._emit import Emitter
@@ -137,7 +138,10 @@ class Pipeline:
             if extra:
                 attributes.update(extra)
                 # the same exception.* as one ``exception`` event on the current span (once)
-                record_logged(_exception_of(exc_info), extra)
+                exc = _exception_of(exc_info)
+                record_logged(exc, extra)
+                if server_repeat(exc, name, level[0]):  # the app logged it already
+                    emit = write = False
         if type(event) is not str or len(event) > limit or not event.isascii():
             event = clean(event, limit)
         return (

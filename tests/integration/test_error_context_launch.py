@@ -1,0 +1,153 @@
+"""Unhandled and handled request errors through real ``opentelemetry-instrument uvicorn``
+launches: the span, the log record and Sentry (its real transport, posting to a local
+ingest server) all carry the request's trace, and no planted secret."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.errors.sentry_ingest import SentryIngest, sentry_ingest
+from tests.support import CapturedSpan, OtlpCapture, launch_app
+
+pytestmark = pytest.mark.integration
+
+APP = "tests.integration.sentry_error_app:app"
+TRACE_URL = "https://traces.example/trace/{trace_id}?from=sentry"
+
+
+@pytest.fixture
+def ingest() -> Iterator[SentryIngest]:
+    """A local server posing as the Sentry ingest endpoint of the DSN."""
+    with sentry_ingest() as server:
+        yield server
+
+
+def _planted() -> dict[str, str]:
+    return {name: secrets.token_hex(12) for name in ("query", "header", "bearer")}
+
+
+def _env(ingest: SentryIngest, sample_rate: str = "0") -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "production",
+        "LOG_LEVEL": "INFO",
+        "ENABLE_SENTRY": "true",
+        "SENTRY_DSN": ingest.dsn,
+        "SENTRY_TRACES_SAMPLE_RATE": sample_rate,
+        "OTEL_DISTRO_TRACE_URL_TEMPLATE": TRACE_URL,
+    }
+
+
+def _request(app: Any, path: str, planted: dict[str, str]) -> Any:
+    return app.client().get(
+        path,
+        params={"password": planted["query"]},
+        headers={"X-Api-Key": planted["header"], "Authorization": f"Bearer {planted['bearer']}"},
+    )
+
+
+def _server_span(capture: OtlpCapture, path: str) -> CapturedSpan:
+    (span,) = capture.wait_for(
+        lambda: [
+            s
+            for s in capture.spans(kind="SERVER")
+            if s.attributes.get("url.path", s.attributes.get("http.target", "")).startswith(path)
+        ],
+        message=f"the server span of {path}",
+    )
+    return span
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            out.append(parsed)
+    return out
+
+
+def _assert_absent(planted: dict[str, str], *texts: str) -> None:
+    for name, secret in planted.items():
+        for text in texts:
+            at = text.find(secret)
+            assert at < 0, f"planted {name} secret leaked: {text[max(0, at - 300) : at + 40]!r}"
+
+
+def _events(ingest: SentryIngest) -> list[dict[str, Any]]:
+    return [event for event in ingest.of_type("event") if event.get("exception")]
+
+
+@pytest.mark.parametrize("path", ["/fail", "/escape"])
+def test_unhandled_error_is_one_span_event_one_record_one_sentry_event(
+    otlp_capture: OtlpCapture, ingest: SentryIngest, path: str
+) -> None:
+    """An exception escaping a request (logged by the app and re-raised, or not logged):
+    server span ERROR with one redacted exception event, exactly one ERROR record with
+    the span's ids, the client's 500 with its headers, one Sentry event on the trace."""
+    planted = _planted()
+    with launch_app(APP, capture=otlp_capture, env=_env(ingest)) as app:
+        response = _request(app, path, planted)
+        span = _server_span(otlp_capture, path)
+        (event,) = ingest.wait_for(lambda: _events(ingest), message="the Sentry event")
+        otlp_capture.wait_for(
+            lambda: [r for r in otlp_capture.logs() if r.attributes.get("exception.type")],
+            message="the error record",
+        )
+        app.stop()
+        records = [r for r in otlp_capture.logs() if r.trace_id == span.trace_id]
+        lines = _json_lines(app.stdout_text())
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == span.trace_id
+    assert span.trace_id in response.headers["traceresponse"]
+
+    assert span.status_code == "ERROR"
+    exc_events = [e for e in span.events if e.name == "exception"]
+    assert len(exc_events) == 1, exc_events
+    (exc_event,) = exc_events
+    assert exc_event.attributes["exception.type"].endswith("ChargeFailed")
+    assert "password=" in exc_event.attributes["exception.message"]
+
+    # the access log's record of the 500 is the request's, not the exception's
+    errors = [r for r in records if r.severity_number >= 17 and "exception.type" in r.attributes]
+    assert len(errors) == 1, [r.body for r in errors]
+    assert (errors[0].trace_id, errors[0].span_id) == (span.trace_id, span.span_id)
+    assert errors[0].attributes["exception.type"].endswith("ChargeFailed")
+    error_lines = [line for line in lines if "exception.type" in line]
+    assert len(error_lines) == 1, error_lines
+    assert (error_lines[0]["trace_id"], error_lines[0]["span_id"]) == (span.trace_id, span.span_id)
+
+    assert event["contexts"]["trace"]["trace_id"] == span.trace_id
+    assert event["contexts"]["trace"]["span_id"] == span.span_id
+    tags = event["tags"]
+    assert (tags["trace_id"], tags["span_id"]) == (span.trace_id, span.span_id)
+    assert (tags["tenant.id"], tags["user.id"]) == ("t-err", "u-err")
+    assert tags["trace_url"] == TRACE_URL.format(trace_id=span.trace_id)
+
+    exported = json.dumps([s.__dict__ for s in otlp_capture.spans()], default=str)
+    logged = json.dumps([r.__dict__ for r in otlp_capture.logs()], default=str)
+    _assert_absent(planted, ingest.text(), exported, logged, app_text := json.dumps(lines))
+    assert app_text
+
+
+def test_sentry_event_scrubs_locals_params_request_and_breadcrumbs(
+    otlp_capture: OtlpCapture, ingest: SentryIngest
+) -> None:
+    """The Sentry event of a failing request holds the failing frame's locals, the log
+    call's params, request data and breadcrumbs -- each with its secret replaced."""
+    planted = _planted()
+    with launch_app(APP, capture=otlp_capture, env=_env(ingest)) as app:
+        _request(app, "/fail", planted)
+        (event,) = ingest.wait_for(lambda: _events(ingest), message="the Sentry event")
+        app.stop()
+    frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
+    charge = [frame for frame in frames if frame.get("function") == "_charge"]
+    assert charge and "api_key" in charge[-1]["vars"], charge
+    _assert_absent(planted, json.dumps(event))
