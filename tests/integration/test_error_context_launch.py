@@ -151,3 +151,60 @@ def test_sentry_event_scrubs_locals_params_request_and_breadcrumbs(
     charge = [frame for frame in frames if frame.get("function") == "_charge"]
     assert charge and "api_key" in charge[-1]["vars"], charge
     _assert_absent(planted, json.dumps(event))
+
+
+def test_with_traces_sampling_sentry_transaction_is_the_otel_trace(
+    otlp_capture: OtlpCapture, ingest: SentryIngest
+) -> None:
+    """SENTRY_TRACES_SAMPLE_RATE=1: Sentry's transaction is built from the OTel spans
+    (same trace id, the server span's id) -- no second, independent trace -- and the
+    error event is on that trace too."""
+    planted = _planted()
+    with launch_app(APP, capture=otlp_capture, env=_env(ingest, sample_rate="1.0")) as app:
+        _request(app, "/escape", planted)
+        span = _server_span(otlp_capture, "/escape")
+        transactions = ingest.wait_for(
+            lambda: [
+                t for t in ingest.of_type("transaction") if "/escape" in t.get("transaction", "")
+            ],
+            message="the Sentry transaction",
+        )
+        (event,) = ingest.wait_for(lambda: _events(ingest), message="the Sentry event")
+        app.stop()
+    trace_ids = {t["contexts"]["trace"]["trace_id"] for t in transactions}
+    assert trace_ids == {span.trace_id}, transactions
+    assert transactions[0]["contexts"]["trace"]["span_id"] == span.span_id
+    assert event["contexts"]["trace"]["trace_id"] == span.trace_id
+    _assert_absent(planted, ingest.text())
+
+
+def test_handled_error_logged_twice_is_one_span_event(
+    otlp_capture: OtlpCapture, ingest: SentryIngest
+) -> None:
+    """A handled exception logged twice (stdlib, then structlog) inside the request:
+    both records carry exception.*, the span holds one exception event, and Sentry
+    gets one event; the request still answers 200."""
+    planted = _planted()
+    with launch_app(APP, capture=otlp_capture, env=_env(ingest)) as app:
+        response = _request(app, "/handled", planted)
+        span = _server_span(otlp_capture, "/handled")
+        ingest.wait_for(lambda: _events(ingest), message="the Sentry event")
+        otlp_capture.wait_for(
+            lambda: [r for r in otlp_capture.logs() if r.body == "charge_failed_again"],
+            message="the second record",
+        )
+        app.stop()
+    assert response.status_code == 200
+    records = [
+        r
+        for r in otlp_capture.logs()
+        if r.trace_id == span.trace_id and "exception.type" in r.attributes
+    ]
+    assert len(records) == 2
+    assert all(r.span_id == span.span_id for r in records)
+    assert all(r.attributes["exception.type"].endswith("ChargeFailed") for r in records)
+    exc_events = [e for e in span.events if e.name == "exception"]
+    assert len(exc_events) == 1, exc_events
+    assert span.status_code != "ERROR"
+    assert len(_events(ingest)) == 1
+    _assert_absent(planted, ingest.text())
