@@ -67,9 +67,11 @@ def test_asgi_header_pairs_in_locals_are_redacted_by_name() -> None:
 def test_event_carries_the_current_span_tenant_and_link() -> None:
     """Inside a span: trace context, trace_id/span_id/tenant.id/user.id tags and the trace link."""
     tracer = TracerProvider().get_tracer("t")
-    with tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span:
-        with set_tenant(tenant_id="t-7", user_id="u-7"):
-            scrubbed = before_send({"message": "x"}, {})
+    with (
+        tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span,
+        set_tenant(tenant_id="t-7", user_id="u-7"),
+    ):
+        scrubbed = before_send({"message": "x"}, {})
     context = span.get_span_context()
     trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
     assert scrubbed["contexts"]["trace"]["trace_id"] == trace_id
@@ -88,9 +90,8 @@ def test_exception_reported_after_its_span_uses_the_remembered_request() -> None
     """The server's report of an escaped exception (span ended) is linked to that span."""
     tracer = TracerProvider().get_tracer("t")
     exc = RuntimeError("boom")
-    with tracer.start_as_current_span("request") as span:
-        with set_tenant(tenant_id="t-late"):
-            _exception_origin.remember(exc)
+    with tracer.start_as_current_span("request") as span, set_tenant(tenant_id="t-late"):
+        _exception_origin.remember(exc)
     scrubbed = before_send({"message": "x"}, {"exc_info": (RuntimeError, exc, None)})
     assert scrubbed["tags"]["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert scrubbed["tags"]["tenant.id"] == "t-late"

@@ -54,22 +54,20 @@ def test_escaping_exception_sets_error_and_one_bounded_event(
     """An escaping exception through the guarded span: status ERROR, one event whose
     message and stack trace are cut, whoever else records it (FastAPI, use_span)."""
     provider, exporter = spans
-    with pytest.raises(ValueError):
-        with provider.get_tracer("t").start_as_current_span("s") as span:
-            guard_server_span(span)
-            try:
-                _deep(300)
-            except ValueError as exc:
-                record_escaped(exc)
-                span.record_exception(exc)  # what the contrib middlewares do
-                raise
+    with pytest.raises(ValueError), provider.get_tracer("t").start_as_current_span("s") as span:
+        guard_server_span(span)
+        try:
+            _deep(300)
+        except ValueError as exc:
+            record_escaped(exc)
+            span.record_exception(exc)  # what the contrib middlewares do
+            raise
     (finished,) = exporter.get_finished_spans()
     assert finished.status.status_code is StatusCode.ERROR
     (event,) = _events(finished)
     bound = get_settings().redact_max_scan + len("...[truncated]")
     assert len(str(event["exception.stacktrace"])) <= bound
     assert len(str(event["exception.message"])) <= bound
-
 
 
 def test_server_repeat_of_an_app_logged_exception() -> None:
