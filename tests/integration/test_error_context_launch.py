@@ -208,3 +208,25 @@ def test_handled_error_logged_twice_is_one_span_event(
     assert span.status_code != "ERROR"
     assert len(_events(ingest)) == 1
     _assert_absent(planted, ingest.text())
+
+
+@pytest.mark.parametrize(
+    ("dsn", "said"),
+    [("", "SENTRY_DSN is empty"), ("http://@", "SENTRY_DSN is not a valid Sentry DSN")],
+    ids=["empty", "malformed"],
+)
+def test_unusable_dsn_is_one_startup_line_and_the_app_runs(
+    otlp_capture: OtlpCapture, dsn: str, said: str
+) -> None:
+    """ENABLE_SENTRY with an empty or malformed DSN: one start-up line naming SENTRY_DSN
+    (never its value), and requests are served and traced as without Sentry."""
+    env = {"ENVIRONMENT": "production", "ENABLE_SENTRY": "true", "SENTRY_DSN": dsn}
+    with launch_app(APP, capture=otlp_capture, env=env) as app:
+        response = app.client().get("/escape")
+        span = _server_span(otlp_capture, "/escape")
+        app.stop()
+        stderr = app.stderr_text()
+    assert response.status_code == 500 and span.status_code == "ERROR"
+    mentions = [line for line in stderr.splitlines() if "SENTRY_DSN" in line]
+    assert len(mentions) == 1 and said in mentions[0], stderr
+    assert not dsn or dsn not in mentions[0]
