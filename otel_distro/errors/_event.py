@@ -57,7 +57,39 @@ def _redact(value: Any) -> Any:
     from otel_distro.redaction import get_redactor
 
     redactor = get_redactor()
+    if isinstance(value, dict) and isinstance(value.get("logentry"), dict):
+        value = {**value, "logentry": _logentry(value["logentry"], redactor)}
     return redactor.redact_value(_pairs(value, redactor, 0))
+
+
+def _logentry(entry: dict[str, Any], redactor: Any) -> dict[str, Any]:
+    """A log call's ``params`` redacted in the context of their message.
+
+    ``logger.error("token=%s", secret)`` sends ``params: [secret]``: alone, the value
+    says nothing; formatted into its message it follows ``token=``.  A param whose text
+    does not survive redaction of the formatted message is replaced.
+    """
+    from otel_distro.redaction import REDACTED
+
+    params = entry.get("params")
+    message = entry.get("message")
+    if not params or not isinstance(message, str):
+        return entry
+    try:
+        formatted = message % (tuple(params) if isinstance(params, list) else params)
+    except Exception:  # a message that does not format: judge the params side by side
+        formatted = f"{message} {params}"
+    kept = redactor.redact_text(str(formatted))
+
+    def judged(param: Any) -> Any:
+        text = str(param)
+        return param if not text or text in kept else REDACTED
+
+    if isinstance(params, list):
+        return {**entry, "params": [judged(param) for param in params]}
+    if isinstance(params, dict):
+        return {**entry, "params": {key: judged(param) for key, param in params.items()}}
+    return entry
 
 
 _MAX_DEPTH = 32

@@ -117,3 +117,20 @@ def test_unscrubbable_event_is_dropped_and_counted(monkeypatch: pytest.MonkeyPat
     assert before_send({"message": "x"}, {}) is None
     assert before_breadcrumb({"message": "x"}, {}) is None
     assert dropped_events() == before + 2
+
+
+@pytest.mark.parametrize(
+    "template", ["token=%s", "login with password %s failed", "auth: Bearer %s"]
+)
+def test_log_params_are_redacted_in_their_message(template: str) -> None:
+    """A bare param is judged formatted into its message: ``token=%s`` makes it a secret."""
+    secret = secrets.token_hex(12)
+    event = {"logentry": {"message": template + " (%s)", "params": [secret, "kept"]}}
+    scrubbed = before_send(event, {})
+    assert secret not in repr(scrubbed)
+
+
+def test_harmless_log_params_are_kept() -> None:
+    """Params that are no secret in their message stay as they were."""
+    event = {"logentry": {"message": "order %s shipped to %s", "params": ["A-17", "Berlin"]}}
+    assert before_send(event, {})["logentry"]["params"] == ["A-17", "Berlin"]
