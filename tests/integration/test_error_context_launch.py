@@ -230,3 +230,22 @@ def test_unusable_dsn_is_one_startup_line_and_the_app_runs(
     mentions = [line for line in stderr.splitlines() if "SENTRY_DSN" in line]
     assert len(mentions) == 1 and said in mentions[0], stderr
     assert not dsn or dsn not in mentions[0]
+
+
+@pytest.mark.parametrize("target", ["starlette_app", "raw_app"])
+def test_other_asgi_apps_get_one_exception_event(otlp_capture: OtlpCapture, target: str) -> None:
+    """Starlette (instrumented by opentelemetry-instrument) and a bare ASGI app wrapped by
+    ``instrument()``: the escaping exception is one event on an ERROR server span.
+
+    (Their 500 is written outside the traced middleware -- by Starlette's outermost
+    ServerErrorMiddleware, by uvicorn for the bare app -- so it carries no response
+    headers of the distro; FastAPI's does, see the test above.)"""
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
+    with launch_app(f"tests.integration.error_app:{target}", capture=otlp_capture, env=env) as app:
+        response = app.client().get("/fail")
+        span = _server_span(otlp_capture, "/fail")
+        app.stop()
+    assert response.status_code == 500
+    assert span.status_code == "ERROR"
+    (event,) = [e for e in span.events if e.name == "exception"]
+    assert event.attributes["exception.type"].endswith("RequestFailed")
