@@ -56,11 +56,20 @@ def _claim(exc: BaseException, span: Span) -> bool:
     return True
 
 
-def _add_event(span: Span, exc: BaseException, attributes: dict[str, str] | None) -> None:
+def _add_event(
+    span: Span,
+    exc: BaseException,
+    attributes: dict[str, str] | None,
+    extra: Any = None,
+    timestamp: int | None = None,
+) -> None:
     if attributes is None:
         attributes = _attributes(exc, _limit())
     if attributes and _claim(exc, span):
-        span.add_event("exception", attributes=attributes)
+        merged: dict[str, Any] = dict(attributes)
+        if isinstance(extra, dict):  # a caller's own attributes (the bounded ones win)
+            merged = {**extra, **attributes}
+        span.add_event("exception", attributes=merged, timestamp=timestamp)
 
 
 def record_logged(exc: BaseException | None, attributes: dict[str, str] | None) -> None:
@@ -107,10 +116,15 @@ def guard_server_span(span: Any) -> None:
         if not span.is_recording() or getattr(span.record_exception, _GUARDED, False):
             return
 
-        def record_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        def record_exception(
+            exception: BaseException,
+            attributes: Any = None,
+            timestamp: int | None = None,
+            escaped: bool = False,
+        ) -> None:
             try:
                 if span.is_recording():
-                    _add_event(span, exception, None)
+                    _add_event(span, exception, None, attributes, timestamp)
             except Exception:
                 internal_error("errors.span_guard")
 

@@ -79,3 +79,16 @@ def test_server_repeat_of_an_app_logged_exception() -> None:
     assert server_repeat(logged, "app", 40) is False
     assert server_repeat(fresh, "uvicorn.error", 40) is False
     assert server_repeat(ValueError("info"), "app", 20) is False
+
+
+def test_guarded_record_exception_keeps_the_callers_attributes(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """An app's own ``span.record_exception(exc, attributes=...)`` on the server span keeps
+    its attributes beside the bounded exception.* ones."""
+    provider, exporter = spans
+    with provider.get_tracer("t").start_as_current_span("s") as span:
+        guard_server_span(span)
+        span.record_exception(KeyError("k"), attributes={"order.id": "A-1"})
+    (event,) = _events(exporter.get_finished_spans()[0])
+    assert event["order.id"] == "A-1" and event["exception.type"] == "KeyError"
