@@ -4,8 +4,8 @@ OTel stays the only tracer: Sentry runs with ``instrumenter="otel"``, so its own
 framework integrations start no transaction of their own.  With
 ``SENTRY_TRACES_SAMPLE_RATE`` above zero Sentry's span processor is added to the
 distro's tracer provider and Sentry's transactions are the OTel spans (same trace
-id).  Every event, transaction and breadcrumb is redacted first
-(:mod:`otel_distro.errors._event`).
+id), and only the OTel propagators write outgoing trace headers.  Every event,
+transaction and breadcrumb is redacted first (:mod:`otel_distro.errors._event`).
 
 A missing ``sentry`` extra, an empty or a malformed DSN: one start-up line, the app runs
 without Sentry.
@@ -70,6 +70,8 @@ def init_sentry(settings: Settings) -> bool:
             environment=settings.sentry_environment,
             traces_sample_rate=settings.sentry_traces_sample_rate,
             instrumenter="otel",
+            # OTel's propagators alone write trace headers (no sentry-trace, no Sentry baggage)
+            trace_propagation_targets=[],
             before_send=before_send,
             before_send_transaction=before_send_transaction,
             before_breadcrumb=before_breadcrumb,

@@ -65,3 +65,12 @@ def test_exception_logged_twice_is_one_redacted_event_on_the_span(ingest: Sentry
     assert event["tags"]["trace_url"] == f"http://ui.test/t/{trace_id}"
     assert secret not in ingest.text()
     assert len(_exception_events(ingest)) == 1
+
+
+def test_sentry_adds_no_trace_headers_of_its_own(ingest: SentryIngest) -> None:
+    """Outgoing requests get no ``sentry-trace`` header: OTel's propagators are the only ones."""
+    from sentry_sdk.tracing_utils import should_propagate_trace
+
+    client = sentry_sdk.get_client()
+    assert client.options["instrumenter"] == "otel"
+    assert should_propagate_trace(client, "http://internal.example/x") is False
