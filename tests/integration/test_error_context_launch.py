@@ -249,3 +249,16 @@ def test_other_asgi_apps_get_one_exception_event(otlp_capture: OtlpCapture, targ
     assert span.status_code == "ERROR"
     (event,) = [e for e in span.events if e.name == "exception"]
     assert event.attributes["exception.type"].endswith("RequestFailed")
+
+
+def test_sentry_reports_with_opentelemetry_export_off(ingest: SentryIngest) -> None:
+    """ENABLE_OPENTELEMETRY=false still starts Sentry: the failing request is one
+    redacted Sentry event."""
+    planted = _planted()
+    env = {**_env(ingest), "ENABLE_OPENTELEMETRY": "false"}
+    with launch_app(APP, env=env) as app:
+        assert _request(app, "/escape", planted).status_code == 500
+        ingest.wait_for(lambda: _events(ingest), message="the Sentry event")
+        app.stop()
+    assert len(_events(ingest)) == 1
+    _assert_absent(planted, ingest.text())
