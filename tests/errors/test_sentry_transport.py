@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
 
-from otel_distro import set_tenant
 from otel_distro.config import load_settings
 from otel_distro.errors import init_sentry
 from tests.errors.sentry_ingest import SentryIngest, sentry_ingest
@@ -23,6 +23,11 @@ __all__ = ["undo_sentry_patches"]  # autouse: Sentry's process-wide patches undo
 
 @pytest.fixture
 def ingest() -> Iterator[SentryIngest]:
+    # setup_once runs once per process; an earlier test's patches were undone: run it again
+    from sentry_sdk import integrations
+
+    integrations._processed_integrations.clear()
+    integrations._installed_integrations.clear()
     with sentry_ingest() as server:
         settings = load_settings(
             {
@@ -43,28 +48,35 @@ def _exception_events(ingest: SentryIngest) -> list[dict[str, Any]]:
     return [event for event in ingest.of_type("event") if event.get("exception")]
 
 
-def test_exception_logged_twice_is_one_redacted_event_on_the_span(ingest: SentryIngest) -> None:
-    """Two ``logger.error(exc_info=...)`` of one exception inside a span: one envelope
-    event, with the span's trace context, tenant, link, and no planted secret."""
+def test_exception_captured_twice_is_one_redacted_event_on_the_span() -> None:
+    """One exception captured twice inside a span (in a fresh interpreter): one envelope
+    event, with the span's trace context, tenant, link, and no planted secret (message,
+    frame local, breadcrumb)."""
     secret = secrets.token_hex(12)
-    tracer = TracerProvider().get_tracer("t")
-    logger = logging.getLogger("tests.errors.transport")
-    with tracer.start_as_current_span("request") as span, set_tenant(tenant_id="t-1"):
-        sentry_sdk.add_breadcrumb(message=f"calling with api_key={secret}")
-        try:
-            api_key = secret  # noqa: F841 - a local of the failing frame
-            raise RuntimeError(f"upstream refused password={secret}")
-        except RuntimeError:
-            logger.error("upstream failed token=%s", secret, exc_info=True)
-            logger.error("again", exc_info=True)
-    sentry_sdk.flush(timeout=5)
-    (event,) = ingest.wait_for(lambda: _exception_events(ingest), message="the event")
-    trace_id = format(span.get_span_context().trace_id, "032x")
+    with sentry_ingest() as server:
+        env = {
+            **os.environ,
+            "ENABLE_SENTRY": "true",
+            "SENTRY_DSN": server.dsn,
+            "OTEL_DISTRO_TRACE_URL_TEMPLATE": "http://ui.test/t/{trace_id}",
+            "PLANTED_SECRET": secret,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.errors.sentry_scenario"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        trace_id = done.stdout.strip().splitlines()[-1]
+        (event,) = server.wait_for(lambda: _exception_events(server), message="the event")
+        text = server.text()
     assert event["contexts"]["trace"]["trace_id"] == trace_id
     assert event["tags"]["tenant.id"] == "t-1"
     assert event["tags"]["trace_url"] == f"http://ui.test/t/{trace_id}"
-    assert secret not in ingest.text()
-    assert len(_exception_events(ingest)) == 1
+    assert secret not in text
+    assert len(_exception_events(server)) == 1
 
 
 def test_sentry_adds_no_trace_headers_of_its_own(ingest: SentryIngest) -> None:
