@@ -34,6 +34,7 @@ from otel_distro._report import internal_error
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
+from otel_distro.errors._span import guard_server_span, record_escaped
 from otel_distro.response_headers import own_response_headers
 from otel_distro.security._auto import record_token_rejection, watch_response
 
@@ -110,6 +111,7 @@ def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
     """Runs at the start of every server span; never raises."""
     try:
         begin_request(span)  # first: the request state must exist whatever fails below
+        guard_server_span(span)  # one bounded ``exception`` event per escaping exception
         state = _state()
         headers = scope.get("headers") or ()
         if state.request_id_header and span.is_recording():
@@ -177,6 +179,7 @@ class _MarkEscaping:
             return await self.app(scope, receive, watch_response(scope, send))
         except BaseException as exc:
             remember(exc)  # never raises; the same exception propagates
+            record_escaped(exc)  # status ERROR, one bounded ``exception`` event; never raises
             raise
 
 

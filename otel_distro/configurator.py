@@ -278,6 +278,7 @@ def configure_sdk(
     sdk_disabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
     if not settings.enable_opentelemetry or sdk_disabled:
         _configure_logging(settings, with_provider=False)
+        _start_sentry(settings)  # errors are still reported without OTel export
         return
 
     install_propagators(settings)
@@ -314,6 +315,11 @@ def configure_sdk(
         from otel_distro.shutdown import install_sigterm_flush
 
         install_sigterm_flush()
+    _start_sentry(settings)
+
+
+def _start_sentry(settings: Settings) -> None:
+    """Sentry (``ENABLE_SENTRY``), after the SDK: it shares the tracer provider."""
     if settings.enable_sentry:
         from otel_distro.errors._sentry import init_sentry
 

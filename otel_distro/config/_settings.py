@@ -43,6 +43,7 @@ class Settings:
     sentry_dsn: str = _DEFAULTS["sentry_dsn"]
     sentry_environment: str = _DEFAULTS["sentry_environment"]
     sentry_traces_sample_rate: float = _DEFAULTS["sentry_traces_sample_rate"]
+    trace_url_template: str = _DEFAULTS["trace_url_template"]
     # outbound HTTP records
     external_http_enable_body_logging: bool = _DEFAULTS["external_http_enable_body_logging"]
     external_http_max_body_bytes: int = _DEFAULTS["external_http_max_body_bytes"]

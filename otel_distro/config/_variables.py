@@ -117,6 +117,13 @@ VARIABLES: tuple[Variable[Any], ...] = (
         "Sentry performance sample rate.",
     ),
     Variable(
+        "OTEL_DISTRO_TRACE_URL_TEMPLATE",
+        "trace_url_template",
+        parse_str,
+        "http://localhost:16686/trace/{trace_id}",
+        "Link to one trace in the trace UI (`{trace_id}` is replaced); tagged on Sentry events.",
+    ),
+    Variable(
         "EXTERNAL_HTTP_ENABLE_BODY_LOGGING",
         "external_http_enable_body_logging",
         parse_bool,

@@ -18,8 +18,11 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanContext, get_current_span
 
+from otel_distro._exception_origin import _exception_of
 from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro.config import Settings
+from otel_distro.errors._repeat import server_repeat
+from otel_distro.errors._span import record_logged
 from otel_distro.logging._correlate import context_values, hex_ids, request_snapshot
 from otel_distro.logging._emit import Emitter
 from otel_distro.logging._redact import Redact, load_redact
@@ -134,6 +137,11 @@ class Pipeline:
             extra = exception_attributes(exc_info, limit)
             if extra:
                 attributes.update(extra)
+                # the same exception.* as one ``exception`` event on the current span (once)
+                exc = _exception_of(exc_info)
+                record_logged(exc, extra)
+                if server_repeat(exc, name, level[0]):  # the app logged it already
+                    emit = write = False
         if type(event) is not str or len(event) > limit or not event.isascii():
             event = clean(event, limit)
         return (
