@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -29,7 +30,13 @@ from pathlib import Path
 import httpx
 
 from examples.otlp_capture import OtlpCapture
-from examples.panel.runner import AppProcess, AppStartError, describe_exit, launch_app
+from examples.panel.runner import (
+    REPO_ROOT,
+    AppProcess,
+    AppStartError,
+    describe_exit,
+    launch_app,
+)
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
 SECRETS = (
@@ -218,15 +225,34 @@ def show_trace(trace_id: str, folder: Path, user_endpoint: str | None) -> None:
     jaeger = os.environ.get("JAEGER_API") or DEFAULT_JAEGER
     if user_endpoint and jaeger_answers(jaeger):
         print(f"In Jaeger: {jaeger}/trace/{trace_id}")
+        print(f"  (the locally built Jaeger has no UI; its API: {jaeger}/api/traces/{trace_id})")
     elif user_endpoint:
         print(f"Also sent to {user_endpoint}: look the trace id up in the backend behind it.")
     print(f"\nThe most interesting trace, {trace_id}:")
     print(f"  otel-distro traces show {trace_id} --dir {folder}\n", flush=True)
     if cli(["traces", "show", trace_id, "--dir", str(folder)]) != 0:
         print("  (the trace is not in the files yet)")
-    print(
-        f"\nThe same as a page: otel-distro traces html {trace_id} --dir {folder} -o trace.html"
-    )
+    print(f"\nThe same as a page: otel-distro traces html {trace_id} --dir {folder} -o trace.html")
+
+
+def start_stack() -> tuple[str, str] | None:
+    """``--stack``: build (once) and start the local Collector and Jaeger; their URLs."""
+    for script in ("build.sh", "stack.sh"):
+        command = ["bash", str(REPO_ROOT / "collector" / "scripts" / script)]
+        if script == "stack.sh":
+            command.append("up")
+        print(f"Running {' '.join(command[1:])} ...", flush=True)
+        if subprocess.run(command, cwd=REPO_ROOT, check=False).returncode != 0:
+            print("The local stack did not start: using the files only.", file=sys.stderr)
+            return None
+    otlp = f"http://127.0.0.1:{os.environ.get('OTELCOL_OTLP_HTTP_PORT', '4318')}"
+    jaeger = f"http://127.0.0.1:{os.environ.get('JAEGER_QUERY_HTTP_PORT', '16686')}"
+    return otlp, jaeger
+
+
+def stop_stack() -> None:
+    script = str(REPO_ROOT / "collector" / "scripts" / "stack.sh")
+    subprocess.run(["bash", script, "down"], cwd=REPO_ROOT, check=False)
 
 
 def prepare(folder: Path) -> Path:
@@ -244,6 +270,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke", action="store_true", help="no progress bar; end with the trace id and folder"
     )
+    parser.add_argument(
+        "--stack",
+        action="store_true",
+        help="also send everything to the local Collector and Jaeger (built once, left running)",
+    )
     return parser.parse_args(argv)
 
 
@@ -254,6 +285,24 @@ def main(argv: list[str] | None = None) -> int:
     user_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     user_otel = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     folder = prepare(args.dir)
+    stack = start_stack() if args.stack and not user_endpoint else None
+    if stack is not None:
+        user_endpoint, os.environ["JAEGER_API"] = stack
+    try:
+        return run(args, user_endpoint, user_otel, folder, stack is not None)
+    except KeyboardInterrupt:
+        if stack is not None:
+            stop_stack()
+        raise
+
+
+def run(
+    args: argparse.Namespace,
+    user_endpoint: str | None,
+    user_otel: dict[str, str],
+    folder: Path,
+    stack: bool,
+) -> int:
     env = {
         "OTEL_SERVICE_NAME": "panel-api",
         "ENVIRONMENT": "development",
@@ -301,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(f"  {line}" for line in tail))
         chosen = most_interesting(capture, calls)
     show_trace(chosen.trace_id, folder, user_endpoint)
+    if stack:
+        print("\nThe local stack keeps running: `make stack-down` stops it.")
     if args.smoke:
         print(f"\ntrace {chosen.trace_id} is in {folder}")
     return 0
