@@ -12,7 +12,8 @@ The app also writes its traces and logs as OTLP-JSON lines to ``telemetry/demo/`
 (and the Jaeger URL when a Jaeger answers at ``$JAEGER_API``, default
 ``http://127.0.0.1:16686``), the most interesting trace's id and its waterfall,
 drawn by ``otel-distro traces show``.  ``--smoke`` is the non-interactive run (no
-progress bar) ending in one ``trace <id> is in <dir>`` line.
+progress bar) ending in one ``trace <id> is in <dir>`` line; ``--stack`` builds (once)
+and starts the local Collector and Jaeger and sends everything there too.
 """
 
 from __future__ import annotations
