@@ -282,6 +282,7 @@ def configure_sdk(
         return
 
     install_propagators(settings)
+    _hint_service_name()
     overrides = sdk_overrides()
     env = overlaid(overrides)
     names = {signal: exporter_names(signal, env) for signal in SIGNALS}
@@ -324,6 +325,15 @@ def _start_sentry(settings: Settings) -> None:
         from otel_distro.errors._sentry import init_sentry
 
         init_sentry(settings)
+
+
+def _hint_service_name() -> None:
+    """One line at start-up when nothing names the service."""
+    from otel_distro.config._service_name import service_name_hint
+
+    hint = service_name_hint(os.environ)
+    if hint is not None:
+        report(hint)
 
 
 def _use_file_fallback(

@@ -26,3 +26,20 @@ def make_token(
     payload = {"sub": user_id, "team_id": tenant_id, "iat": now, "exp": now + expires_in}
     payload.update(claims)
     return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m examples.panel.tokens USER TENANT``: print a token for the panel demo."""
+    import os
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m examples.panel.tokens USER_ID TENANT_ID", file=sys.stderr)
+        return 2
+    print(make_token(args[0], args[1], secret=os.environ.get(SECRET_ENV, DEFAULT_SECRET)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

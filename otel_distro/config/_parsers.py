@@ -15,6 +15,7 @@ __all__ = [
     "int_between",
     "one_of",
     "parse_bool",
+    "parse_bool_or_auto",
     "parse_header_name",
     "parse_list",
     "parse_networks",
@@ -45,6 +46,17 @@ def parse_bool(raw: str) -> bool:
     if value in _FALSE:
         return False
     raise Invalid("one of true, false, 1, 0, yes, no, on, off")
+
+
+def parse_bool_or_auto(raw: str) -> str:
+    """``auto``, or a boolean normalised to ``true``/``false``."""
+    value = raw.strip().lower()
+    if value == "auto":
+        return value
+    try:
+        return "true" if parse_bool(value) else "false"
+    except Invalid:
+        raise Invalid("auto, or one of true, false, 1, 0, yes, no, on, off") from None
 
 
 def int_between(low: int, high: int | None = None) -> Parser[int]:

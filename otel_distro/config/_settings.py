@@ -96,6 +96,7 @@ class Settings:
     sse_slow_subscriber: str = _DEFAULTS["sse_slow_subscriber"]
     sse_slow_subscriber_seconds: float = _DEFAULTS["sse_slow_subscriber_seconds"]
     log_stream: str = _DEFAULTS["log_stream"]
+    logs_as_span_events: str = _DEFAULTS["logs_as_span_events"]
     raise_internal_errors: bool = _DEFAULTS["raise_internal_errors"]
 
     problems: tuple[str, ...] = ()
@@ -118,6 +119,13 @@ class Settings:
         if self.log_format != "auto":
             return self.log_format
         return "console" if self.environment == "development" else "json"
+
+    @property
+    def effective_logs_as_span_events(self) -> bool:
+        """Whether log records become span events: ``auto`` is on only in development."""
+        if self.logs_as_span_events == "auto":
+            return self.environment == "development"
+        return self.logs_as_span_events == "true"
 
     @property
     def effective_jwt_algorithms(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from otel_distro.config._parsers import (
     int_between,
     one_of,
     parse_bool,
+    parse_bool_or_auto,
     parse_header_name,
     parse_list,
     parse_networks,
@@ -396,6 +397,15 @@ VARIABLES: tuple[Variable[Any], ...] = (
         one_of("auto", "json", "console"),
         "auto",
         "Rendered log format; `auto` is console in development, JSON elsewhere.",
+    ),
+    Variable(
+        "OTEL_DISTRO_LOGS_AS_SPAN_EVENTS",
+        "logs_as_span_events",
+        parse_bool_or_auto,
+        "auto",
+        "Also add each log record written inside a span to that span as a redacted, "
+        "bounded `log` event (so a trace view shows the request's log lines); `auto` is on "
+        "when `ENVIRONMENT=development`, off elsewhere.",
     ),
     Variable(
         "OTEL_DISTRO_LOG_STREAM",

@@ -27,6 +27,7 @@ from otel_distro.logging._correlate import context_values, hex_ids, request_snap
 from otel_distro.logging._emit import Emitter
 from otel_distro.logging._redact import Redact, load_redact
 from otel_distro.logging._render import Output, console_renderer, render_clean_json
+from otel_distro.logging._span_events import SpanEvents
 from otel_distro.logging._values import (
     CODE_STACKTRACE,
     clean,
@@ -87,6 +88,10 @@ class Pipeline:
         self.redact: Redact = load_redact()
         self.emitter = emitter
         self.output = output
+        # log records as events on their span (OTEL_DISTRO_LOGS_AS_SPAN_EVENTS)
+        self.span_events = (
+            SpanEvents(self.redact) if settings.effective_logs_as_span_events else None
+        )
         # context values of the last (context, request) pair: records of one span repeat it
         self._last_context: _ContextInfo = (None, None, {}, None, None)
 
@@ -144,14 +149,18 @@ class Pipeline:
                     emit = write = False
         if type(event) is not str or len(event) > limit or not event.isascii():
             event = clean(event, limit)
+        ts_ns = time.time_ns() if ts_ns is None else ts_ns
+        context = get_current() if context is None else context
+        if self.span_events is not None:
+            self.span_events.add(context, ts_ns, level[2], name, event, attributes)
         return (
             self,
-            time.time_ns() if ts_ns is None else ts_ns,
+            ts_ns,
             level,
             name,
             event,
             attributes,
-            get_current() if context is None else context,
+            context,
             request_snapshot() if self.context_keys else None,
             emit and self.emitter.enabled,
             write,
