@@ -99,11 +99,13 @@ class Pipeline:
         emit: bool = True,
         write: bool = True,
         redacted: tuple[str, ...] = (),
+        carried: bool = False,
     ) -> None:
         """Snapshot one event on the caller's thread and queue it for the worker.
 
         *write*: render a line (else the record is only exported); *redacted*: what was
-        already replaced before (``rule:path`` entries, from the record's own redaction).
+        already replaced before (``rule:path`` entries, from the record's own redaction);
+        *carried*: the record's own redaction already stepped its logger's carry.
 
         ERROR and above are completed before returning (after everything queued
         earlier, keeping order), so a crash right after still has its line -- unless a
@@ -112,7 +114,7 @@ class Pipeline:
         """
         emitter = self.emitter
         item = self._item(level, name, event, values, exc_info, ts_ns, context, emit, write)
-        emitter.put((*item, redacted) if redacted else item)
+        emitter.put((*item, redacted, carried) if redacted or carried else item)
         if level[0] >= _SYNC_LEVEL:
             emitter.flush_urgent()
 
@@ -192,8 +194,9 @@ class Pipeline:
         for key, value in values.items():
             if key not in attributes:
                 attributes[key] = value
-        event, attributes, name = self.redact(event, attributes, name)
-        if len(item) > 10:  # replaced before the pipeline saw it (the record's redaction)
+        carried = len(item) > 11 and item[11]
+        event, attributes, name = self.redact(event, attributes, name, carried)
+        if len(item) > 10 and item[10]:  # replaced before the pipeline saw it (the record's)
             entries = list(attributes.get(REPORT_ATTRIBUTE) or ())
             attributes[REPORT_ATTRIBUTE] = entries + [e for e in item[10] if e not in entries]
         out: dict[str, Any] = {

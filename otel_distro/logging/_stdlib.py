@@ -91,6 +91,7 @@ class RootHandler(logging.Handler):
                 or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
             )
             earlier = record.__dict__.get(RECORD_REPORT)
+            carried = isinstance(earlier, Entries)  # redacted on the record, carry stepped
             pipeline.capture(
                 severity(record.levelno),
                 record.name,
@@ -101,7 +102,8 @@ class RootHandler(logging.Handler):
                 context=log_context(exc_info) if exc_info else None,
                 emit=emit,
                 write=write,
-                redacted=tuple(earlier) if type(earlier) is Entries else (),
+                redacted=tuple(earlier) if isinstance(earlier, Entries) else (),
+                carried=carried,
             )
         except Exception:  # noqa: S110 - logging never raises into the app
             pass

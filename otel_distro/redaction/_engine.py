@@ -146,10 +146,8 @@ class Redactor:
         try:
             if carry is not None:
                 hits: list[str] = []
-                opened = carry.before(text, hits)
-                carry.after(text, self._keys.rule_for)
+                text = carry.step(text, hits, self._keys.rule_for)
                 record(sink, hits, path)
-                text = opened
             result = self._walker.text(text, sink, path)
         except Exception:
             sink.add("error", path)
