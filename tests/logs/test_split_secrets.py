@@ -5,11 +5,8 @@ loggers' records are never masked by that state."""
 
 from __future__ import annotations
 
-import base64
 import io
 import logging
-import random
-import secrets
 import threading
 from collections.abc import Callable
 
@@ -19,28 +16,9 @@ from otel_distro.logging import _carries
 from otel_distro.logging._stdlib import RootHandler
 from otel_distro.redaction import REDACTED
 from tests.support.logs import Logs
+from tests.support.split_secrets import chunks, password, pem_records
 
 pytestmark = pytest.mark.usefixtures("clean_logging_state")
-
-_RANDOM = random.SystemRandom()
-
-
-def key_lines(count: int) -> list[str]:
-    """Random base64 lines as a PEM body has them (64 characters)."""
-    return [base64.b64encode(secrets.token_bytes(48)).decode() for _ in range(count)]
-
-
-def pem_records(parts: int) -> tuple[list[str], list[str]]:
-    """A random private key split over *parts* consecutive records, and its body lines."""
-    kind = _RANDOM.choice(["", "RSA ", "EC ", "OPENSSH "])
-    lines = key_lines(_RANDOM.randint(parts * 2, parts * 4))
-    text = f"-----BEGIN {kind}PRIVATE KEY-----\n" + "\n".join(lines)
-    text += f"\n-----END {kind}PRIVATE KEY-----"
-    cuts = sorted(_RANDOM.sample(range(40, len(text) - 40), parts - 1))
-    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
-    pieces[0] = "loaded key: " + pieces[0]
-    pieces[-1] += " (key ok)"
-    return pieces, lines
 
 
 @pytest.fixture(params=["exported only", "other handlers too"])
@@ -56,15 +34,6 @@ def consumers(request: pytest.FixtureRequest, log_setup: Logs) -> Callable[[], L
         return log_setup
 
     return start
-
-
-def password() -> str:
-    return "p" + secrets.token_urlsafe(15).replace("-", "x").replace("_", "y")
-
-
-def chunks(lines: list[str]) -> list[str]:
-    """Every 12-character piece of the key's lines (a leak of any part of the key)."""
-    return [line[i : i + 12] for line in lines for i in range(0, len(line) - 11, 12)]
 
 
 def bodies(log: Logs, name: str) -> list[str]:
