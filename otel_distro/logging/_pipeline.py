@@ -19,6 +19,7 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanContext, get_current_span
 
 from otel_distro._names import REPORT_ATTRIBUTE
+from otel_distro._report import internal_error
 from otel_distro.config import Settings
 from otel_distro.logging._correlate import context_values, hex_ids, request_snapshot
 from otel_distro.logging._emit import Emitter
@@ -161,6 +162,7 @@ class Pipeline:
             try:
                 line = self.render(out)
             except Exception:  # the record is still emitted
+                internal_error("logging.render")
                 line = None
         if item[8]:
             self._emit(item, name, body, attributes, span_context)
@@ -183,7 +185,8 @@ class Pipeline:
         level = item[2]
         try:
             writer.emit(item[1], item[6], span_context, level[1], level[2], body, attributes)
-        except Exception:  # noqa: S110 - the line is written regardless
+        except Exception:  # noqa: S110 - a processor of the provider (the application's or
+            # the SDK's) failed; the line is written regardless
             pass
 
     def _complete(

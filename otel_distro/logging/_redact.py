@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from otel_distro._names import REPORT_ATTRIBUTE
+from otel_distro._report import internal_error
 
 __all__ = ["REPORT_ATTRIBUTE", "Redact", "load_redact"]
 
@@ -44,6 +45,7 @@ def load_redact() -> Redact:
 
         get_redactor()
     except Exception:
+        internal_error("logging.load_redact")
         return _identity
 
     from otel_distro.logging._carries import Carries
@@ -102,7 +104,8 @@ def load_redact() -> Redact:
                 entries.extend(named[1])
             if entries:  # what was replaced (rule:path, never the text), as on spans
                 attributes[REPORT_ATTRIBUTE] = entries
-        except Exception:
+        except Exception:  # fail closed
+            internal_error("logging.redaction")
             return "<redaction failed>", {}, None
         return body, attributes, name
 

@@ -79,6 +79,7 @@ def _bind() -> None:
 
         _engine[:] = [get_redactor, RedactionReport, TextCarry]
     except Exception:
+        internal_error("logging.record_redaction_bind")
         _engine[:] = [None, None, None]
     if _carries.value is None:
         _carries.reset()
@@ -95,7 +96,7 @@ def _unchanged(value: Any, new: Any) -> bool:
         if type(new) is str and type(value) is not str:
             return bool(new == str(value))
         return bool(new == value)
-    except Exception:
+    except Exception:  # the application's value refuses == or str(): not our failure
         return False
 
 
@@ -152,7 +153,7 @@ def _message(
         text = message_of(record, limit)
         try:
             plain = record.getMessage()
-        except Exception:
+        except Exception:  # the application's arguments do not format
             plain = None
     text = str(text)
     carry = None if carries is None else carries.for_text(record.name, text)
@@ -196,7 +197,7 @@ def _extras(record: logging.LogRecord, keys: Any, redactor: Any, report: Any) ->
 def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
     try:
         text = _formatter.formatException(record.exc_info)  # type: ignore[arg-type]
-    except Exception:
+    except Exception:  # the application's exception cannot be formatted
         return
     redacted = redactor.redact_text(text, report=report, path="exception.stacktrace")
     if redacted != text:

@@ -105,8 +105,8 @@ class RootHandler(logging.Handler):
                 redacted=tuple(earlier) if isinstance(earlier, Entries) else (),
                 carried=carried,
             )
-        except Exception:  # noqa: S110 - logging never raises into the app
-            pass
+        except Exception:  # logging never raises into the app
+            internal_error("logging.stdlib_emit")
         finally:
             _busy.reset(token)
         if not write:
@@ -125,8 +125,8 @@ def _last_resort(record: logging.LogRecord, ours: logging.Handler) -> None:
             if pipeline is not None:  # nobody else read it: not redacted yet
                 redact_record(record, _RESERVED, pipeline.limit)
             last.handle(record)
-    except Exception:  # noqa: S110 - logging never raises into the app
-        pass
+    except Exception:  # logging never raises into the app
+        internal_error("logging.last_resort")
 
 
 def message_of(record: logging.LogRecord, limit: int) -> Any:
@@ -137,7 +137,7 @@ def message_of(record: logging.LogRecord, limit: int) -> Any:
         return _formatted(record, args, limit, failed=False)
     try:
         return record.getMessage()
-    except Exception:
+    except Exception:  # the application's arguments do not format: leniently
         return _formatted(record, args, limit, failed=True)
 
 
@@ -233,7 +233,7 @@ def _unchanged(value: Any, new: Any) -> bool:
         if type(new) is str and type(value) is not str:
             return bool(new == str(value))
         return bool(new == value)
-    except Exception:
+    except Exception:  # the application's value refuses == or str(): not our failure
         return False
 
 
@@ -268,7 +268,7 @@ def _lenient_message(msg: object, args: Any, limit: int) -> str:
         if pending:
             text += " " + " ".join(safe_str(arg, limit) for arg in pending)
         return text
-    except Exception:
+    except Exception:  # the application's message or arguments are unreadable
         return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
 
 
