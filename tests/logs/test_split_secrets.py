@@ -173,3 +173,16 @@ def test_logger_table_is_bounded() -> None:
         assert table.for_text(f"logger{i}", "password:") is not None
     assert len(table) == 8
     assert table.for_text("logger0", "clean text") is None
+
+
+def test_structlog_events_of_one_logger_carry_the_split_password(log_setup: Logs) -> None:
+    """structlog events named by one logger get the same treatment as stdlib records."""
+    import structlog
+
+    secret = password()
+    log = structlog.get_logger("app.events")
+    log.info("vault password:")
+    log.info(f"{secret} rotated")
+    log.info("done")
+    out = bodies(log_setup, "app.events")
+    assert out == ["vault password:", f"{REDACTED} rotated", "done"]
