@@ -221,7 +221,7 @@ def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], lim
         return safe_str(record.msg, limit)
     try:
         return str(record.msg) % safe
-    except Exception:
+    except Exception:  # the application's template does not fit its arguments: leniently
         return _lenient_message(record.msg, safe, limit)
 
 
