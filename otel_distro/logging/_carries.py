@@ -43,7 +43,8 @@ class Carries:
         """The carry *text* of logger *name* must pass through, or None when it needs none."""
         if type(name) is not str:
             return None
-        carry = self._table.get(name)
+        table = self._table
+        carry = table.get(name) if table else None
         if (carry is None or not carry.pending) and not self._carry_type.may_open(text):
             return None
         with self._lock:

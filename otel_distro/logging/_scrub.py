@@ -60,6 +60,8 @@ class Entries(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+_NONE = Entries()  # redacted here, nothing replaced
+
 # the redaction engine, bound by install() (None: not installed, records pass as made)
 _engine: list[Any] = [None, None, None]  # [get_redactor, RedactionReport, TextCarry]
 _message_of: list[Callable[[logging.LogRecord, int], Any]] = []
@@ -128,7 +130,7 @@ def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: in
                     known + tuple(e for e in report.entries if e not in known)
                 )
         else:
-            record.__dict__[RECORD_REPORT] = Entries(report.entries)
+            record.__dict__[RECORD_REPORT] = Entries(report.entries) if report.entries else _NONE
     except Exception:
         internal_error("logging.record_redaction")
 

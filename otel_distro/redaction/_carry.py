@@ -22,6 +22,7 @@ KeyRule = Callable[[str], "str | None"]
 _BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _TRAILING_KEY = re.compile(r"([^\W\d][\w.\-]{0,63})[\"']?[ \t]*[:=][ \t]*[\"']?[ \t\r\n]*\Z")
+_CLOSERS = " \t\r\n\"'"  # what may follow the key's ``:`` or ``=`` at a text's end
 _FIRST_TOKEN = re.compile(r"\A[ \t\r\n\"']*([^\s\"',;]+)")
 
 
@@ -58,7 +59,10 @@ class TextCarry:
     @staticmethod
     def may_open(text: str) -> bool:
         """Cheap test: whether *text* may leave a state open for the next one."""
-        return "-----BEGIN " in text or text.rstrip(" \t\r\n\"'")[-1:] in (":", "=")
+        last = text[-1:]
+        if last in _CLOSERS and last:
+            last = text.rstrip(_CLOSERS)[-1:]
+        return (last == ":" or last == "=") or "-----BEGIN " in text
 
     def clear(self) -> None:
         """Forget any open state."""
