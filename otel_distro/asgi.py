@@ -31,6 +31,7 @@ from opentelemetry.trace import Span
 
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
+from otel_distro._state import Slot, slot
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
@@ -61,27 +62,27 @@ class _HookState:
         self.verifier: TokenVerifier | None = build_verifier(settings) if verifier else None
 
 
-_hook_state: _HookState | None = None
+_hook_state: Slot[_HookState | None] = slot("asgi.hook_state", lambda: None)
 
 
 def _state() -> _HookState:
-    global _hook_state
-    if _hook_state is None:
+    state: _HookState | None = _hook_state.value
+    if state is None:
         try:
-            _hook_state = _HookState(get_settings())
+            state = _HookState(get_settings())
         except Exception as exc:  # built once: never retried (and failed) per request
             report(
                 f"request hook setup failed ({type(exc).__name__}: {exc}); "
                 "bearer tokens will not set the tenant"
             )
-            _hook_state = _HookState(get_settings(), verifier=False)
-    return _hook_state
+            state = _HookState(get_settings(), verifier=False)
+        _hook_state.value = state
+    return state
 
 
 def reset_hook_state() -> None:
     """Forget derived hook state (tests, or after changing settings)."""
-    global _hook_state
-    _hook_state = None
+    _hook_state.reset()
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -103,6 +104,7 @@ def sanitize_request_id(raw: str) -> str:
 
         head = get_redactor().redact_text(head)
     except Exception:
+        internal_error("asgi.request_id")
         return ""
     return _UNSAFE_REQUEST_ID.sub("", head)[:MAX_CLIENT_REQUEST_ID]
 
@@ -127,8 +129,8 @@ def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
                     set_tenant(tenant_id=result.tenant_id, user_id=result.user_id)
                 else:
                     record_token_rejection(scope, result.rejected)
-    except Exception:  # noqa: S110 - telemetry never breaks a request
-        pass
+    except Exception:  # telemetry never breaks a request
+        internal_error("asgi.server_request_hook")
 
 
 def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
@@ -139,7 +141,7 @@ def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
         for each in present:
             try:
                 each(span, scope)
-            except Exception:  # noqa: S110
+            except Exception:  # noqa: S110 - the application's own hook failed, not ours
                 pass
 
     return hook
@@ -188,8 +190,8 @@ def _wrap_inner_app(middleware: Any) -> None:
     try:
         if not isinstance(middleware.app, _MarkEscaping):
             middleware.app = _MarkEscaping(middleware.app)
-    except Exception:  # noqa: S110 - the middleware works as before
-        pass
+    except Exception:  # noqa: S110 - a third-party middleware refusing the attribute
+        pass  # works as before
 
 
 def mark_escaping_exceptions() -> None:
@@ -201,12 +203,14 @@ def mark_escaping_exceptions() -> None:
     """
     try:
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-
+    except ImportError:  # not installed: nothing to mark
+        return
+    try:
         original = OpenTelemetryMiddleware.__init__
         if not hasattr(original, "_otel_distro_original"):
             OpenTelemetryMiddleware.__init__ = _wrapping_init(original)  # type: ignore[method-assign]
-    except Exception:  # noqa: S110 - escaping exceptions are then logged without ids
-        pass
+    except Exception:  # escaping exceptions are then logged without ids
+        internal_error("asgi.mark_escaping")
 
 
 def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from otel_distro._report import internal_error
 from otel_distro.config import get_settings
 
 __all__ = ["async_response_hook", "response_hook"]
@@ -126,8 +127,8 @@ def response_hook(span: Any, request: Any, response: Any, emit: Emit | None = No
     try:
         level, fields = _fields(span, request, response)
         (emit or _emit)(level, EVENT, fields)
-    except Exception:  # noqa: S110 - telemetry never breaks an outbound call
-        pass
+    except Exception:  # telemetry never breaks an outbound call
+        internal_error("http.response_hook")
 
 
 async def async_response_hook(span: Any, request: Any, response: Any) -> None:

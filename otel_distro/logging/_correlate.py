@@ -14,6 +14,8 @@ from opentelemetry import baggage
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanContext
 
+from otel_distro._report import internal_error
+
 __all__ = ["context_values", "hex_ids", "request_snapshot"]
 
 _MAX_VALUE = 256
@@ -36,6 +38,7 @@ def _load_request_source() -> Callable[[], Any]:
     try:
         from otel_distro.context import current_request
     except Exception:
+        internal_error("logging.request_source")
         return lambda: None
     return current_request
 
@@ -57,6 +60,7 @@ def request_snapshot() -> dict[str, str] | None:
         values = getattr(state, "values", None)
         return values if values else None
     except Exception:
+        internal_error("logging.request_snapshot")
         return None
 
 
@@ -67,7 +71,7 @@ def context_values(
     found: dict[str, str] = {}
     try:
         entries = baggage.get_all(context)
-    except Exception:
+    except Exception:  # a context object the application or a library built oddly
         entries = {}
     for key in keys:
         value: object = request.get(key) if request else None

@@ -23,6 +23,7 @@ from typing import Any
 from opentelemetry._logs import LoggerProvider, NoOpLogger
 from opentelemetry._logs import get_logger_provider as _global_provider
 
+from otel_distro._report import internal_error
 from otel_distro.logging._records import RecordWriter
 
 __all__ = ["SCOPE", "Emitter"]
@@ -121,6 +122,7 @@ class Emitter:
             with self._lock:
                 return writer.feed()
         except Exception:  # the worker must keep running
+            internal_error("logging.feed")
             return False
 
     def _drain(self) -> None:
@@ -139,8 +141,8 @@ class Emitter:
         """Complete everything queued so far, in the calling thread."""
         try:
             self._drain()
-        except Exception:  # noqa: S110 - flushing is best effort
-            pass
+        except Exception:  # flushing is best effort
+            internal_error("logging.flush")
 
     def flush_urgent(self) -> None:
         """For ERROR and above: complete the queue now if that is quick, else leave it to
@@ -152,8 +154,8 @@ class Emitter:
             return
         try:
             self._drain()
-        except Exception:  # noqa: S110 - flushing is best effort
-            pass
+        except Exception:  # flushing is best effort
+            internal_error("logging.flush_urgent")
         finally:
             lock.release()
 
@@ -165,8 +167,8 @@ class Emitter:
             while self._feed():
                 time.sleep(_FEED_POLL)
                 self.flush()
-        except Exception:  # noqa: S110 - flushing is best effort
-            pass
+        except Exception:  # flushing is best effort
+            internal_error("logging.flush_all")
 
     def pending(self) -> int:
         return len(self._items)
@@ -180,7 +182,8 @@ def _complete(batch: list[tuple[Any, ...]]) -> None:
         pipeline = item[0]
         try:
             line = pipeline.complete(item)
-        except Exception:  # noqa: S112 - one bad event must not stop the others
+        except Exception:  # one bad event must not stop the others
+            internal_error("logging.complete")
             continue
         if line is None:
             continue
@@ -219,5 +222,5 @@ def _wrap_flush(provider: Any, emitter: Emitter) -> None:
         provider.force_flush = force_flush
         provider.shutdown = shutdown_first
         provider._otel_distro_wrapped = True
-    except Exception:  # noqa: S110 - a provider with slots keeps its methods
+    except Exception:  # noqa: S110 - a (third-party) provider with slots keeps its methods
         pass

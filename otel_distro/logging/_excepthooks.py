@@ -24,6 +24,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from otel_distro._report import internal_error
+
 __all__ = ["install", "uninstall"]
 
 Export = Callable[[str, Any], None]
@@ -39,6 +41,7 @@ def _redact(text: str, path: str) -> str:
 
         return get_redactor().redact_text(text, path=path)
     except Exception:
+        internal_error("logging.excepthook_redaction")
         return text
 
 
@@ -58,7 +61,7 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> Non
     try:
         text = "".join(_originals["format_exception"](kind, value, tb))
         redacted = _redact(text, "exception.stacktrace")
-    except Exception:
+    except Exception:  # the application's exception cannot be formatted: Python's own hook
         sys.__excepthook__(kind, value, tb)
         return
     if redacted == text:
@@ -103,7 +106,7 @@ def _print_exception(
     try:
         lines = _originals["format_exception"](exc, value, tb, limit=limit, chain=chain)
         text = "".join(lines)
-    except Exception:
+    except Exception:  # the application's exception cannot be formatted: the original
         original(exc, value, tb, limit=limit, file=file, chain=chain)
         return
     _write(file, _redact(text, "exception.stacktrace"))
@@ -122,7 +125,7 @@ def _showwarning(
     try:
         text = warnings.formatwarning(message, category, filename, lineno, line)
         redacted = _redact(text, "warning")
-    except Exception:
+    except Exception:  # the application's warning cannot be formatted: the original
         original(message, category, filename, lineno, file, line)
         return
     if redacted == text:

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanContext, get_current_span
 
 from otel_distro._exception_origin import _exception_of
 from otel_distro._names import REPORT_ATTRIBUTE
+from otel_distro._report import internal_error
 from otel_distro.config import Settings
 from otel_distro.errors._repeat import server_repeat
 from otel_distro.errors._span import record_logged
@@ -107,11 +108,13 @@ class Pipeline:
         emit: bool = True,
         write: bool = True,
         redacted: tuple[str, ...] = (),
+        carried: bool = False,
     ) -> None:
         """Snapshot one event on the caller's thread and queue it for the worker.
 
         *write*: render a line (else the record is only exported); *redacted*: what was
-        already replaced before (``rule:path`` entries, from the record's own redaction).
+        already replaced before (``rule:path`` entries, from the record's own redaction);
+        *carried*: the record's own redaction already stepped its logger's carry.
 
         ERROR and above are completed before returning (after everything queued
         earlier, keeping order), so a crash right after still has its line -- unless a
@@ -120,7 +123,7 @@ class Pipeline:
         """
         emitter = self.emitter
         item = self._item(level, name, event, values, exc_info, ts_ns, context, emit, write)
-        emitter.put((*item, redacted) if redacted else item)
+        emitter.put((*item, redacted, carried) if redacted or carried else item)
         if level[0] >= _SYNC_LEVEL:
             emitter.flush_urgent()
 
@@ -176,6 +179,7 @@ class Pipeline:
             try:
                 line = self.render(out)
             except Exception:  # the record is still emitted
+                internal_error("logging.render")
                 line = None
         if item[8]:
             self._emit(item, name, body, attributes, span_context)
@@ -198,7 +202,8 @@ class Pipeline:
         level = item[2]
         try:
             writer.emit(item[1], item[6], span_context, level[1], level[2], body, attributes)
-        except Exception:  # noqa: S110 - the line is written regardless
+        except Exception:  # noqa: S110 - a processor of the provider (the application's or
+            # the SDK's) failed; the line is written regardless
             pass
 
     def _complete(
@@ -209,8 +214,9 @@ class Pipeline:
         for key, value in values.items():
             if key not in attributes:
                 attributes[key] = value
-        event, attributes, name = self.redact(event, attributes, name)
-        if len(item) > 10:  # replaced before the pipeline saw it (the record's redaction)
+        carried = len(item) > 11 and item[11]
+        event, attributes, name = self.redact(event, attributes, name, carried)
+        if len(item) > 10 and item[10]:  # replaced before the pipeline saw it (the record's)
             entries = list(attributes.get(REPORT_ATTRIBUTE) or ())
             attributes[REPORT_ATTRIBUTE] = entries + [e for e in item[10] if e not in entries]
         out: dict[str, Any] = {

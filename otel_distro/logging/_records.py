@@ -109,7 +109,7 @@ class RecordWriter:
         self.dropped = 0
         try:
             self._init_direct(logger)
-        except Exception:  # anything unexpected: the SDK's own path
+        except Exception:  # SDK internals not as expected (third-party): the SDK's own path
             self._multi = None
         _log.debug("otel-distro log records go through %s", self.route)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from otel_distro._names import REPORT_ATTRIBUTE
+from otel_distro._report import internal_error
 
 __all__ = ["REPORT_ATTRIBUTE", "Redact", "load_redact"]
 
@@ -15,12 +16,12 @@ _NAME_LIMIT = 4096
 
 class Redact(Protocol):
     def __call__(
-        self, body: Any, attributes: dict[str, Any], name: Any = None
+        self, body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
     ) -> tuple[Any, dict[str, Any], Any]: ...
 
 
 def _identity(
-    body: Any, attributes: dict[str, Any], name: Any = None
+    body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
 ) -> tuple[Any, dict[str, Any], Any]:
     return body, attributes, name
 
@@ -28,20 +29,30 @@ def _identity(
 def load_redact() -> Redact:
     """A function redacting (body, attributes, logger name); identity without the engine.
 
+    A text body passes through its logger's carry (see ``_carries``): records are
+    completed in the order they were made, so a secret split across consecutive
+    records of one logger is replaced in each of them.
+
     It uses the process redactor current at each call, so rules added after logging
     was configured (``add_rule`` at the application's import) apply to its records.
     """
     try:
         from otel_distro.redaction import (  # type: ignore[attr-defined,unused-ignore]
             RedactionReport,
+            TextCarry,
             get_redactor,
         )
 
         get_redactor()
     except Exception:
+        internal_error("logging.load_redact")
         return _identity
 
+    from otel_distro.logging._carries import Carries
     from otel_distro.logging._values import safe_str
+
+    # a PEM block or ``password:`` value split across one logger's consecutive records
+    carries = Carries(TextCarry)
 
     # logger name -> (redacted name, report entries), for the redactor they came from
     names: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -58,8 +69,9 @@ def load_redact() -> Redact:
         return redacted, tuple(report.entries)
 
     def redact(
-        body: Any, attributes: dict[str, Any], name: Any = None
+        body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
     ) -> tuple[Any, dict[str, Any], Any]:
+        name_in = name
         try:
             redactor = get_redactor()
             named: tuple[str, tuple[str, ...]] | None = None
@@ -71,14 +83,17 @@ def load_redact() -> Redact:
                 if named is None:
                     named = redact_name(redactor, name)
                 name = named[0]
-            if redactor.known_clean(body, attributes):  # values seen clean before: no scan
+            carry = None
+            if type(body) is str and not carried:
+                carry = carries.for_text(name_in, body)
+            if carry is None and redactor.known_clean(body, attributes):  # seen clean: no scan
                 if named is None or not named[1]:
                     return body, attributes, name
                 attributes[REPORT_ATTRIBUTE] = list(named[1])
                 return body, attributes, name
             report = RedactionReport()
             if type(body) is str:
-                body = redactor.redact_text(body, report=report, path="body")
+                body = redactor.redact_text(body, report=report, path="body", carry=carry)
             elif body is not None:
                 body = redactor.redact_value(body, report=report, path="body")
             if attributes:
@@ -89,7 +104,8 @@ def load_redact() -> Redact:
                 entries.extend(named[1])
             if entries:  # what was replaced (rule:path, never the text), as on spans
                 attributes[REPORT_ATTRIBUTE] = entries
-        except Exception:
+        except Exception:  # fail closed
+            internal_error("logging.redaction")
             return "<redaction failed>", {}, None
         return body, attributes, name
 

@@ -19,7 +19,7 @@ __all__ = ["Output", "console_renderer", "render_clean_json", "render_json"]
 def _fallback(value: object) -> str:
     try:
         return str(value)
-    except Exception:
+    except Exception:  # the application's object refuses str(): not our failure
         return f"<unprintable {type(value).__qualname__}>"
 
 
@@ -52,7 +52,7 @@ def console_renderer(colors: bool | None = None) -> Callable[[dict[str, Any]], s
     if colors is None:
         try:
             colors = sys.stdout.isatty()
-        except Exception:
+        except Exception:  # a replaced or closed stdout (the application's)
             colors = False
     renderer = structlog.dev.ConsoleRenderer(colors=colors)
 

@@ -34,6 +34,7 @@ from structlog._base import BoundLoggerBase
 from structlog.testing import LogCapture
 
 from otel_distro._exception_origin import log_context
+from otel_distro._report import internal_error
 from otel_distro.logging._pipeline import LEVELS
 from otel_distro.logging._structlog import FinalProcessor, Holder, call_stack
 from otel_distro.logging._values import CODE_STACKTRACE
@@ -88,7 +89,7 @@ def _plan(processors: Any) -> _Plan | None:
     cached = _plans.get(id(processors))
     try:
         size = len(processors)
-    except Exception:
+    except Exception:  # the application's processor list refuses len(): run it unchanged
         return None
     if cached is not None and cached[0] is processors and cached[1] == size:
         return cached[2]
@@ -131,7 +132,7 @@ def _same(value: Any, new: Any) -> bool:
         return True
     try:
         return bool(new == value)
-    except Exception:
+    except Exception:  # the application's value refuses ==: not our failure
         return False
 
 
@@ -174,6 +175,7 @@ def _bridge(
         out = pipeline.finish_item(item)
         return _handed_on(event_dict, cleaned, event, out, plan, pipeline.context_keys)
     except Exception:
+        internal_error("logging.structlog_ride")
         return event_dict
 
 
@@ -221,7 +223,7 @@ def _process_event(
     if "stack_info" in event_kw:
         try:
             stack = bool(event_kw["stack_info"])
-        except Exception:
+        except Exception:  # the application's value refuses bool()
             stack = False
     event_dict: Any = self._context.copy()
     event_dict.update(**event_kw)

@@ -17,6 +17,12 @@ distro exports is redacted once, on the log worker, and the caller pays nothing 
   which every ``logging.Formatter`` prints instead of formatting ``exc_info`` again;
 * ``stack_info``.
 
+The message passes through its logger's carry (``_carries``; one step per record,
+in the order ``Logger.handle`` sees them), so a PEM block or a ``password:`` value
+split across consecutive records of one logger is replaced in each.  A record
+redacted here is marked (:data:`RECORD_REPORT`, possibly empty), and neither a
+second pass nor the export pipeline steps a carry for it again.
+
 What was replaced is kept on the record (:data:`RECORD_REPORT`) for the exported
 record's ``otel_distro.redacted``.
 
@@ -35,6 +41,8 @@ from typing import Any
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from otel_distro._report import internal_error
+from otel_distro._state import slot
+from otel_distro.logging._carries import Carries
 from otel_distro.logging._guest import handled_elsewhere
 
 __all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
@@ -52,18 +60,31 @@ class Entries(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+_NONE = Entries()  # redacted here, nothing replaced
+
 # the redaction engine, bound by install() (None: not installed, records pass as made)
-_engine: list[Any] = [None, None]  # [get_redactor, RedactionReport]
+_engine: list[Any] = [None, None, None]  # [get_redactor, RedactionReport, TextCarry]
 _message_of: list[Callable[[logging.LogRecord, int], Any]] = []
+
+
+def _new_carries() -> Carries | None:
+    return None if _engine[2] is None else Carries(_engine[2])
+
+
+# logger name -> carry of the records redacted here (on the logging caller's thread)
+_carries = slot("logging.record_carries", _new_carries)
 
 
 def _bind() -> None:
     try:
-        from otel_distro.redaction import RedactionReport, get_redactor
+        from otel_distro.redaction import RedactionReport, TextCarry, get_redactor
 
-        _engine[:] = [get_redactor, RedactionReport]
+        _engine[:] = [get_redactor, RedactionReport, TextCarry]
     except Exception:
-        _engine[:] = [None, None]
+        internal_error("logging.record_redaction_bind")
+        _engine[:] = [None, None, None]
+    if _carries.value is None:
+        _carries.reset()
     from otel_distro.logging._stdlib import message_of
 
     _message_of[:] = [message_of]
@@ -77,19 +98,21 @@ def _unchanged(value: Any, new: Any) -> bool:
         if type(new) is str and type(value) is not str:
             return bool(new == str(value))
         return bool(new == value)
-    except Exception:
+    except Exception:  # the application's value refuses == or str(): not our failure
         return False
 
 
 def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: int) -> None:
     """Redact *record* in place (see the module docstring); never raises."""
-    get_redactor, report_type = _engine
+    get_redactor, report_type, _ = _engine
     if get_redactor is None:
         return
     try:
         redactor = get_redactor()
         report = report_type()
-        _message(record, redactor, report, limit)
+        earlier = record.__dict__.get(RECORD_REPORT)
+        carried = isinstance(earlier, Entries)  # redacted here before: its carry stepped once
+        _message(record, redactor, report, limit, None if carried else _carries.value)
         extras = record.__dict__.keys() - reserved
         if extras:
             _extras(record, extras, redactor, report)
@@ -100,13 +123,21 @@ def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: in
             redacted = redactor.redact_text(stack, report=report, path="code.stacktrace")
             if redacted != stack:
                 record.stack_info = redacted
-        if report.entries:
-            record.__dict__[RECORD_REPORT] = Entries(report.entries)
+        if isinstance(earlier, Entries):
+            if report.entries:
+                known = tuple(earlier)
+                record.__dict__[RECORD_REPORT] = Entries(
+                    known + tuple(e for e in report.entries if e not in known)
+                )
+        else:
+            record.__dict__[RECORD_REPORT] = Entries(report.entries) if report.entries else _NONE
     except Exception:
         internal_error("logging.record_redaction")
 
 
-def _message(record: logging.LogRecord, redactor: Any, report: Any, limit: int) -> None:
+def _message(
+    record: logging.LogRecord, redactor: Any, report: Any, limit: int, carries: Carries | None
+) -> None:
     message_of = _message_of[0]
     msg, args = record.msg, record.args
     if type(msg) is dict and not args:  # structlog's event dict for ProcessorFormatter
@@ -124,10 +155,12 @@ def _message(record: logging.LogRecord, redactor: Any, report: Any, limit: int) 
         text = message_of(record, limit)
         try:
             plain = record.getMessage()
-        except Exception:
+        except Exception:  # the application's arguments do not format
             plain = None
-    if not (type(text) is str and redactor.known_clean(text, {})):
-        text = redactor.redact_text(str(text), report=report, path="body")
+    text = str(text)
+    carry = None if carries is None else carries.for_text(record.name, text)
+    if carry is not None or not redactor.known_clean(text, {}):
+        text = redactor.redact_text(text, report=report, path="body", carry=carry)
     if text != plain:
         record.msg = text
         record.args = ()
@@ -166,7 +199,7 @@ def _extras(record: logging.LogRecord, keys: Any, redactor: Any, report: Any) ->
 def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
     try:
         text = _formatter.formatException(record.exc_info)  # type: ignore[arg-type]
-    except Exception:
+    except Exception:  # the application's exception cannot be formatted
         return
     redacted = redactor.redact_text(text, report=report, path="exception.stacktrace")
     if redacted != text:

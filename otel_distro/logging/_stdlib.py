@@ -91,6 +91,7 @@ class RootHandler(logging.Handler):
                 or get_value(_SUPPRESS_INSTRUMENTATION_KEY)
             )
             earlier = record.__dict__.get(RECORD_REPORT)
+            carried = isinstance(earlier, Entries)  # redacted on the record, carry stepped
             pipeline.capture(
                 severity(record.levelno),
                 record.name,
@@ -101,10 +102,11 @@ class RootHandler(logging.Handler):
                 context=log_context(exc_info) if exc_info else None,
                 emit=emit,
                 write=write,
-                redacted=tuple(earlier) if type(earlier) is Entries else (),
+                redacted=tuple(earlier) if isinstance(earlier, Entries) else (),
+                carried=carried,
             )
-        except Exception:  # noqa: S110 - logging never raises into the app
-            pass
+        except Exception:  # logging never raises into the app
+            internal_error("logging.stdlib_emit")
         finally:
             _busy.reset(token)
         if not write:
@@ -123,8 +125,8 @@ def _last_resort(record: logging.LogRecord, ours: logging.Handler) -> None:
             if pipeline is not None:  # nobody else read it: not redacted yet
                 redact_record(record, _RESERVED, pipeline.limit)
             last.handle(record)
-    except Exception:  # noqa: S110 - logging never raises into the app
-        pass
+    except Exception:  # logging never raises into the app
+        internal_error("logging.last_resort")
 
 
 def message_of(record: logging.LogRecord, limit: int) -> Any:
@@ -135,7 +137,7 @@ def message_of(record: logging.LogRecord, limit: int) -> Any:
         return _formatted(record, args, limit, failed=False)
     try:
         return record.getMessage()
-    except Exception:
+    except Exception:  # the application's arguments do not format: leniently
         return _formatted(record, args, limit, failed=True)
 
 
@@ -219,7 +221,7 @@ def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], lim
         return safe_str(record.msg, limit)
     try:
         return str(record.msg) % safe
-    except Exception:
+    except Exception:  # the application's template does not fit its arguments: leniently
         return _lenient_message(record.msg, safe, limit)
 
 
@@ -231,7 +233,7 @@ def _unchanged(value: Any, new: Any) -> bool:
         if type(new) is str and type(value) is not str:
             return bool(new == str(value))
         return bool(new == value)
-    except Exception:
+    except Exception:  # the application's value refuses == or str(): not our failure
         return False
 
 
@@ -266,7 +268,7 @@ def _lenient_message(msg: object, args: Any, limit: int) -> str:
         if pending:
             text += " " + " ".join(safe_str(arg, limit) for arg in pending)
         return text
-    except Exception:
+    except Exception:  # the application's message or arguments are unreadable
         return f"{safe_str(msg, limit)} {safe_str(args, limit)}"
 
 

@@ -24,6 +24,7 @@ import structlog
 from structlog.contextvars import merge_contextvars
 
 from otel_distro._exception_origin import log_context
+from otel_distro._report import internal_error
 from otel_distro.logging._pipeline import LEVELS, Pipeline
 from otel_distro.logging._render import Output, render_json
 from otel_distro.logging._values import CODE_STACKTRACE, stack_text
@@ -126,8 +127,8 @@ class FinalProcessor:
                 exc_info,
                 context=log_context(exc_info) if exc_info else None,
             )
-        except Exception:  # noqa: S110 - logging never raises into the app
-            pass
+        except Exception:  # logging never raises into the app
+            internal_error("logging.structlog_capture")
         return _NOTHING
 
 
@@ -154,7 +155,7 @@ class Sink:
             elif isinstance(message, dict):
                 message = render_json(message)
             self._output.write_lines([str(message)])
-        except Exception:  # noqa: S110 - logging never raises into the app
+        except Exception:  # noqa: S110 - the application's message refuses str() or decoding
             pass
 
     msg = log = debug = info = warning = warn = error = critical = fatal = exception = write

@@ -35,10 +35,10 @@ def safe_str(value: object, limit: int) -> str:
     """``str(value)`` truncated to *limit*; a failing ``__str__`` gives a placeholder."""
     try:
         text = str(value)
-    except Exception:
+    except Exception:  # the application's object refuses str(): not our failure
         try:
             text = f"<unprintable {type(value).__qualname__}>"
-        except Exception:
+        except Exception:  # even its type's name is hostile
             text = "<unprintable>"
     return _text(text, limit)
 
@@ -109,7 +109,7 @@ def clean(value: Any, limit: int, depth: int = 0, seen: set[int] | None = None) 
         return value
     try:
         return _clean_other(value, limit, depth, seen)
-    except Exception:
+    except Exception:  # the application's object is hostile (iteration, len(), keys)
         return safe_str(value, limit)
 
 
@@ -205,7 +205,7 @@ def exception_attributes(exc_info: object, limit: int) -> dict[str, str] | None:
             "exception.message": safe_str(exc, limit),
             "exception.stacktrace": stack_text(stack, limit),
         }
-    except Exception:
+    except Exception:  # the application's exception cannot be formatted
         return None
 
 

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from otel_distro._report import internal_error
+
 from ._cache import CleanCache
 from ._carry import TextCarry
 from ._keys import KeyRules
@@ -122,7 +124,7 @@ class Redactor:
         before = sink.count
         try:
             result = self._walker.mapping(mapping, sink, path, 0, Budget(self._max_nodes))
-        except Exception:
+        except Exception:  # the application's mapping (or a value in it) failed: fail closed
             sink.add("error", path)
             result = {str(k): REDACTED for k in _safe_keys(mapping)}
         self._tally(sink, before)
@@ -146,12 +148,11 @@ class Redactor:
         try:
             if carry is not None:
                 hits: list[str] = []
-                opened = carry.before(text, hits)
-                carry.after(text, self._keys.rule_for)
+                text = carry.step(text, hits, self._keys.rule_for)
                 record(sink, hits, path)
-                text = opened
             result = self._walker.text(text, sink, path)
-        except Exception:
+        except Exception:  # a string never fails by itself: ours; fail closed
+            internal_error("redaction.text")
             sink.add("error", path)
             result = REDACTED
         self._tally(sink, before)
@@ -166,7 +167,8 @@ class Redactor:
             redacted = redact_url(url, self._keys.rule_for, hits)
             result = self._walker.text(redacted, sink, path, as_url=True)
             record(sink, hits, path)
-        except Exception:
+        except Exception:  # a string never fails by itself: ours; fail closed
+            internal_error("redaction.url")
             sink.add("error", path)
             result = REDACTED
         self._tally(sink, before)
@@ -188,5 +190,5 @@ class Redactor:
 def _safe_keys(mapping: Mapping[Any, Any]) -> list[Any]:
     try:
         return list(mapping)
-    except Exception:
+    except Exception:  # the application's mapping refuses iteration: no keys to show
         return []

@@ -119,7 +119,7 @@ class TreeWalker:
                 redacted = self.text(text, sink, path, depth, budget, key)
                 return value if redacted == text else redacted
             return self.text(str(value), sink, path, depth, budget, key)
-        except Exception:
+        except Exception:  # an application object whose str() or iteration fails: fail closed
             sink.add("error", path)
             return REDACTED
 

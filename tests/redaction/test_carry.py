@@ -47,3 +47,33 @@ def test_streams_are_independent(plain: Redactor) -> None:
     plain.redact_text("password=", carry=first)
     assert plain.redact_text(pw, carry=second) == pw
     assert plain.redact_text(pw, carry=first) == REDACTED
+
+
+def test_open_state_expires_after_max_age(plain: Redactor) -> None:
+    """A ``password:`` left open longer than ``max_age`` no longer masks the next text."""
+    pw = mixed(14)
+    now = [100.0]
+    carry = TextCarry(max_age=5.0, clock=lambda: now[0])
+    plain.redact_text("db password:", carry=carry)
+    now[0] += 6.0
+    assert plain.redact_text(f"{pw} later", carry=carry) == f"{pw} later"
+
+
+def test_open_key_expires_after_max_texts(plain: Redactor) -> None:
+    """A private key that never ends masks at most ``max_texts`` further texts."""
+    carry = TextCarry(max_texts=3)
+    plain.redact_text("-----BEGIN PRIVATE KEY-----\n" + _key_lines(1)[0], carry=carry)
+    masked = [plain.redact_text(line, carry=carry) for line in _key_lines(3)]
+    assert masked == [REDACTED] * 3
+    after = f"{mixed(14)} next"
+    assert plain.redact_text(after, carry=carry) == after
+
+
+def test_may_open_sees_keys_and_blocks_at_the_end_only() -> None:
+    """Only a text ending in ``key:``/``key=`` (quotes, spaces allowed) or holding a
+    ``BEGIN`` marker can leave a state open."""
+    assert TextCarry.may_open("password: ")
+    assert TextCarry.may_open('token="')
+    assert TextCarry.may_open("x -----BEGIN RSA PRIVATE KEY-----")
+    assert not TextCarry.may_open("user=ann logged in")
+    assert not TextCarry.may_open("")
