@@ -22,7 +22,7 @@ from otel_distro import _state
 from otel_distro._report import RAISE_VARIABLE
 from tests.support import AppProcess, OtlpCapture, launch_app
 
-pytest_plugins = ["tests.support.logs"]
+pytest_plugins = ["tests.support.logs", "tests.support.sentry"]
 
 os.environ.setdefault(RAISE_VARIABLE, "1")
 

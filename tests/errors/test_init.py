@@ -9,9 +9,8 @@ import pytest
 
 from otel_distro.config import load_settings
 from otel_distro.errors import init_sentry
-from tests.integrations.test_sentry import undo_sentry_patches
 
-__all__ = ["undo_sentry_patches"]  # autouse: Sentry's process-wide patches undone
+pytestmark = pytest.mark.usefixtures("undo_sentry_patches")
 
 
 @pytest.fixture

@@ -14,11 +14,10 @@ import pytest
 from otel_distro.config import load_settings
 from otel_distro.errors import init_sentry
 from tests.errors.sentry_ingest import SentryIngest, sentry_ingest
-from tests.integrations.test_sentry import undo_sentry_patches
+
+pytestmark = pytest.mark.usefixtures("undo_sentry_patches")
 
 sentry_sdk = pytest.importorskip("sentry_sdk")
-
-__all__ = ["undo_sentry_patches"]  # autouse: Sentry's process-wide patches undone
 
 
 @pytest.fixture

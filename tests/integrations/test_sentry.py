@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import logging
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,33 +11,7 @@ from otel_distro.errors._sentry import _scrub, init_sentry
 
 sentry_sdk = pytest.importorskip("sentry_sdk")
 
-# What sentry_sdk.init's default integrations patch process-wide and never undo.
-_PATCHED = [
-    (logging.Logger, "callHandlers"),
-    (logging.Logger, "handle"),
-    (sys, "excepthook"),
-    (threading, "excepthook"),
-    (threading.Thread, "start"),
-    (threading.Thread, "run"),
-    (http.client.HTTPConnection, "putrequest"),
-    (http.client.HTTPConnection, "getresponse"),
-    (subprocess.Popen, "__init__"),
-    (subprocess.Popen, "wait"),
-    (subprocess.Popen, "communicate"),
-]
-
-
-@pytest.fixture(autouse=True)
-def undo_sentry_patches() -> Iterator[None]:
-    """Each test leaves the process as it found it: later tests must not run under Sentry."""
-    saved = [(owner, name, owner.__dict__.get(name)) for owner, name in _PATCHED]
-    yield
-    for owner, name, original in saved:
-        if original is None:
-            if name in owner.__dict__:
-                delattr(owner, name)
-        else:
-            setattr(owner, name, original)
+pytestmark = pytest.mark.usefixtures("undo_sentry_patches")
 
 
 def test_events_are_redacted_before_sending() -> None:
