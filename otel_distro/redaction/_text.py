@@ -24,7 +24,9 @@ _KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script
 _PAIR = re.compile(
     r"(?<![\w.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
     r"|(" + _KEY + r")(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
-    r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"']))"
+    r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"'])"
+    # a quoted dict key that starts with a digit (``{'3x6s...': ...}``): only ever a token
+    r"|(?<=[\"'])([0-9][\w.\-]{23,63})(?=[\"'][ \t]{0,3}:))"
 )
 PAIR_HINT = r"[:=]|(?:^|\s)-|[\"'],"
 # An ``Authorization`` value's scheme word (``Bearer``, ``ApiKey``, ``SSWS``, ...): the
@@ -93,6 +95,14 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
         if match is None:
             break
         flag = match.group(1)
+        if match.group(6) is not None:  # a digit-led quoted key: masked only if generated
+            if looks_generated(match.group(6), strict=True):
+                out.append(text[last : match.start(6)])
+                out.append(REDACTED)
+                hits.append("generated_key")
+                last = match.end(6)
+            pos = match.end()
+            continue
         key = flag or match.group(2) or match.group(5)
         rule = None if flag is not None and len(flag) == 1 else rule_for(key)
         if rule is None and jwk and key in JWK_PRIVATE_MEMBERS and flag is None:
