@@ -26,6 +26,7 @@ application's tests) runs unchanged.
 from __future__ import annotations
 
 import logging
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -254,7 +255,26 @@ def install() -> None:
         return
     _original = BoundLoggerBase._process_event
     _process_event.__doc__ = _original.__doc__
-    BoundLoggerBase._process_event = _process_event  # type: ignore[method-assign]
+    BoundLoggerBase._process_event = _structlog_frame(_process_event)  # type: ignore[method-assign]
+
+
+def _structlog_frame(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` running with a module name under ``structlog``.
+
+    The app's processors run inside this wrapper, and ``CallsiteParameterAdder``
+    (like every structlog frame walk) takes the first frame outside ``structlog``
+    as the call site: without this it would name the distro instead of the app.
+    The copy's globals are a snapshot taken after ``install`` set ``_original``
+    (the only name of this module that is ever rebound).
+    """
+    namespace = dict(function.__globals__)
+    namespace["__name__"] = "structlog._otel_distro_ride"
+    copy = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__doc__ = function.__doc__
+    copy.__qualname__ = function.__qualname__
+    return copy
 
 
 def uninstall() -> None:
