@@ -27,14 +27,14 @@ typecheck: venv
 	$(VENV)/bin/mypy otel_distro
 
 unit: venv
-	$(PY) -m pytest -q -rs -m "not integration"
+	$(PY) -m pytest -q -rfEs -m "not integration"
 
 integration: venv stack-build
-	$(PY) -m pytest -q -rs -m integration
+	$(PY) -m pytest -q -rfEs -m integration
 
 test: venv stack-build
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m pytest -q -rs
+	$(PY) -m pytest -q -rfEs
 	$(MAKE) --no-print-directory peer-suites
 	$(MAKE) --no-print-directory test-py310
 
@@ -50,7 +50,7 @@ test-py310:
 	  test -x $(VENV310)/bin/python || $(PY310) -m venv $(VENV310); \
 	  $(VENV310)/bin/python -m pip install -q --upgrade pip; \
 	  $(VENV310)/bin/python -m pip install -q -e '.[dev,grpc,sentry]'; \
-	  $(VENV310)/bin/python -m pytest -q -rs -m "not integration" -p no:cacheprovider; \
+	  $(VENV310)/bin/python -m pytest -q -rfEs -m "not integration" -p no:cacheprovider; \
 	fi
 
 demo: venv
