@@ -19,7 +19,7 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -38,7 +38,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from otel_distro.testing._otlp import decode_any_value, decode_attributes
 
 __all__ = [
     "CapturedLog",
@@ -64,23 +65,7 @@ _ID_KEYS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_
 
 
 # --- decoding -----------------------------------------------------------------
-
-
-def decode_any_value(value: AnyValue) -> Any:
-    """An OTLP ``AnyValue`` as plain Python (arrays -> list, kvlists -> dict)."""
-    kind = value.WhichOneof("value")
-    if kind is None:
-        return None
-    if kind == "array_value":
-        return [decode_any_value(item) for item in value.array_value.values]
-    if kind == "kvlist_value":
-        return decode_attributes(value.kvlist_value.values)
-    return getattr(value, kind)
-
-
-def decode_attributes(attributes: Iterable[KeyValue]) -> dict[str, Any]:
-    """OTLP attributes as a plain dict."""
-    return {kv.key: decode_any_value(kv.value) for kv in attributes}
+# decode_any_value / decode_attributes: the distro's own (otel_distro.testing), one decoder.
 
 
 def _hex_ids_to_base64(node: Any) -> Any:

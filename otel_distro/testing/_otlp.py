@@ -31,7 +31,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otel_distro.testing._records import LogRecord, SpanEvent, SpanRecord
 
-__all__ = ["OtlpReceiver", "RemotePoint"]
+__all__ = ["OtlpReceiver", "RemotePoint", "decode_any_value", "decode_attributes"]
 
 _REQUESTS: dict[str, tuple[type[Message], type[Message]]] = {
     "traces": (ExportTraceServiceRequest, ExportTraceServiceResponse),
@@ -46,19 +46,21 @@ _MAX_BODY = 64 * 1024 * 1024
 RemotePoint = tuple[str, str, bool, dict[str, Any], float, "int | None"]
 
 
-def _value(value: Any) -> Any:
+def decode_any_value(value: Any) -> Any:
+    """An OTLP ``AnyValue`` as plain Python (arrays -> list, kvlists -> dict)."""
     kind = value.WhichOneof("value")
     if kind is None:
         return None
     if kind == "array_value":
-        return [_value(v) for v in value.array_value.values]
+        return [decode_any_value(v) for v in value.array_value.values]
     if kind == "kvlist_value":
-        return _attributes(value.kvlist_value.values)
+        return decode_attributes(value.kvlist_value.values)
     return getattr(value, kind)
 
 
-def _attributes(items: Iterable[Any]) -> dict[str, Any]:
-    return {item.key: _value(item.value) for item in items}
+def decode_attributes(items: Iterable[Any]) -> dict[str, Any]:
+    """OTLP attributes as a plain dict."""
+    return {item.key: decode_any_value(item.value) for item in items}
 
 
 def _hex(raw: bytes) -> str | None:
@@ -68,7 +70,7 @@ def _hex(raw: bytes) -> str | None:
 def _spans(request: Any) -> list[SpanRecord]:
     found = []
     for resource_spans in request.resource_spans:
-        resource = _attributes(resource_spans.resource.attributes)
+        resource = decode_attributes(resource_spans.resource.attributes)
         for scope in resource_spans.scope_spans:
             for span in scope.spans:
                 status = span.status.code
@@ -86,9 +88,9 @@ def _spans(request: Any) -> list[SpanRecord]:
                         trace_id=_hex(span.trace_id) or "",
                         span_id=_hex(span.span_id) or "",
                         parent_span_id=_hex(span.parent_span_id),
-                        attributes=_attributes(span.attributes),
+                        attributes=decode_attributes(span.attributes),
                         events=tuple(
-                            SpanEvent(e.name, _attributes(e.attributes)) for e in span.events
+                            SpanEvent(e.name, decode_attributes(e.attributes)) for e in span.events
                         ),
                         status=("UNSET", "OK", "ERROR")[status],
                         status_description=span.status.message or None,
@@ -105,10 +107,10 @@ def _logs(request: Any) -> list[LogRecord]:
             for record in scope.log_records:
                 found.append(
                     LogRecord(
-                        event=_value(record.body),
+                        event=decode_any_value(record.body),
                         level=record.severity_text,
                         severity_number=int(record.severity_number),
-                        attributes=_attributes(record.attributes),
+                        attributes=decode_attributes(record.attributes),
                         trace_id=_hex(record.trace_id),
                         span_id=_hex(record.span_id),
                         logger=scope.scope.name or None,
@@ -129,12 +131,19 @@ def _points(request: Any) -> list[RemotePoint]:
                     for p in data.data_points:
                         number = p.as_int if p.WhichOneof("value") == "as_int" else p.as_double
                         found.append(
-                            (metric.name, kind, cumulative, _attributes(p.attributes), number, None)
+                            (
+                                metric.name,
+                                kind,
+                                cumulative,
+                                decode_attributes(p.attributes),
+                                number,
+                                None,
+                            )
                         )
                 elif kind == "histogram":
                     cumulative = data.aggregation_temporality == _CUMULATIVE
                     for p in data.data_points:
-                        attributes = _attributes(p.attributes)
+                        attributes = decode_attributes(p.attributes)
                         found.append(
                             (metric.name, kind, cumulative, attributes, p.sum, int(p.count))
                         )
