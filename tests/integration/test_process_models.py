@@ -54,6 +54,37 @@ def fresh_connections(base_url: str, count: int) -> list[str]:
         return list(pool.map(one, range(count)))
 
 
+def serving_pids(capture: OtlpCapture, trace_ids: list[str]) -> set[object]:
+    """Process ids of the workers whose server spans for ``trace_ids`` have arrived."""
+    wanted = set(trace_ids)
+    return {
+        s.resource.get("process.pid") for s in capture.spans(kind="SERVER") if s.trace_id in wanted
+    }
+
+
+def requests_on_every_worker(
+    base_url: str, capture: OtlpCapture, workers: int, *, rounds: int = 8
+) -> list[str]:
+    """Request ids from rounds of fresh connections until every worker has served some.
+
+    A worker still importing when the first round arrives (a loaded machine) leaves
+    the others to accept it all; later rounds reach it once it listens.
+    """
+    trace_ids: list[str] = []
+    for _ in range(rounds):
+        trace_ids += fresh_connections(base_url, REQUESTS * workers)
+        try:
+            capture.wait_for(
+                lambda: len(serving_pids(capture, trace_ids)) >= workers,
+                timeout=10.0,
+                message=f"server spans from {workers} workers",
+            )
+        except AssertionError:
+            continue
+        return trace_ids
+    return trace_ids
+
+
 def assert_one_export_per_worker(capture: OtlpCapture, trace_ids: list[str], workers: int) -> None:
     capture.wait_for(
         lambda: (
@@ -87,7 +118,7 @@ def assert_one_export_per_worker(capture: OtlpCapture, trace_ids: list[str], wor
 def test_uvicorn_workers(otlp_capture: OtlpCapture, workers: int) -> None:
     """``uvicorn --workers N``: every worker exports its own requests, once."""
     with launch_app(capture=otlp_capture, workers=workers) as app:
-        trace_ids = fresh_connections(app.base_url, REQUESTS * workers)
+        trace_ids = requests_on_every_worker(app.base_url, otlp_capture, workers)
         assert_one_export_per_worker(otlp_capture, trace_ids, workers)
         app.stop()
 
@@ -131,7 +162,7 @@ def test_gunicorn_uvicorn_workers(otlp_capture: OtlpCapture, preload: bool) -> N
         app = gunicorn(otlp_capture, Path(tmp), preload=preload)
         app.start()
         try:
-            trace_ids = fresh_connections(app.base_url, REQUESTS * 2)
+            trace_ids = requests_on_every_worker(app.base_url, otlp_capture, 2)
             try:
                 assert_one_export_per_worker(otlp_capture, trace_ids, 2)
             except AssertionError as error:
