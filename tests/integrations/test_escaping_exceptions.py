@@ -35,6 +35,11 @@ from otel_distro.asgi import (
 )
 from tests.support.logs import Logs
 
+if sys.version_info >= (3, 11):
+    from builtins import ExceptionGroup
+else:  # the backport (pytest depends on it there); the same ``exceptions`` member
+    from exceptiongroup import ExceptionGroup
+
 pytestmark = pytest.mark.usefixtures("clean_logging_state")
 
 
@@ -190,13 +195,12 @@ def test_wrapped_exception_uses_the_remembered_request(
     assert log_setup.attributes()["tenant.id"] == "t-chain"
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is Python 3.11+")
 def test_exception_group_member_uses_the_remembered_request(
     log_setup: Logs, tracing: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     """A task group's ExceptionGroup holding a marked exception is correlated."""
     inner, ids = _escaped_inside_span(tracing[0])
-    group = ExceptionGroup("tasks", [ValueError("other"), inner])  # noqa: F821
+    group = ExceptionGroup("tasks", [ValueError("other"), inner])
     logging.getLogger("outer").error("failed", exc_info=group)
     assert _record_ids(log_setup) == ids
 
