@@ -6,7 +6,8 @@ when a code word stands right before it (``code``, ``OTP``, ``passcode``, ``PIN`
 or it is announced as one after (``482913 is your verification code``, ``use 482913
 to verify``).  A bare ``code`` needs 6-8 digits and a qualifier that is not about
 errors or places (``error code 500123``, ``zip code 94107``, ``exit code 137`` stay);
-``OTP``/``PIN``/``passcode`` take 4-8 digits.
+``OTP``/``PIN``/``passcode`` take 4-8 digits, a ``token`` 6-8 (not after ``max``,
+``input``, ``total``, ...).
 """
 
 from __future__ import annotations
@@ -18,12 +19,23 @@ from ._marker import REDACTED
 __all__ = ["CODE_HINT", "redact_codes"]
 
 #: Cheap precondition (lower-cased text): one of these words appears.
-CODE_HINT = ("code", "otp", "pin", "passcode", "one-time", "one time", "use ", "enter ", "type ")
+CODE_HINT = (
+    "code",
+    "token",
+    "otp",
+    "pin",
+    "passcode",
+    "one-time",
+    "one time",
+    "use ",
+    "enter ",
+    "type ",
+)
 
 _NUMBER = r"([0-9]{3,4}[ \-][0-9]{2,4}|[0-9]{4,8})(?![0-9]|[.,][0-9]|[\-][0-9])"
 _BEFORE = re.compile(
     r"(?i)(?<![\w\-])(?:([a-z][a-z0-9\-]{0,20})[ \t]+)?"
-    r"(codes?|otp|totp|pin|passcode|one[- ]time[ \t]+(?:pass(?:word|code)|code|pin))"
+    r"(codes?|token|otp|totp|pin|passcode|one[- ]time[ \t]+(?:pass(?:word|code)|code|pin))"
     r"(?![\w\-])[ \t]*(?:(?:is|was|:|=|-|#|of)[ \t]*){0,2}[\"']?" + _NUMBER
 )
 _AFTER = re.compile(
@@ -44,6 +56,8 @@ _NOT_SECRET = frozenset(
     }
 )  # fmt: skip
 _STRONG = frozenset({"otp", "totp", "pin", "passcode"})
+# qualifiers of ``token`` that count tokens (``max token 128000``)
+_COUNTING = frozenset({"max", "min", "input", "output", "prompt", "completion", "total", "per"})
 
 
 def _digits(text: str) -> int:
@@ -60,11 +74,13 @@ def redact_codes(text: str, hits: list[str]) -> str:
         count = _digits(number)
         if not 4 <= count <= 8:
             return match.group(0)
+        if word == "token" and (count < 6 or qualifier in _COUNTING):
+            return match.group(0)
         if word.startswith("code") and (
             qualifier in _NOT_SECRET or (count < 6 and qualifier not in _QUALIFIED)
         ):
             return match.group(0)
-        if word not in _STRONG and not word.startswith(("one", "code")):
+        if word not in _STRONG and not word.startswith(("one", "code", "token")):
             return match.group(0)
         hits.append("password")
         start = match.start(3) - match.start()

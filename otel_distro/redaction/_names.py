@@ -1,7 +1,8 @@
 """Secrets inside dotted and colon-joined names: routing keys, subjects, ids.
 
 ``user.reset.<token>.sent`` (an AMQP routing key, a NATS subject), ``reset:<token>``
-(a conversation or correlation id), ``session:<id>`` (a cache key) are read segment
+(a conversation or correlation id), ``session:<id>`` (a cache key), the local part of
+a ``Message-ID`` (``<reset.<token>@host>``) are read segment
 by segment like a URL path (:mod:`._paths`): after a segment naming a secret the next
 three segments are replaced when they look generated, and anywhere a segment is
 replaced when it is strongly token-like.  Host names, versions, module paths, times,
@@ -25,7 +26,7 @@ KeyRule = Callable[[str], "str | None"]
 NAME_HINT = re.compile(r"[.:][A-Za-z0-9_\-~]{8}")
 _NAME = re.compile(
     r"(?<![A-Za-z0-9_\-~.:/%@])[A-Za-z0-9_\-~]{1,256}(?:[.:][A-Za-z0-9_\-~]{1,512}){1,16}"
-    r"(?![A-Za-z0-9_\-~/@]|[.:][A-Za-z0-9_\-~])"
+    r"(?![A-Za-z0-9_\-~/]|[.:][A-Za-z0-9_\-~])"
 )
 _SEPARATORS = re.compile(r"([.:])")
 _AFTER = 3

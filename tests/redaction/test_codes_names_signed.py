@@ -57,6 +57,7 @@ def test_cas_ticket_and_cloudfront_triple(plain: Redactor) -> None:
         "Enter {a}-{b} to continue",
         "PIN: {p}",
         "2fa code {c}",
+        "token {c}",
     ],
 )
 def test_numeric_codes_in_prose(plain: Redactor, template: str) -> None:
@@ -77,6 +78,7 @@ def test_numeric_codes_in_prose(plain: Redactor, template: str) -> None:
         "order 482913 shipped",
         "retry 3 of 5 in 1500ms",
         "version 1.2.3 build 4829",
+        "max token 128000, input tokens 123456",
     ],
 )
 def test_numbers_that_are_not_codes(plain: Redactor, text: str) -> None:
@@ -93,6 +95,7 @@ def test_numbers_that_are_not_codes(plain: Redactor, text: str) -> None:
         "correlation_id=invite:{t}",
         "cache miss session:{t}",
         "id verify:{t}:v1",
+        "Message-ID: <reset.{t}@mail.example.com>",
     ],
 )
 def test_tokens_in_dotted_and_colon_names(plain: Redactor, template: str) -> None:
@@ -106,7 +109,7 @@ def test_names_without_secrets_stay(plain: Redactor) -> None:
     text = (
         f"module otel_distro.logging._scrub on api.example.com key orders.eu.created.v1 "
         f"image sha256:{secrets.token_hex(32)} order:{hexid} at 10:00:00.123 "
-        f"trace_id={hexid} span_id={hexs(16)}"
+        f"trace_id={hexid} span_id={hexs(16)} from john.doe@example.com"
     )
     assert plain.redact_text(text) == text
     assert plain.redact_mapping({"messaging.rabbitmq.destination.routing_key": "user.created"}) == {
