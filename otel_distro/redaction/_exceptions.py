@@ -39,9 +39,8 @@ _FIELDS: tuple[tuple[type[BaseException], tuple[str, ...]], ...] = (
     (StopIteration, ("value",)),
 )
 _MIN_PART = 6  # shorter replaced parts are not masked elsewhere (line numbers, words)
-_GROUP_STORAGE = ("_exceptions", "exceptions", "_message")  # the exceptiongroup backport's
-_MESSAGE = "_otel_distro_message"  # where a look-alike keeps its redacted message
-_classes: dict[type[BaseException], tuple[type[BaseException], ...]] = {}
+# the exceptiongroup backport keeps a group's members and message in the instance dict
+_GROUP_STORAGE = ("_exceptions", "exceptions", "_message")
 
 
 def _message(value: BaseException) -> str:
@@ -108,15 +107,16 @@ class _Redacting:
         if group is None:  # a group's arguments are its message and members (below)
             args = tuple(self._data(arg, None, f"{path}.args") for arg in value.args)
             changed = changed or any(_differs(a, b) for a, b in zip(args, value.args, strict=True))
-        attributes: dict[str, Any] = {}
+        overrides: dict[str, Any] = {}  # attributes of the instance dict, shown redacted
         for name, item in vars(value).items():
-            if group is not None and name in _GROUP_STORAGE:
-                continue  # set from the redacted members below
-            new = item if name.startswith(_KEEP_PREFIX) else self._data(item, name, path)
+            if name.startswith(_KEEP_PREFIX) or (group is not None and name in _GROUP_STORAGE):
+                continue  # the distro's marks (shared), a group's storage (set below)
+            new = self._data(item, name, path)
             if name == "__notes__" and isinstance(item, list):
                 new = [self._text(n, f"{path}.notes") if isinstance(n, str) else n for n in item]
-            attributes[name] = new
-            changed = changed or _differs(new, item)
+            if _differs(new, item):
+                overrides[name] = new
+        changed = changed or bool(overrides)
         links: dict[str, BaseException | None] = {}
         for name in ("__cause__", "__context__"):
             linked = getattr(value, name, None)
@@ -126,23 +126,29 @@ class _Redacting:
                 else (self.exception(linked, f"{path}.{name.strip('_')}"))
             )
             changed = changed or links[name] is not linked
-        fields = _fields(value)
-        for name in fields:
+        fields: dict[str, Any] = {}  # built-in fields (OSError, SyntaxError): per instance
+        for name in _fields(value):
             item = getattr(value, name, None)
-            new = self._text(item, f"{path}.{name}") if isinstance(item, str) else item
-            attributes.setdefault(name, new)
-            changed = changed or _differs(new, item)
+            fields[name] = self._text(item, f"{path}.{name}") if isinstance(item, str) else item
+            changed = changed or _differs(fields[name], item)
         if not changed:
             return value
         group_message = getattr(value, "message", "") if group is not None else ""
         if group is not None and isinstance(group_message, str):
             group_message = self._text(group_message, f"{path}.message")
             args = (group_message, list(group))
-        copy = _instance(kind, new_message, args, group, str(group_message))
+            if "_exceptions" in vars(value):  # the exceptiongroup backport's storage
+                overrides["_exceptions"] = group
+        copy = _instance(kind, new_message, args, group, str(group_message), overrides)
         if copy is None:
             return value  # no way to build one: the record's traceback text is redacted still
-        for name, item in attributes.items():
+        for name, item in fields.items():
             _set(copy, name, item)
+        try:  # one instance dict: marks the distro sets on either are seen on both
+            copy.__dict__ = vars(value)
+        except (AttributeError, TypeError):  # an exotic type: a copy of the dict of its own
+            for name, item in vars(value).items():
+                _set(copy, name, item)
         copy.__traceback__ = value.__traceback__
         copy.__cause__ = links["__cause__"]
         copy.__context__ = links["__context__"]
@@ -174,39 +180,33 @@ def _set(target: BaseException, name: str, item: Any) -> None:
         return
 
 
-def _namespace(kind: type[BaseException]) -> dict[str, Any]:
+def _shown(item: Any) -> property:
+    """A read-only class attribute showing ``item`` (it wins over the instance dict)."""
+
+    def get(self: BaseException) -> Any:
+        return item
+
+    return property(get)
+
+
+def _namespace(
+    kind: type[BaseException], message: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
     def __str__(self: BaseException) -> str:
-        return str(vars(self).get(_MESSAGE, ""))
+        return message
 
     def __repr__(self: BaseException) -> str:
-        return f"{kind.__name__}({str(self)!r})"
+        return f"{kind.__name__}({message!r})"
 
-    return {
-        "__str__": __str__,
-        "__repr__": __repr__,
-        "__module__": kind.__module__,
-        "__qualname__": kind.__qualname__,
-        "__doc__": kind.__doc__,
-    }
-
-
-def _classes_for(kind: type[BaseException]) -> tuple[type[BaseException], ...]:
-    """A subclass of ``kind`` printing a fixed message (when ``kind`` allows one), then a
-    plain look-alike; cached per type."""
-    made = _classes.get(kind)
-    if made is not None:
-        return made
-    found: list[type[BaseException]] = []
-    try:
-        found.append(type(kind.__name__, (kind,), _namespace(kind)))
-    except Exception:  # noqa: S110 - a final type, or a metaclass refusing: the look-alike
-        pass
-    base = Exception if issubclass(kind, Exception) else BaseException
-    found.append(type(kind.__name__, (base,), _namespace(kind)))
-    if len(_classes) >= 256:
-        _classes.clear()
-    made = _classes[kind] = tuple(found)
-    return made
+    namespace: dict[str, Any] = {name: _shown(item) for name, item in overrides.items()}
+    namespace.update(
+        __str__=__str__,
+        __repr__=__repr__,
+        __module__=kind.__module__,
+        __qualname__=kind.__qualname__,
+        __doc__=kind.__doc__,
+    )
+    return namespace
 
 
 def _native_new(cls: type[BaseException]) -> Any:
@@ -223,9 +223,18 @@ def _instance(
     args: tuple[Any, ...],
     group: tuple[BaseException, ...] | None,
     group_message: str,
+    overrides: dict[str, Any],
 ) -> BaseException | None:
+    """An instance of a subclass of ``kind`` (else of a plain look-alike) that shows
+    ``message`` and ``overrides`` (class-level, so the instance dict can be shared)."""
     native_group = getattr(builtins, "BaseExceptionGroup", None)
-    for cls in _classes_for(kind):
+    namespace = _namespace(kind, message, overrides)
+    plain = Exception if issubclass(kind, Exception) else BaseException
+    for base in (kind, plain):
+        try:
+            cls = type(kind.__name__, (base,), namespace)
+        except Exception:  # noqa: S112 - a final type, or a metaclass refusing: the look-alike
+            continue
         in_group = group is not None and native_group is not None and issubclass(cls, native_group)
         try:
             new = _native_new(cls)
@@ -235,11 +244,6 @@ def _instance(
             copy.args = args
         except (TypeError, ValueError):  # the type's own constructor is required
             continue
-        object.__setattr__(copy, _MESSAGE, message)
-        if group is not None and not in_group:  # the exceptiongroup backport, a look-alike
-            for name in ("_exceptions", "exceptions"):
-                _set(copy, name, group)
-            _set(copy, "_message", group_message)
         return copy
     return None
 

@@ -135,3 +135,19 @@ def test_replaced_and_masked_parts() -> None:
 def test_base_exceptions(plain: Redactor, kind: type[BaseException]) -> None:
     copy = plain.redact_exception(_raised(kind(f"token={urlsafe()}")))
     assert isinstance(copy, kind) and str(copy) == "token=REDACTED"
+
+
+def test_copy_shares_the_instance_dict_of_the_original(plain: Redactor) -> None:
+    """Marks the distro sets with ``object.__setattr__`` (span events recorded, Sentry
+    sent, the request an exception left) are seen on both; redacted attributes are shown
+    on the copy only, the original keeps its own."""
+    token = urlsafe()
+    exc = _raised(NeedsArgs(f"refused token={token}", 7))
+    exc.detail = f"password={token}"  # type: ignore[attr-defined]
+    copy = plain.redact_exception(exc)
+    object.__setattr__(copy, "_otel_distro_logged", True)
+    object.__setattr__(exc, "_otel_distro_origin", "ctx")
+    assert vars(exc)["_otel_distro_logged"] is True and vars(copy)["_otel_distro_origin"] == "ctx"
+    assert copy.detail == "password=REDACTED"  # type: ignore[attr-defined]
+    assert exc.detail == f"password={token}"  # type: ignore[attr-defined]
+    assert plain.redact_exception(exc).detail == "password=REDACTED"  # type: ignore[attr-defined]
