@@ -53,6 +53,8 @@ _NOT_SECRET = frozenset(
         "naics", "hs", "color", "colour", "event", "result", "fault", "failure", "errno",
         "grpc", "sql", "exception", "shipping", "tracking", "branch", "sort", "bank",
         "swift", "routing", "tax", "vat", "billing", "item", "article", "reference",
+        "order", "invoice", "booking", "reservation", "customer", "client", "project",
+        "department", "cost", "plan", "price", "transaction", "sku", "batch",
     }
 )  # fmt: skip
 _STRONG = frozenset({"otp", "totp", "pin", "passcode"})

@@ -79,6 +79,7 @@ def test_numeric_codes_in_prose(plain: Redactor, template: str) -> None:
         "retry 3 of 5 in 1500ms",
         "version 1.2.3 build 4829",
         "max token 128000, input tokens 123456",
+        "order code 123456 shipped, invoice code 482913",
     ],
 )
 def test_numbers_that_are_not_codes(plain: Redactor, text: str) -> None:
@@ -121,3 +122,14 @@ def test_two_factor_only_as_a_word_of_the_key(plain: Redactor) -> None:
     """``2fa`` inside a hex id (``...22fa83...``) is not a two-factor key."""
     assert plain.rule_for_key("user_2fa") == "password"
     assert plain.rule_for_key("a3ed98c22fa83cbe936c590a3cd16382") is None
+
+
+def test_a_scheme_word_before_a_key_value_pair_is_not_a_credential(plain: Redactor) -> None:
+    """``bearer auth.method=oidc``: the word after ``bearer`` is a key, not a token."""
+    assert plain.redact_text("token.type: bearer auth.method=oidc") == (
+        "token.type: bearer auth.method=oidc"
+    )
+    token = urlsafe(24)
+    assert plain.redact_text(f"Authorization: Bearer {token}== next") == (
+        "Authorization: Bearer REDACTED next"
+    )

@@ -146,6 +146,11 @@ def harmless_values() -> list[tuple[str, str]]:
         ("routing_plain", "routing key orders.eu.created.v1"),
         ("correlation_plain", f"correlation_id=order:{order}"),
         ("query_words", "?policy=strict&t=1714550400&s=20&lang=en&sort=created_at"),
+        ("order_codes", "order code 123456 shipped, invoice code 482913"),
+        ("image_refs", "pull ghcr.io/acme/api:1.2.3 registry.example.com/app:sha-9f8e7d6"),
+        ("topics", "kafka topic orders.v1.created partition 3 offset 482913"),
+        ("task_ids", f"task app.tasks.send_reset_email[{order}] succeeded in 0.25s"),
+        ("scheme_word", "token.type: bearer auth.method=oidc"),
     ]  # fmt: skip
 
 
