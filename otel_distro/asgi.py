@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._error_response import (
+    Started,
+    answer_unanswered,
+    patch_starlette,
+    unpatch_starlette,
+)
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
 from otel_distro._state import Slot, slot
@@ -36,7 +42,7 @@ from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.context import begin_request, set_tenant
 from otel_distro.errors._span import guard_server_span, record_escaped
-from otel_distro.response_headers import HTTP_START, Send, own_response_headers
+from otel_distro.response_headers import own_response_headers
 from otel_distro.security._auto import record_token_rejection, watch_response
 
 __all__ = [
@@ -177,63 +183,15 @@ class _MarkEscaping:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         send = own_response_headers(scope, send)
-        started = _Started(send) if scope.get("type") == "http" else None
+        started = Started(send) if scope.get("type") == "http" else None
         try:
             return await self.app(scope, receive, watch_response(scope, started or send))
         except BaseException as exc:
             remember(exc)  # never raises; the same exception propagates
             record_escaped(exc)  # status ERROR, one bounded ``exception`` event; never raises
-            if started is not None and _unanswered(scope, started, exc):
-                await _send_500(started)
+            if started is not None:
+                await answer_unanswered(scope, started, exc)  # the 500 carries our headers
             raise
-
-
-def _unanswered(scope: Any, started: _Started, exc: BaseException) -> bool:
-    """Whether the server, not the app, would answer this exception: no response started,
-    and no Starlette app around us (its ``ServerErrorMiddleware`` sends the app's own 500)."""
-    return (
-        not started.value
-        and isinstance(exc, Exception)
-        and getattr(scope.get("app"), "middleware_stack", None) is None
-    )
-
-
-class _Started:
-    """A ``send`` that remembers whether the response has started."""
-
-    __slots__ = ("send", "value")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.value = False
-
-    async def __call__(self, message: MutableMapping[str, Any]) -> None:
-        if message.get("type") == HTTP_START:
-            self.value = True
-        await self.send(message)
-
-
-_500_BODY = b"Internal Server Error"
-
-
-async def _send_500(send: _Started) -> None:
-    """The 500 a server would send for an app that raised before responding (uvicorn's
-    own), sent through the instrumented ``send`` so it carries ``traceresponse`` and the
-    request id.
-
-    The exception is re-raised afterwards: the server logs it once and, seeing a response
-    already sent, sends no second one.  A failing send (client gone) is not reported.
-    """
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(_500_BODY)).encode("latin-1")),
-        (b"connection", b"close"),
-    ]
-    try:
-        await send({"type": HTTP_START, "status": 500, "headers": headers})
-        await send({"type": "http.response.body", "body": _500_BODY, "more_body": False})
-    except Exception:  # noqa: S110 - the connection is gone; the app's exception still propagates
-        pass
 
 
 def _wrap_inner_app(middleware: Any) -> None:
@@ -262,6 +220,7 @@ def mark_escaping_exceptions() -> None:
             OpenTelemetryMiddleware.__init__ = _wrapping_init(original)  # type: ignore[method-assign]
     except Exception:  # escaping exceptions are then logged without ids
         internal_error("asgi.mark_escaping")
+    patch_starlette()  # a Starlette app's own 500 gets the trace headers too
 
 
 def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:
@@ -317,3 +276,4 @@ def unmark_escaping_exceptions() -> None:
     original = getattr(OpenTelemetryMiddleware.__init__, "_otel_distro_original", None)
     if original is not None:
         OpenTelemetryMiddleware.__init__ = original  # type: ignore[method-assign]
+    unpatch_starlette()

@@ -174,22 +174,14 @@ def test_exception_escaping_a_request_is_logged_on_its_trace(
     assert line["tenant.id"] == "t-fail" and line["exception.message"] == "failed on purpose"
 
 
-STARLETTE_500_HEADERS = pytest.mark.xfail(
-    strict=True,
-    reason="the Starlette instrumentor's middleware sits inside ServerErrorMiddleware: "
-    "the app's 500 is sent past it, without the trace headers",
-)
-
-
-@pytest.mark.parametrize(
-    "target", ["app", pytest.param("starlette_app", marks=STARLETTE_500_HEADERS), "raw_app"]
-)
+@pytest.mark.parametrize("target", ["app", "starlette_app", "raw_app"])
 def test_500_of_an_escaping_exception_carries_the_trace_headers(
     otlp_capture: OtlpCapture, target: str
 ) -> None:
     """The client's 500 carries the request id and ``traceresponse`` of the server span,
     also when a bare ASGI app raised before starting a response (the distro then sends
-    the server's 500 itself): uvicorn still logs the exception exactly once."""
+    the server's 500 itself) and when Starlette's ServerErrorMiddleware answers outside
+    the instrumentor's middleware: uvicorn still logs the exception exactly once."""
     env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
     with launch_app(f"tests.integration.error_app:{target}", capture=otlp_capture, env=env) as app:
         response = app.client().get("/fail")
