@@ -57,6 +57,8 @@ async def answer_unanswered(
     if send.value or not isinstance(exc, Exception):
         return
     try:
+        if not isinstance(get_global_response_propagator(), RequestIdResponsePropagator):  # type: ignore[no-untyped-call]
+            return  # no headers of ours (OTEL_DISTRO_RESPONSE_HEADERS=off): the server answers
         if getattr(scope.get("app"), "middleware_stack", None) is not None:
             scope[SCOPE_KEY] = otel_context.get_current()  # Starlette answers; see module doc
             return
