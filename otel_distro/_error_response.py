@@ -6,9 +6,9 @@
   exception is then re-raised, the server logs it once and sends nothing more.
 - A Starlette app: its ``ServerErrorMiddleware`` (the app's handler, its debug page)
   answers, outside the middleware the Starlette instrumentor adds.  The request's
-  context is left on the scope, and :func:`with_error_headers` (around the whole
-  middleware stack of every Starlette app) adds the headers to that response start.
-  FastAPI's instrumentor already puts its middleware outside; nothing is added twice.
+  context is left on the scope, and ``_WithErrorHeaders`` (around the whole middleware
+  stack of every Starlette app but FastAPI's) adds the headers to that response start.
+  FastAPI's instrumentor already puts its middleware outside ``ServerErrorMiddleware``.
 """
 
 from __future__ import annotations
@@ -124,10 +124,17 @@ def _with_headers(scope: Any, message: MutableMapping[str, Any]) -> MutableMappi
         return message
 
 
+def _is_fastapi(app: Any) -> bool:
+    return any(kind.__module__.startswith("fastapi.") for kind in type(app).__mro__)
+
+
 def _wrapping_build(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     @functools.wraps(original)
     def build_middleware_stack(self: Any) -> Any:
-        return _WithErrorHeaders(original(self))
+        stack = original(self)
+        if _is_fastapi(self):  # its instrumentor's middleware sends the 500: no wrapper cost
+            return stack
+        return _WithErrorHeaders(stack)
 
     build_middleware_stack._otel_distro_original = original  # type: ignore[attr-defined]
     return build_middleware_stack
