@@ -29,6 +29,12 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._error_response import (
+    Started,
+    answer_unanswered,
+    patch_starlette,
+    unpatch_starlette,
+)
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
 from otel_distro._state import Slot, slot
@@ -177,11 +183,14 @@ class _MarkEscaping:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         send = own_response_headers(scope, send)
+        started = Started(send) if scope.get("type") == "http" else None
         try:
-            return await self.app(scope, receive, watch_response(scope, send))
+            return await self.app(scope, receive, watch_response(scope, started or send))
         except BaseException as exc:
             remember(exc)  # never raises; the same exception propagates
             record_escaped(exc)  # status ERROR, one bounded ``exception`` event; never raises
+            if started is not None:
+                await answer_unanswered(scope, started, exc)  # the 500 carries our headers
             raise
 
 
@@ -211,6 +220,7 @@ def mark_escaping_exceptions() -> None:
             OpenTelemetryMiddleware.__init__ = _wrapping_init(original)  # type: ignore[method-assign]
     except Exception:  # escaping exceptions are then logged without ids
         internal_error("asgi.mark_escaping")
+    patch_starlette()  # a Starlette app's own 500 gets the trace headers too
 
 
 def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:
@@ -266,3 +276,4 @@ def unmark_escaping_exceptions() -> None:
     original = getattr(OpenTelemetryMiddleware.__init__, "_otel_distro_original", None)
     if original is not None:
         OpenTelemetryMiddleware.__init__ = original  # type: ignore[method-assign]
+    unpatch_starlette()
