@@ -27,11 +27,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -191,6 +193,30 @@ def start_stack() -> tuple[str, str] | None:
     return otlp, jaeger
 
 
+def running_stack() -> tuple[str, str] | None:
+    """The local stack ``make stack`` left running (its ``stack.env``), when it answers."""
+    env_file = REPO_ROOT / ".cache" / "stack" / "run" / "stack.env"
+    try:
+        lines = env_file.read_text().splitlines()
+    except OSError:
+        return None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    otlp, jaeger = values.get("OTEL_EXPORTER_OTLP_ENDPOINT"), values.get("JAEGER_API")
+    if not otlp or not jaeger or jaeger_ui(jaeger) is None or not accepts(otlp):
+        return None
+    return otlp, jaeger
+
+
+def accepts(url: str) -> bool:
+    """Whether something accepts TCP connections at ``url``'s host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 2.0):
+            return True
+    except OSError:
+        return False
+
+
 def stop_stack() -> None:
     script = str(REPO_ROOT / "collector" / "scripts" / "stack.sh")
     subprocess.run(["bash", script, "down"], cwd=REPO_ROOT, check=False)
@@ -211,10 +237,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke", action="store_true", help="no progress bar; end with the trace id and folder"
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--stack",
         action="store_true",
         help="also send everything to the local Collector and Jaeger (built once, left running)",
+    )
+    where.add_argument(
+        "--no-stack",
+        action="store_true",
+        help="do not use a local stack that `make stack` left running (the default uses it)",
     )
     return parser.parse_args(argv)
 
@@ -227,8 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     user_otel = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     folder = prepare(args.dir)
     stack = start_stack() if args.stack and not user_endpoint else None
-    if stack is not None:
-        user_endpoint, os.environ["JAEGER_API"] = stack
+    found = None if user_endpoint or stack or args.no_stack else running_stack()
+    if found is not None:
+        print(f"Using the local stack `make stack` started (Jaeger at {found[1]}).")
+    using = stack or found
+    if using is not None:
+        user_endpoint, os.environ["JAEGER_API"] = using
     try:
         return run(args, user_endpoint, user_otel, folder, stack is not None)
     except KeyboardInterrupt:
@@ -256,12 +292,12 @@ def run(
         "OTEL_DISTRO_FILE_FALLBACK_DIR": str(folder),
         **user_otel,
     }
-    with ExitStack() as started:
-        capture = None if user_endpoint else started.enter_context(OtlpCapture())
+    with ExitStack() as resources:
+        capture = None if user_endpoint else resources.enter_context(OtlpCapture())
         endpoint = user_endpoint or (capture.endpoint if capture else "")
         print(f"Telemetry goes to {endpoint}" + ("" if user_endpoint else " (capture receiver)"))
         print(f"and to OTLP-JSON files in {folder}/")
-        broker = started.enter_context(rabbitmq())
+        broker = resources.enter_context(rabbitmq())
         if broker.url:
             env[AMQP_ENV] = broker.url
             env.setdefault("OTEL_DISTRO_SSE_KEEPALIVE_SECONDS", "1")
@@ -269,7 +305,7 @@ def run(
         else:
             print(f"RabbitMQ -> SSE step skipped: {broker.description}")
         try:
-            app = started.enter_context(launch_app(env=env, otlp_endpoint=endpoint))
+            app = resources.enter_context(launch_app(env=env, otlp_endpoint=endpoint))
         except AppStartError as exc:
             print(f"The app did not start:\n{exc}", file=sys.stderr)
             return 1
@@ -302,6 +338,9 @@ def run(
     show_trace(chosen.trace_id, folder, user_endpoint)
     if stack:
         print("\nThe local stack keeps running: `make stack-down` stops it.")
+    elif not user_endpoint:
+        print("\nTo see the traces in Jaeger too: `make stack` (or this demo with --stack),")
+        print("then `make demo` again sends them there as well.")
     if args.smoke:
         print(f"\ntrace {chosen.trace_id} is in {folder}")
     return 0
