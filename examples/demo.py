@@ -193,9 +193,12 @@ def start_stack() -> tuple[str, str] | None:
     return otlp, jaeger
 
 
-def running_stack() -> tuple[str, str] | None:
-    """The local stack ``make stack`` left running (its ``stack.env``), when it answers."""
-    env_file = REPO_ROOT / ".cache" / "stack" / "run" / "stack.env"
+STACK_ENV = REPO_ROOT / ".cache" / "stack" / "run" / "stack.env"
+
+
+def running_stack(env_file: Path = STACK_ENV) -> tuple[str, str] | None:
+    """The OTLP endpoint and Jaeger URL of the local stack ``make stack`` left running
+    (from its ``stack.env``), when both answer; None otherwise."""
     try:
         lines = env_file.read_text().splitlines()
     except OSError:
