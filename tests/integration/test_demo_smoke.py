@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def _demo(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "examples.demo", "--smoke", "--dir", str(folder)],
+        [sys.executable, "-m", "examples.demo", "--smoke", "--no-stack", "--dir", str(folder)],
         cwd=REPO_ROOT,
         env=clean_environ(env),
         capture_output=True,
