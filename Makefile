@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10; do "$$p" --version >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV310 := .venv310
 
-.PHONY: venv test test-py310 unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean peer-suites
+.PHONY: venv test test-py310 unit integration lint typecheck demo screenshot stack stack-build stack-down stack-status bench clean peer-suites
 
 venv: $(STAMP)
 
@@ -55,6 +55,11 @@ test-py310:
 
 demo: venv
 	$(PY) -m examples.demo
+
+# The demo's trace in the real Jaeger UI as docs/jaeger-trace.png (headless Chromium; a
+# private stack on free ports; needs built Jaeger UI assets, see examples/screenshot.py).
+screenshot: venv
+	$(PY) -m examples.screenshot
 
 stack-build:
 	bash collector/scripts/build.sh
