@@ -7,7 +7,7 @@ import sys
 
 BENCHMARKS = (
     "bench_request",
-    "bench_server",
+    "bench_http",
     "bench_redaction",
     "bench_logging",
     "bench_security",
