@@ -9,6 +9,7 @@ BENCHMARKS = (
     "bench_request",
     "bench_http",
     "bench_redaction",
+    "bench_encoding",
     "bench_logging",
     "bench_security",
     "bench_scaleout",

@@ -98,6 +98,7 @@ def write_chart(results: list[Result], path: Path) -> str:
     rps = [r.median(r.rps) or 0.0 for r in measured]
     left.barh(names, rps, color="#4C72B0")
     left.invert_yaxis()
+    left.set_xlim(0, max(rps, default=1.0) * 1.15)
     left.set_xlabel("requests/s (median of rounds, higher is better)")
     for index, value in enumerate(rps):
         left.text(value, index, f" {value:,.0f}", va="center", fontsize=8)

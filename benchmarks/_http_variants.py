@@ -92,6 +92,7 @@ class Peer:
     packages: tuple[str, ...]
     bootstrap: tuple[str, ...]
     env: tuple[tuple[str, str], ...] = ()
+    logs: bool = True  # whether its defaults export logs
 
 
 PEERS = (
@@ -114,6 +115,7 @@ PEERS = (
         ("opentelemetry-bootstrap", "--action=install"),
         # the distro's documented selection; everything else stays its default
         (("OTEL_PYTHON_DISTRO", "aws_distro"), ("OTEL_PYTHON_CONFIGURATOR", "aws_configurator")),
+        logs=False,  # its defaults export traces and metrics only
     ),
 )
 
@@ -153,7 +155,7 @@ def peer_variants() -> list[Variant]:
     """One variant per peer distribution; a failed install becomes the row's ``error``."""
     variants = []
     for peer in PEERS:
-        variant = Variant(peer.name, peer.label, dict(peer.env))
+        variant = Variant(peer.name, peer.label, dict(peer.env), logs=peer.logs)
         try:
             print(f"bench_http: preparing {peer.name} in {VENVS / peer.name}", flush=True)
             variant.bin_dir = ensure_peer_venv(peer)

@@ -75,6 +75,7 @@ class Result:
     spans_expected: bool = False
     logs_expected: bool = False
     error: str | None = None
+    dropped: str | None = None  # the server's own first message about dropping telemetry
 
     def median(self, values: list[float]) -> float | None:
         return statistics.median(values) if values else None
@@ -88,7 +89,10 @@ class Result:
             problems.append(f"spans {self.received.get('server_spans', 0)}/{self.served}")
         if self.logs_expected and self.received.get("app_logs", 0) != self.served:
             problems.append(f"logs {self.received.get('app_logs', 0)}/{self.served}")
-        return "ok" if not problems else "MISSING " + ", ".join(problems)
+        if not problems:
+            return "ok"
+        why = f" (server said: {self.dropped})" if self.dropped else ""
+        return "MISSING " + ", ".join(problems) + why
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -201,6 +205,14 @@ def _stop(app: AppProcess) -> None:
     app.stop(timeout=60.0, sig=signal.SIGINT)
 
 
+def _dropped(app: AppProcess) -> str | None:
+    with suppress(OSError):
+        for line in app.stderr_text().splitlines():
+            if "dropping" in line.lower() or "dropped" in line.lower():
+                return line.strip()[:120]
+    return None
+
+
 def _sink_counts(endpoint: str, settle: float = 2.0, limit: float = 30.0) -> dict[str, Any]:
     """The sink's counts once they have stopped changing for ``settle`` seconds."""
     deadline = time.monotonic() + limit
@@ -216,7 +228,9 @@ def _sink_counts(endpoint: str, settle: float = 2.0, limit: float = 30.0) -> dic
     return last
 
 
-def run_session(variants: list[Variant], plan: dict[str, float]) -> list[Result]:
+def run_session(
+    variants: list[Variant], plan: dict[str, float], logs: Path | None = None
+) -> tuple[list[Result], dict[str, int]]:
     """Launch every variant, load them in interleaved rounds, stop them, collect the counts."""
     results = {
         v.name: Result(v.name, v.label, spans_expected=v.spans, logs_expected=v.logs, error=v.error)
@@ -225,6 +239,8 @@ def run_session(variants: list[Variant], plan: dict[str, float]) -> list[Result]
     sink, endpoint = _start_sink()
     apps: dict[str, AppProcess] = {}
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        if logs is not None:
+            tmp = str(logs)
         try:
             runnable = [v for v in variants if v.error is None]
             with ThreadPoolExecutor(max_workers=len(runnable) or 1) as pool:
@@ -256,6 +272,8 @@ def run_session(variants: list[Variant], plan: dict[str, float]) -> list[Result]
         finally:
             with ThreadPoolExecutor(max_workers=len(apps) or 1) as pool:
                 list(pool.map(_stop, apps.values()))
+            for name, app in apps.items():
+                results[name].dropped = _dropped(app)
         try:
             counts = _sink_counts(endpoint)
         finally:
@@ -263,7 +281,7 @@ def run_session(variants: list[Variant], plan: dict[str, float]) -> list[Result]
             sink.wait(timeout=10)
     for result in results.values():
         result.received = counts.get(f"bench-{result.name}", {})
-    return list(results.values())
+    return list(results.values()), counts.get("_sink", {})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,15 +290,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", action="store_true", default=os.environ.get("PEERS") == "1")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where http.json/png go")
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument("--logs", type=Path, help="keep each server's stdout/stderr here")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     variants = core_variants() + (peer_variants() if args.peers else [])
     started = time.monotonic()
-    results = run_session(variants, plan)
+    results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
+    print(
+        f"sink: {sink.get('requests', 0):,} export requests decoded, "
+        f"{sink.get('errors', 0):,} undecodable"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "http.json").write_text(
-        json.dumps({"plan": plan, "results": [asdict(r) for r in results]}, indent=2) + "\n"
+        json.dumps({"plan": plan, "sink": sink, "results": [asdict(r) for r in results]}, indent=2)
+        + "\n"
     )
     if not args.no_chart:
         print(write_chart(results, args.out / "http.png"))
