@@ -76,8 +76,10 @@ stack-down:
 stack-status:
 	STACK_TOPOLOGY=$(TOPOLOGY) bash collector/scripts/stack.sh status
 
+# PEERS=1 also measures Elastic EDOT, Splunk and AWS ADOT Python (own venvs in .cache/bench-venvs).
 bench: venv
-	$(PY) -m benchmarks
+	$(PY) -m pip install -q -e '.[bench]'
+	PEERS=$(PEERS) $(PY) -m benchmarks
 
 clean: stack-down
 	rm -rf $(VENV) $(VENV310) .peer .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs
