@@ -190,13 +190,22 @@ def test_wrapped_exception_uses_the_remembered_request(
     assert log_setup.attributes()["tenant.id"] == "t-chain"
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is Python 3.11+")
+def _exception_group() -> type[BaseException]:
+    """The built-in ``ExceptionGroup`` (3.11+), or the ``exceptiongroup`` backport that
+    task-group libraries raise on 3.10 (pytest depends on it there)."""
+    if sys.version_info >= (3, 11):
+        return ExceptionGroup  # noqa: F821
+    from exceptiongroup import ExceptionGroup as Backport
+
+    return Backport  # type: ignore[no-any-return]
+
+
 def test_exception_group_member_uses_the_remembered_request(
     log_setup: Logs, tracing: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     """A task group's ExceptionGroup holding a marked exception is correlated."""
     inner, ids = _escaped_inside_span(tracing[0])
-    group = ExceptionGroup("tasks", [ValueError("other"), inner])  # noqa: F821
+    group = _exception_group()("tasks", [ValueError("other"), inner])  # type: ignore[call-arg]
     logging.getLogger("outer").error("failed", exc_info=group)
     assert _record_ids(log_setup) == ids
 
