@@ -14,18 +14,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.propagators import get_global_response_propagator
 
+from otel_distro._asgi_types import Message, Receive, Scope, Send
 from otel_distro._report import internal_error
 from otel_distro.response_headers import (
     HTTP_START,
     RequestIdResponsePropagator,
     ResponseHeaders,
-    Send,
     is_cors_request,
 )
 
@@ -44,15 +44,13 @@ class Started:
         self.send = send
         self.value = False
 
-    async def __call__(self, message: MutableMapping[str, Any]) -> None:
+    async def __call__(self, message: Message) -> None:
         if message.get("type") == HTTP_START:
             self.value = True
         await self.send(message)
 
 
-async def answer_unanswered(
-    scope: MutableMapping[str, Any], send: Started, exc: BaseException
-) -> None:
+async def answer_unanswered(scope: Scope, send: Started, exc: BaseException) -> None:
     """Called with the server span current, as ``exc`` leaves the app; never raises."""
     if send.value or not isinstance(exc, Exception):
         return
@@ -96,12 +94,12 @@ class _WithErrorHeaders:
     def __getattr__(self, name: str) -> Any:  # code walking the stack reaches the app's
         return getattr(self.app, name)
 
-    async def __call__(self, scope: Any, receive: Any, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message.get("type") == HTTP_START and SCOPE_KEY in scope:
                 message = _with_headers(scope, message)
             await send(message)
@@ -109,7 +107,7 @@ class _WithErrorHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _with_headers(scope: Any, message: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def _with_headers(scope: Scope, message: Message) -> Message:
     try:
         context = scope.pop(SCOPE_KEY)
         propagator = get_global_response_propagator()  # type: ignore[no-untyped-call]
@@ -124,7 +122,7 @@ def _with_headers(scope: Any, message: MutableMapping[str, Any]) -> MutableMappi
         return message
 
 
-def _is_fastapi(app: Any) -> bool:
+def _is_fastapi(app: object) -> bool:
     return any(kind.__module__.startswith("fastapi.") for kind in type(app).__mro__)
 
 

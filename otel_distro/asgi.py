@@ -29,6 +29,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._asgi_types import Receive, Scope, Send
 from otel_distro._error_response import (
     Started,
     answer_unanswered,
@@ -56,7 +57,7 @@ __all__ = [
 MAX_CLIENT_REQUEST_ID = 64
 _UNSAFE_REQUEST_ID = re.compile(r"[^A-Za-z0-9._:-]")
 
-ServerRequestHook = Callable[[Span, dict[str, Any]], None]
+ServerRequestHook = Callable[[Span, Scope], None]
 
 
 class _HookState:
@@ -115,7 +116,7 @@ def sanitize_request_id(raw: str) -> str:
     return _UNSAFE_REQUEST_ID.sub("", head)[:MAX_CLIENT_REQUEST_ID]
 
 
-def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
+def server_request_hook(span: Span, scope: Scope) -> None:
     """Runs at the start of every server span; never raises."""
     try:
         begin_request(span)  # first: the request state must exist whatever fails below
@@ -143,7 +144,7 @@ def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
     """One hook calling ours first, then the user's (each failure contained)."""
     present = [hook for hook in hooks if hook is not None]
 
-    def hook(span: Span, scope: dict[str, Any]) -> None:
+    def hook(span: Span, scope: Scope) -> None:
         for each in present:
             try:
                 each(span, scope)
@@ -181,7 +182,7 @@ class _MarkEscaping:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         send = own_response_headers(scope, send)
         started = Started(send) if scope.get("type") == "http" else None
         try:
@@ -238,7 +239,7 @@ _NATIVE_MIDDLEWARE = ("starlette.middleware.opentelemetry", "OpenTelemetryMiddle
 _MAX_CHAIN = 64
 
 
-def traced_natively(app: Any) -> bool:
+def traced_natively(app: object) -> bool:
     """Whether an app's middleware chain (``.app`` links) holds Starlette's own
     ``OpenTelemetryMiddleware``: the app traces its requests itself."""
     for _ in range(_MAX_CHAIN):

@@ -13,12 +13,13 @@ from opentelemetry import trace
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import Link, TracerProvider
 
+from otel_distro._asgi_types import Receive, Send
 from otel_distro._report import guarded, internal_error
 from otel_distro.messaging._connection import watch_connection
 from otel_distro.messaging._metrics import REASON, STREAM, flow_instruments, stream_label
 from otel_distro.messaging._shutdown import watch
 from otel_distro.messaging._sse import encode_event
-from otel_distro.messaging._stream import Receive, Send, serve
+from otel_distro.messaging._stream import serve
 from otel_distro.messaging._subscriber import SERVER_SHUTDOWN, SLOW_SUBSCRIBER, Subscriber
 
 __all__ = ["SSEBroker"]
