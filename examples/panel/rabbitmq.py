@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["AMQP_ENV", "Broker", "rabbitmq"]
+__all__ = ["AMQP_ENV", "Broker", "Node", "private_node", "rabbitmq", "server", "wait_ready"]
 
 AMQP_ENV = "PANEL_AMQP_URL"
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -51,7 +51,8 @@ def _answers(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def _server() -> str | None:
+def server() -> str | None:
+    """The ``rabbitmq-server`` program (the Debian package's), or None."""
     if SERVER.exists():
         return str(SERVER)
     return shutil.which("rabbitmq-server")
@@ -79,18 +80,47 @@ def rabbitmq(startup_timeout: float = 60.0) -> Iterator[Broker]:
         else:
             yield Broker(None, f"${AMQP_ENV} is set but nothing answers there")
         return
-    server = _server()
-    if server is None:
+    server_program = server()
+    if server_program is None:
         yield Broker(None, "no RabbitMQ: set $PANEL_AMQP_URL or install rabbitmq-server")
         return
-    with _private_node(server, startup_timeout) as broker:
+    with _private_node(server_program, startup_timeout) as broker:
         yield broker
 
 
 @contextmanager
 def _private_node(server: str, startup_timeout: float) -> Iterator[Broker]:
+    with private_node(server, "otel_distro_demo") as node:
+        took = wait_ready(node, startup_timeout)
+        if took is None:
+            tail = node.log.read_text(errors="replace").strip().splitlines()[-3:]
+            yield Broker(None, "the local RabbitMQ did not start: " + " / ".join(tail))
+        else:
+            description = f"a private RabbitMQ node on 127.0.0.1:{node.port} (up in {took:.0f}s)"
+            yield Broker(node.url, description)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A private node started by :func:`private_node`: its AMQP port, the environment
+    that reaches it (``rabbitmqctl``) and its log."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+
+@contextmanager
+def private_node(server: str, name: str) -> Iterator[Node]:
+    """Start a node named ``<name>_<port>@localhost`` (not waiting for it: see
+    :func:`wait_ready`); stopped, port mapper included, when the context ends."""
     port, dist_port, epmd_port = _free_port(), _free_port(), _free_port()
-    with tempfile.TemporaryDirectory(prefix="demo-rabbitmq-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{name}-rabbitmq-") as tmp:
         base = Path(tmp)
         (base / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\n"
@@ -99,7 +129,7 @@ def _private_node(server: str, startup_timeout: float) -> Iterator[Broker]:
         env = {
             **os.environ,
             "HOME": str(base),
-            "RABBITMQ_NODENAME": f"otel_distro_demo_{port}@localhost",
+            "RABBITMQ_NODENAME": f"{name}_{port}@localhost",
             "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
             "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
             "RABBITMQ_LOG_BASE": str(base / "log"),
@@ -120,22 +150,19 @@ def _private_node(server: str, startup_timeout: float) -> Iterator[Broker]:
                 start_new_session=True,
             )
         try:
-            broker = _wait_ready(process, port, log, startup_timeout)
-            yield broker
+            yield Node(port, env, log, process)
         finally:
             _stop(process, env, epmd_port)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path, timeout: float) -> Broker:
+def wait_ready(node: Node, timeout: float) -> float | None:
+    """Seconds until the node answered on its AMQP port, or None: it stopped or timed out."""
     started = time.monotonic()
-    while not _answers("127.0.0.1", port, timeout=0.5):
-        if process.poll() is not None or time.monotonic() - started > timeout:
-            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-            return Broker(None, "the local RabbitMQ did not start: " + " / ".join(tail))
+    while not _answers("127.0.0.1", node.port, timeout=0.5):
+        if node.process.poll() is not None or time.monotonic() - started > timeout:
+            return None
         time.sleep(0.25)
-    took = time.monotonic() - started
-    url = f"amqp://guest:guest@127.0.0.1:{port}/"
-    return Broker(url, f"a private RabbitMQ node on 127.0.0.1:{port} (up in {took:.0f}s)")
+    return time.monotonic() - started
 
 
 def _stop(process: subprocess.Popen[bytes], env: dict[str, str], epmd_port: int) -> None:
