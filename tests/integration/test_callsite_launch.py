@@ -5,16 +5,13 @@ script's own lines with the distro loaded, as they do without it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import OtlpCapture
-from tests.support.ci import require
-from tests.support.launch import BIN_DIR, FAST_EXPORT, REPO_ROOT, clean_environ
+from tests.support.launch import run_script
 
 pytestmark = pytest.mark.integration
 
@@ -24,25 +21,7 @@ CASES = ("native", "over_stdlib", "foreign", "host_formatter")
 
 def run(workdir: Path, capture: OtlpCapture | None) -> dict[str, Any]:
     """The script's results, under opentelemetry-instrument when *capture* is given."""
-    child = clean_environ({"OTEL_SERVICE_NAME": "callsite", **FAST_EXPORT})
-    child["PYTHONPATH"] = str(REPO_ROOT)
-    launcher: list[str] = []
-    if capture is not None:
-        require(
-            (BIN_DIR / "opentelemetry-instrument").exists(),
-            f"opentelemetry-instrument is not installed in {BIN_DIR}",
-        )
-        launcher = [str(BIN_DIR / "opentelemetry-instrument")]
-        child["OTEL_EXPORTER_OTLP_ENDPOINT"] = capture.endpoint
-    workdir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [*launcher, sys.executable, str(SCRIPT)],
-        cwd=workdir,
-        env=child,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    done = run_script(SCRIPT, [], service="callsite", workdir=workdir, capture=capture)
     assert done.returncode == 0, done.stderr
     results: dict[str, Any] = json.loads((workdir / "callsite.json").read_text())
     return results
