@@ -14,52 +14,17 @@ import io
 import json
 import logging
 import logging.config
-import multiprocessing
-import os
-import sys
-import threading
 from typing import Any
 
 import structlog
 from structlog.processors import CallsiteParameter, CallsiteParameterAdder, JSONRenderer
 from structlog.stdlib import ProcessorFormatter
 
-FIELDS = {
-    "pathname": "%(pathname)s",
-    "filename": "%(filename)s",
-    "module": "%(module)s",
-    "func_name": "%(funcName)s",
-    "lineno": "%(lineno)d",
-    "thread": "%(thread)d",
-    "thread_name": "%(threadName)s",
-    "process": "%(process)d",
-    "process_name": "%(processName)s",
-}
+from tests.support.callsite import HOST_FIELDS, PARAMETERS, site
+
+FIELDS = HOST_FIELDS
 RECORD_KEYS = tuple(FIELDS)
-ALL_KEYS = tuple(
-    p.value for p in CallsiteParameter if p.value != "qual_name" or sys.version_info >= (3, 11)
-)
-
-
-def site(keys: tuple[str, ...]) -> dict[str, Any]:
-    """The parameters of the line below the calling line."""
-    frame = sys._getframe(1)
-    code = frame.f_code
-    base = os.path.basename(code.co_filename)
-    values = {
-        "pathname": code.co_filename,
-        "filename": base,
-        "module": os.path.splitext(base)[0],
-        "qual_module": frame.f_globals["__name__"],
-        "func_name": code.co_name,
-        "qual_name": getattr(code, "co_qualname", None),
-        "lineno": frame.f_lineno + 1,
-        "thread": threading.get_ident(),
-        "thread_name": threading.current_thread().name,
-        "process": os.getpid(),
-        "process_name": multiprocessing.current_process().name,
-    }
-    return {key: values[key] for key in keys}
+ALL_KEYS = tuple(p.value for p in PARAMETERS)
 
 
 def adder() -> CallsiteParameterAdder:
@@ -83,7 +48,7 @@ def handler_on(name: str, formatter: logging.Formatter) -> tuple[logging.Logger,
 def native() -> dict[str, Any]:
     out = io.StringIO()
     log = structlog.wrap_logger(structlog.PrintLogger(out), processors=[adder(), JSONRenderer()])
-    want = [site(ALL_KEYS)]
+    want = [site(keys=ALL_KEYS)]
     log.info("native")
     return {"got": rendered(out, ALL_KEYS), "want": want}
 
@@ -98,7 +63,7 @@ def over_stdlib() -> dict[str, Any]:
         processors=[ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.stdlib.BoundLogger,
     )
-    want = [site(ALL_KEYS)]
+    want = [site(keys=ALL_KEYS)]
     log.info("over stdlib")
     return {"got": rendered(out, ALL_KEYS), "want": want}
 
@@ -113,7 +78,7 @@ def foreign() -> dict[str, Any]:
         processors=[ProcessorFormatter.remove_processors_meta, JSONRenderer()],
     )
     logger, out = handler_on("script.foreign", formatter)
-    want = [site(RECORD_KEYS)]
+    want = [site(keys=RECORD_KEYS)]
     log_for_caller(logger)
     return {"got": rendered(out, RECORD_KEYS), "want": want}
 
@@ -132,12 +97,12 @@ def host_formatter() -> dict[str, Any]:
         }
     )
     logger = logging.getLogger("script.host")
-    want = [site(RECORD_KEYS)]
+    want = [site(keys=RECORD_KEYS)]
     logger.info("host record")
     try:
         raise RuntimeError("failed")
     except RuntimeError:
-        want.append(site(RECORD_KEYS))
+        want.append(site(keys=RECORD_KEYS))
         logger.exception("failed")
     got = []
     for line in out.getvalue().splitlines():

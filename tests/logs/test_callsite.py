@@ -16,61 +16,22 @@ import io
 import json
 import logging
 import logging.config
-import multiprocessing
-import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import structlog
-from structlog.processors import CallsiteParameter, CallsiteParameterAdder
+from structlog.processors import CallsiteParameterAdder
 from structlog.stdlib import ProcessorFormatter
 
 from otel_distro.logging._frames import in_frames_of
+from tests.support.callsite import HOST_FIELDS, PARAMETERS, site
 from tests.support.logs import Logs
 
 pytestmark = pytest.mark.usefixtures("clean_logging_state")
 
-# co_qualname (structlog's qual_name) exists from Python 3.11 on
-PARAMETERS = frozenset(
-    p for p in CallsiteParameter if p.value != "qual_name" or sys.version_info >= (3, 11)
-)
 FRAME_KEYS = {"pathname", "filename", "module", "qual_module", "func_name", "qual_name", "lineno"}
-# a host application's Formatter: logging's own record attributes, by parameter
-HOST_FIELDS = {
-    "pathname": "%(pathname)s",
-    "filename": "%(filename)s",
-    "module": "%(module)s",
-    "func_name": "%(funcName)s",
-    "lineno": "%(lineno)d",
-    "thread": "%(thread)d",
-    "thread_name": "%(threadName)s",
-    "process": "%(process)d",
-    "process_name": "%(processName)s",
-}
-
-
-def site(offset: int = 1, depth: int = 1) -> dict[str, Any]:
-    """Every parameter of the line *offset* lines below the calling line."""
-    frame = sys._getframe(depth)
-    code = frame.f_code
-    base = os.path.basename(code.co_filename)
-    values = {
-        "pathname": code.co_filename,
-        "filename": base,
-        "module": os.path.splitext(base)[0],
-        "qual_module": frame.f_globals["__name__"],
-        "func_name": code.co_name,
-        "qual_name": getattr(code, "co_qualname", None),
-        "lineno": frame.f_lineno + offset,
-        "thread": threading.get_ident(),
-        "thread_name": threading.current_thread().name,
-        "process": os.getpid(),
-        "process_name": multiprocessing.current_process().name,
-    }
-    return {p.value: values[p.value] for p in PARAMETERS}
 
 
 def adder() -> CallsiteParameterAdder:
