@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10; do "$$p" --version >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV310 := .venv310
 
-.PHONY: venv test test-py310 unit integration lint typecheck demo stack stack-build stack-down stack-status bench clean peer-suites
+.PHONY: venv test test-py310 unit integration lint typecheck demo screenshot stack stack-build stack-down stack-status bench clean peer-suites
 
 venv: $(STAMP)
 
@@ -56,6 +56,11 @@ test-py310:
 demo: venv
 	$(PY) -m examples.demo
 
+# The demo's trace in the real Jaeger UI as docs/jaeger-trace.png (headless Chromium; a
+# private stack on free ports; needs built Jaeger UI assets, see examples/screenshot.py).
+screenshot: venv
+	$(PY) -m examples.screenshot
+
 stack-build:
 	bash collector/scripts/build.sh
 
@@ -71,8 +76,10 @@ stack-down:
 stack-status:
 	STACK_TOPOLOGY=$(TOPOLOGY) bash collector/scripts/stack.sh status
 
+# PEERS=1 also measures Elastic EDOT, Splunk and AWS ADOT Python (own venvs in .cache/bench-venvs).
 bench: venv
-	$(PY) -m benchmarks
+	$(PY) -m pip install -q -e '.[bench]'
+	PEERS=$(PEERS) $(PY) -m benchmarks
 
 clean: stack-down
 	rm -rf $(VENV) $(VENV310) .peer .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs

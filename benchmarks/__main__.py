@@ -7,8 +7,9 @@ import sys
 
 BENCHMARKS = (
     "bench_request",
-    "bench_server",
+    "bench_http",
     "bench_redaction",
+    "bench_encoding",
     "bench_logging",
     "bench_security",
     "bench_scaleout",

@@ -22,11 +22,10 @@ import statistics
 import threading
 import time
 from contextlib import ExitStack
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from benchmarks.bench_server import _Sink
 from examples.panel.runner import free_port, launch_app
 
 REQUESTS = 1000
@@ -39,6 +38,21 @@ EXPORT = {
     "OTEL_EXPORTER_OTLP_TIMEOUT": "2",
     "ENVIRONMENT": "production",
 }
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """Acknowledges every export without reading it further."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
 
 
 def _black_hole() -> tuple[socket.socket, str]:

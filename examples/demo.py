@@ -7,6 +7,12 @@ requests as two tenants (and a few an attacker would send), prints each
 request's trace id, what arrived for it and the security events, and stops
 everything. ``OTEL_*`` variables you set are passed to the app.
 
+When a RabbitMQ broker can be had (``$PANEL_AMQP_URL``, or a private node started
+from the ``rabbitmq-server`` package), an SSE subscriber listens on ``/events``
+while a site is created: the event is published to RabbitMQ, consumed and
+forwarded to the subscriber, all on the creating request's trace, which the demo
+then shows; without one it says why that step is skipped.
+
 The app also writes its traces and logs as OTLP-JSON lines to ``telemetry/demo/``
 (``--dir`` elsewhere), which outlive the demo: it ends by printing where they are
 (and the Jaeger URL when a Jaeger answers at ``$JAEGER_API``, default
@@ -21,16 +27,29 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from examples.otlp_capture import OtlpCapture
+from examples.panel.rabbitmq import AMQP_ENV, rabbitmq
+from examples.panel.report import (
+    SECRETS,
+    Call,
+    link,
+    most_interesting,
+    print_calls,
+    print_capture,
+    print_sse_flow,
+    trace_id_of,
+    wait_for_delivery,
+)
 from examples.panel.runner import (
     REPO_ROOT,
     AppProcess,
@@ -38,66 +57,66 @@ from examples.panel.runner import (
     describe_exit,
     launch_app,
 )
+from examples.panel.subscriber import Subscriber
 from examples.panel.tokens import DEFAULT_SECRET, SECRET_ENV, make_token
 
-SECRETS = (
-    "hunter2-demo",
-    "demo-key-123",
-    "demo-billing-key-123",
-)  # sent below; redaction should hide them
 ABUSE_THRESHOLD = 5  # security violations from one address (the demo's) for an abuse signal
 REQUESTS = 10 + ABUSE_THRESHOLD  # how many requests ``drive`` sends (for the progress bar)
+SSE_STEPS = 2  # the subscriber's stream and the event it receives
+SSE_WAIT_SECONDS = 15.0
+SSE_LABEL = "the site event reached alice's SSE subscriber"
 DEFAULT_DIR = Path("telemetry") / "demo"
 DEFAULT_JAEGER = "http://127.0.0.1:16686"
 
 
-@dataclass
-class Call:
-    label: str
-    method: str
-    path: str
-    status: int
-    trace_id: str
-
-
-def trace_id_of(response: httpx.Response) -> str:
-    """The trace id the app reported, from ``X-Request-ID`` or ``traceresponse``."""
-    parts = str(response.headers.get("traceresponse", "")).split("-")
-    if len(parts) == 4 and len(parts[1]) == 32:
-        return parts[1]
-    return str(response.headers.get("x-request-id", ""))
-
-
-def progress(done: int, label: str) -> None:
+def progress(done: int, label: str, total: int = REQUESTS) -> None:
     """A one-line progress bar on a terminal (nothing when stderr is not one)."""
     if not sys.stderr.isatty():
         return
     width = 30
-    filled = width * done // REQUESTS
+    filled = width * done // total
     bar = "#" * filled + "." * (width - filled)
-    end = "\n" if done >= REQUESTS else ""
-    print(f"\r  [{bar}] {done:>2}/{REQUESTS} {label[:40]:<40}", end=end, file=sys.stderr)
+    end = "\n" if done >= total else ""
+    print(f"\r  [{bar}] {done:>2}/{total} {label[:40]:<40}", end=end, file=sys.stderr)
 
 
-def drive(app: AppProcess, show_progress: bool = True) -> list[Call]:
+def drive(app: AppProcess, show_progress: bool = True, sse: bool = False) -> list[Call]:
     """The demo's requests: two tenants, an outbound call, auth failures, a cross-tenant read,
-    a forbidden delete, forged tokens that raise an abuse signal, an error."""
+    a forbidden delete, forged tokens that raise an abuse signal, an error; with ``sse``
+    (RabbitMQ behind the app) a subscriber on ``/events`` first, which must receive the
+    event of alice's new site."""
     alice = {"Authorization": f"Bearer {make_token('alice', 'team-a')}"}
     bob = {"Authorization": f"Bearer {make_token('bob', 'team-b')}"}
     client = app.client()
     calls: list[Call] = []
+    total = REQUESTS + (SSE_STEPS if sse else 0)
+
+    def done(entry: Call) -> None:
+        calls.append(entry)
+        if show_progress:
+            progress(len(calls), entry.label, total)
 
     def call(label: str, method: str, path: str, **kwargs: object) -> httpx.Response:
         response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
-        calls.append(Call(label, method, path, response.status_code, trace_id_of(response)))
-        if show_progress:
-            progress(len(calls), label)
+        done(Call(label, method, path, response.status_code, trace_id_of(response)))
         return response
 
-    site = call(
+    subscriber = None
+    if sse:
+        subscriber = Subscriber(f"{app.base_url}/events", alice)
+        status = subscriber.status or 0
+        done(Call("alice subscribes to site events", "GET", "/events", status, subscriber.trace_id))
+    created = call(
         "alice creates a site", "POST", "/sites", headers=alice,
         json={"name": "Alice's blog", "domain": "blog.alice.example"},
-    ).json()  # fmt: skip
+    )  # fmt: skip
+    site = created.json()
+    if subscriber is not None:
+        got = subscriber.wait_for("site", SSE_WAIT_SECONDS)
+        ok = isinstance(got, dict) and got.get("site_id") == site["id"]
+        label = SSE_LABEL if ok else f"no site event at the subscriber in {SSE_WAIT_SECONDS:.0f}s"
+        done(Call(label, "SSE", "/events", 200 if ok else 0, trace_id_of(created)))
+        subscriber.close()
     call("alice reads it", "GET", f"/sites/{site['id']}", headers=alice)
     call("alice checks status (outbound call)", "GET", f"/sites/{site['id']}/status", headers=alice)
     call(
@@ -124,98 +143,16 @@ def drive(app: AppProcess, show_progress: bool = True) -> list[Call]:
     return calls
 
 
-def print_calls(calls: list[Call]) -> None:
-    print("\nRequests (trace id from the X-Request-ID / traceresponse headers):")
-    for c in calls:
-        print(f"  {c.status}  {c.method:<4} {c.path:<34} {c.trace_id or '-':<32}  {c.label}")
-
-
-def print_capture(capture: OtlpCapture, calls: list[Call], app_output: str) -> None:
-    spans, logs, metrics = capture.spans(), capture.logs(), capture.metrics()
-    print(f"\nReceived by the capture receiver at {capture.endpoint}:")
-    print(f"  {len(spans)} spans, {len(logs)} log records, {len(metrics)} metric points")
-    print("\n  per request trace:   spans  logs  tenant   span names")
-    for c in calls:
-        trace_spans = [s for s in spans if s.trace_id == c.trace_id]
-        trace_logs = [rec for rec in logs if rec.trace_id == c.trace_id]
-        names = ", ".join(sorted({s.name for s in trace_spans}))
-        tenants = {
-            str(s.attributes["tenant.id"]) for s in trace_spans if "tenant.id" in s.attributes
-        }
-        tenant = ",".join(sorted(tenants)) or "-"
-        print(
-            f"  {c.trace_id[:16] or '-':<18} {len(trace_spans):>6} {len(trace_logs):>5}  "
-            f"{tenant:<8} {names}"
-        )
-    external = [s for s in spans if s.kind == "CLIENT" and "peer.service" in s.attributes]
-    for span in external:
-        print(
-            f"\n  external call: {span.name} {span.attributes.get('url.full')} "
-            f"peer.service={span.attributes['peer.service']} "
-            f"status={span.attributes.get('http.response.status_code')} "
-            f"attempts={span.attributes.get('otel_distro.http.attempts')}"
-        )
-    print_security(capture)
-    untraced = [rec for rec in logs if not rec.trace_id]
-    print(f"\n  log records outside any trace: {len(untraced)}")
-    print("  metrics: " + (", ".join(sorted({p.name for p in metrics})) or "none yet"))
-    raw = capture.raw_bytes()
-    for secret in SECRETS:
-        exported = "FOUND in" if secret.encode() in raw else "absent from"
-        printed = "FOUND in" if secret in app_output else "absent from"
-        print(f"  secret {secret!r}: {exported} the telemetry, {printed} the app's output")
-
-
-def print_security(capture: OtlpCapture) -> None:
-    """The security events: one record per violation, and the abuse signal."""
-    names = ("auth_violation", "tenant_violation", "token_anomaly", "abuse_signal_detected")
-    events = [rec for rec in capture.logs() if rec.body in names]
-    print("\n  security events (log records; each also a span event and a counter):")
-    for rec in events:
-        a = rec.attributes
-        what = a.get("otel_distro.security.violation", "")
-        where = f"{a.get('http.request.method', '')} {a.get('http.route', '')}".strip()
-        print(f"    {rec.body:<22} {what:<28} {where:<26} {rec.trace_id[:16]}")
-    counts: dict[str, int] = {}
-    for point in capture.metrics(name="otel_distro.security.violations"):
-        counts[str(point.attributes.get("otel_distro.security.violation"))] = int(point.value or 0)
-    if counts:
-        print("    counter otel_distro.security.violations: " + ", ".join(
-            f"{name}={value}" for name, value in sorted(counts.items())
-        ))  # fmt: skip
-
-
-def wait_for_delivery(capture: OtlpCapture, calls: list[Call]) -> None:
-    """Give the exporters a moment to deliver every request's server span and some metrics."""
-    wanted = {c.trace_id for c in calls if c.trace_id}
+def jaeger_ui(url: str) -> str | None:
+    """``"ui"`` when a Jaeger with its UI answers at ``url``, ``"api"`` when one answers
+    with the placeholder page of a build without UI assets, None when none answers."""
     try:
-        capture.wait_for(
-            lambda: wanted <= {s.trace_id for s in capture.spans(kind="SERVER")}, timeout=10
-        )
-        capture.wait_for(capture.metrics, timeout=5)
-    except AssertionError:
-        print("\n(not everything arrived in time; showing what did)")
-
-
-def most_interesting(capture: OtlpCapture | None, calls: list[Call]) -> Call:
-    """The request whose trace has the most spans and log records (an outbound call wins)."""
-    if capture is None:
-        return next((c for c in calls if "third-party" in c.label), calls[0])
-    spans, logs = capture.spans(), capture.logs()
-
-    def score(c: Call) -> tuple[bool, int]:
-        own = [s for s in spans if s.trace_id == c.trace_id]
-        external = any(s.kind == "CLIENT" and "peer.service" in s.attributes for s in own)
-        return external, len(own) + sum(1 for rec in logs if rec.trace_id == c.trace_id)
-
-    return max((c for c in calls if c.trace_id), key=score)
-
-
-def jaeger_answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/services", timeout=2.0).status_code == 200
+        if httpx.get(f"{url}/api/services", timeout=2.0).status_code != 200:
+            return None
+        page = httpx.get(f"{url}/", timeout=2.0).text
     except httpx.HTTPError:
-        return False
+        return None
+    return "api" if "not the Jaeger UI" in page else "ui"
 
 
 def show_trace(trace_id: str, folder: Path, user_endpoint: str | None) -> None:
@@ -224,11 +161,16 @@ def show_trace(trace_id: str, folder: Path, user_endpoint: str | None) -> None:
 
     print(f"\nTelemetry kept in {folder}/ (traces.jsonl, logs.jsonl: OTLP JSON lines).")
     jaeger = os.environ.get("JAEGER_API") or DEFAULT_JAEGER
-    if user_endpoint and jaeger_answers(jaeger):
-        print(f"In Jaeger: {jaeger}/trace/{trace_id}")
-        print(f"  (the locally built Jaeger has no UI; its API: {jaeger}/api/traces/{trace_id})")
+    ui = jaeger_ui(jaeger) if user_endpoint else None
+    if ui == "ui":
+        print(f"Open it in Jaeger: {link(trace_id)}")
+    elif ui == "api":
+        print(f"In Jaeger: {jaeger}/api/traces/{trace_id} (this Jaeger serves no UI: see")
+        print("  `make screenshot` in the README for building one; the trace UI link would be")
+        print(f"  {link(trace_id)})")
     elif user_endpoint:
-        print(f"Also sent to {user_endpoint}: look the trace id up in the backend behind it.")
+        print(f"Also sent to {user_endpoint}: look the trace id up in the backend behind it")
+        print(f"  (its trace UI link: {link(trace_id)}).")
     print(f"\nThe most interesting trace, {trace_id}:")
     print(f"  otel-distro traces show {trace_id} --dir {folder}\n", flush=True)
     if cli(["traces", "show", trace_id, "--dir", str(folder)]) != 0:
@@ -251,6 +193,33 @@ def start_stack() -> tuple[str, str] | None:
     return otlp, jaeger
 
 
+STACK_ENV = REPO_ROOT / ".cache" / "stack" / "run" / "stack.env"
+
+
+def running_stack(env_file: Path = STACK_ENV) -> tuple[str, str] | None:
+    """The OTLP endpoint and Jaeger URL of the local stack ``make stack`` left running
+    (from its ``stack.env``), when both answer; None otherwise."""
+    try:
+        lines = env_file.read_text().splitlines()
+    except OSError:
+        return None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    otlp, jaeger = values.get("OTEL_EXPORTER_OTLP_ENDPOINT"), values.get("JAEGER_API")
+    if not otlp or not jaeger or jaeger_ui(jaeger) is None or not accepts(otlp):
+        return None
+    return otlp, jaeger
+
+
+def accepts(url: str) -> bool:
+    """Whether something accepts TCP connections at ``url``'s host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 2.0):
+            return True
+    except OSError:
+        return False
+
+
 def stop_stack() -> None:
     script = str(REPO_ROOT / "collector" / "scripts" / "stack.sh")
     subprocess.run(["bash", script, "down"], cwd=REPO_ROOT, check=False)
@@ -271,10 +240,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke", action="store_true", help="no progress bar; end with the trace id and folder"
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--stack",
         action="store_true",
         help="also send everything to the local Collector and Jaeger (built once, left running)",
+    )
+    where.add_argument(
+        "--no-stack",
+        action="store_true",
+        help="do not use a local stack that `make stack` left running (the default uses it)",
     )
     return parser.parse_args(argv)
 
@@ -287,8 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     user_otel = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     folder = prepare(args.dir)
     stack = start_stack() if args.stack and not user_endpoint else None
-    if stack is not None:
-        user_endpoint, os.environ["JAEGER_API"] = stack
+    found = None if user_endpoint or stack or args.no_stack else running_stack()
+    if found is not None:
+        print(f"Using the local stack `make stack` started (Jaeger at {found[1]}).")
+    using = stack or found
+    if using is not None:
+        user_endpoint, os.environ["JAEGER_API"] = using
     try:
         return run(args, user_endpoint, user_otel, folder, stack is not None)
     except KeyboardInterrupt:
@@ -316,20 +295,28 @@ def run(
         "OTEL_DISTRO_FILE_FALLBACK_DIR": str(folder),
         **user_otel,
     }
-    with ExitStack() as stack:
-        capture = None if user_endpoint else stack.enter_context(OtlpCapture())
+    with ExitStack() as resources:
+        capture = None if user_endpoint else resources.enter_context(OtlpCapture())
         endpoint = user_endpoint or (capture.endpoint if capture else "")
         print(f"Telemetry goes to {endpoint}" + ("" if user_endpoint else " (capture receiver)"))
         print(f"and to OTLP-JSON files in {folder}/")
+        broker = resources.enter_context(rabbitmq())
+        if broker.url:
+            env[AMQP_ENV] = broker.url
+            env.setdefault("OTEL_DISTRO_SSE_KEEPALIVE_SECONDS", "1")
+            print(f"RabbitMQ: {broker.description}; site events go through it to SSE")
+        else:
+            print(f"RabbitMQ -> SSE step skipped: {broker.description}")
         try:
-            app = stack.enter_context(launch_app(env=env, otlp_endpoint=endpoint))
+            app = resources.enter_context(launch_app(env=env, otlp_endpoint=endpoint))
         except AppStartError as exc:
             print(f"The app did not start:\n{exc}", file=sys.stderr)
             return 1
-        print(f"panel-api is up at {app.base_url} (pid {app.pid}); sending {REQUESTS} requests")
+        count = REQUESTS + (SSE_STEPS if broker.url else 0)
+        print(f"panel-api is up at {app.base_url} (pid {app.pid}); {count} steps follow")
         started = time.monotonic()
         try:
-            calls = drive(app, show_progress=not args.smoke)
+            calls = drive(app, show_progress=not args.smoke, sse=broker.url is not None)
         except KeyboardInterrupt:
             app.stop()
             print("\nInterrupted: the app is stopped.")
@@ -350,9 +337,13 @@ def run(
             print("\nLast lines the app printed:")
             print("\n".join(f"  {line}" for line in tail))
         chosen = most_interesting(capture, calls)
+    print_sse_flow(calls, folder)
     show_trace(chosen.trace_id, folder, user_endpoint)
     if stack:
         print("\nThe local stack keeps running: `make stack-down` stops it.")
+    elif not user_endpoint:
+        print("\nTo see the traces in Jaeger too: `make stack` (or this demo with --stack),")
+        print("then `make demo` again sends them there as well.")
     if args.smoke:
         print(f"\ntrace {chosen.trace_id} is in {folder}")
     return 0

@@ -12,7 +12,6 @@ current.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
@@ -34,7 +33,7 @@ def remember(exc: BaseException) -> None:
         if not span_context.is_valid:
             return
         context = set_span_in_context(NonRecordingSpan(span_context), Context())
-        values: dict[str, Any] = dict(baggage.get_all())
+        values: dict[str, object] = dict(baggage.get_all())
         state = current_request()
         if state is not None:
             values.update(state.values)

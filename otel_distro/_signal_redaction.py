@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
 
+from opentelemetry._logs import LogRecord
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.util.types import AnyValue, Attributes
 
 from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro._report import internal_error, observe_internal_errors
@@ -69,17 +70,17 @@ class ResourceCache:
 
 
 def redact_attributes(
-    attributes: Mapping[str, Any] | None,
+    attributes: Mapping[str, AnyValue] | None,
     redactor: Redactor | None = None,
     report: RedactionReport | None = None,
-) -> dict[str, Any] | None:
+) -> dict[str, AnyValue] | None:
     """A redacted copy of ``attributes`` (``None`` stays ``None``); never raises."""
     if attributes is None:
         return None
     try:
         return redactor_or_default(redactor).redact_mapping(attributes, report=report)
     except Exception:
-        masked = {str(key): REDACTED for key in attributes}
+        masked: dict[str, AnyValue] = {str(key): REDACTED for key in attributes}
         count_error("attributes")
         return masked
 
@@ -87,7 +88,7 @@ def redact_attributes(
 # --- spans ---------------------------------------------------------------------
 
 
-def redact_log_record(record: Any, redactor: Redactor) -> None:
+def redact_log_record(record: LogRecord, redactor: Redactor) -> None:
     """Redact body and attributes of an API ``LogRecord`` in place."""
     report = RedactionReport()
     body = record.body
@@ -102,7 +103,9 @@ def redact_log_record(record: Any, redactor: Redactor) -> None:
         record.attributes = _like(record.attributes, attributes)
 
 
-def _like(original: Any, attributes: dict[str, Any]) -> Any:
+def _like(
+    original: Attributes, attributes: dict[str, AnyValue]
+) -> BoundedAttributes | dict[str, AnyValue]:
     """``attributes`` as BoundedAttributes with the original's limits and dropped count."""
     if not isinstance(original, BoundedAttributes):
         return attributes

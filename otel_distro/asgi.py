@@ -29,6 +29,13 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._asgi_types import Receive, Scope, Send
+from otel_distro._error_response import (
+    Started,
+    answer_unanswered,
+    patch_starlette,
+    unpatch_starlette,
+)
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
 from otel_distro._state import Slot, slot
@@ -50,7 +57,7 @@ __all__ = [
 MAX_CLIENT_REQUEST_ID = 64
 _UNSAFE_REQUEST_ID = re.compile(r"[^A-Za-z0-9._:-]")
 
-ServerRequestHook = Callable[[Span, dict[str, Any]], None]
+ServerRequestHook = Callable[[Span, Scope], None]
 
 
 class _HookState:
@@ -109,7 +116,7 @@ def sanitize_request_id(raw: str) -> str:
     return _UNSAFE_REQUEST_ID.sub("", head)[:MAX_CLIENT_REQUEST_ID]
 
 
-def server_request_hook(span: Span, scope: dict[str, Any]) -> None:
+def server_request_hook(span: Span, scope: Scope) -> None:
     """Runs at the start of every server span; never raises."""
     try:
         begin_request(span)  # first: the request state must exist whatever fails below
@@ -137,7 +144,7 @@ def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
     """One hook calling ours first, then the user's (each failure contained)."""
     present = [hook for hook in hooks if hook is not None]
 
-    def hook(span: Span, scope: dict[str, Any]) -> None:
+    def hook(span: Span, scope: Scope) -> None:
         for each in present:
             try:
                 each(span, scope)
@@ -175,13 +182,16 @@ class _MarkEscaping:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         send = own_response_headers(scope, send)
+        started = Started(send) if scope.get("type") == "http" else None
         try:
-            return await self.app(scope, receive, watch_response(scope, send))
+            return await self.app(scope, receive, watch_response(scope, started or send))
         except BaseException as exc:
             remember(exc)  # never raises; the same exception propagates
             record_escaped(exc)  # status ERROR, one bounded ``exception`` event; never raises
+            if started is not None:
+                await answer_unanswered(scope, started, exc)  # the 500 carries our headers
             raise
 
 
@@ -211,6 +221,7 @@ def mark_escaping_exceptions() -> None:
             OpenTelemetryMiddleware.__init__ = _wrapping_init(original)  # type: ignore[method-assign]
     except Exception:  # escaping exceptions are then logged without ids
         internal_error("asgi.mark_escaping")
+    patch_starlette()  # a Starlette app's own 500 gets the trace headers too
 
 
 def _wrapping_init(original: Callable[..., None]) -> Callable[..., None]:
@@ -228,7 +239,7 @@ _NATIVE_MIDDLEWARE = ("starlette.middleware.opentelemetry", "OpenTelemetryMiddle
 _MAX_CHAIN = 64
 
 
-def traced_natively(app: Any) -> bool:
+def traced_natively(app: object) -> bool:
     """Whether an app's middleware chain (``.app`` links) holds Starlette's own
     ``OpenTelemetryMiddleware``: the app traces its requests itself."""
     for _ in range(_MAX_CHAIN):
@@ -266,3 +277,4 @@ def unmark_escaping_exceptions() -> None:
     original = getattr(OpenTelemetryMiddleware.__init__, "_otel_distro_original", None)
     if original is not None:
         OpenTelemetryMiddleware.__init__ = original  # type: ignore[method-assign]
+    unpatch_starlette()

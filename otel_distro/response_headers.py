@@ -22,7 +22,7 @@ A good guest never changes what the app built:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from opentelemetry import trace
@@ -32,8 +32,9 @@ from opentelemetry.instrumentation.propagators import (
     default_setter,
     get_global_response_propagator,
 )
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.trace import Span, SpanContext, format_span_id, format_trace_id
 
+from otel_distro._asgi_types import Message, Scope, Send
 from otel_distro._report import internal_error
 
 __all__ = [
@@ -49,8 +50,6 @@ WEBSOCKET_STARTS = ("websocket.accept", "websocket.http.response.start")
 TRACERESPONSE = "traceresponse"
 EXPOSE = "access-control-expose-headers"
 _EXPOSE_BYTES = EXPOSE.encode("latin-1")
-
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class ResponseHeaders(list[Any]):
@@ -78,26 +77,26 @@ class ResponseHeaders(list[Any]):
         self.in_app_message = in_app_message
 
 
-def _name(raw: Any) -> str:
+def _name(raw: object) -> str:
     if isinstance(raw, (bytes, bytearray)):
         return bytes(raw).decode("latin-1").lower()
     return str(raw).lower()
 
 
-def _text(raw: Any) -> str:
+def _text(raw: object) -> str:
     if isinstance(raw, (bytes, bytearray)):
         return bytes(raw).decode("latin-1")
     return str(raw)
 
 
-def _request_header(scope: Mapping[str, Any], name: bytes) -> bytes | None:
+def _request_header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers") or ():
         if isinstance(key, bytes) and key.lower() == name:
             return value if isinstance(value, bytes) else None
     return None
 
 
-def is_cors_request(scope: Mapping[str, Any]) -> bool:
+def is_cors_request(scope: Scope) -> bool:
     """Whether a request is a CORS request: an ``Origin`` header, and not a preflight
     (``OPTIONS`` with ``Access-Control-Request-Method``)."""
     if _request_header(scope, b"origin") is None:
@@ -144,7 +143,7 @@ class RequestIdResponsePropagator(ResponsePropagator):
         except Exception:
             internal_error("response headers")
 
-    def _inject_asgi(self, message: MutableMapping[str, Any], context: Context | None) -> None:
+    def _inject_asgi(self, message: Message, context: Context | None) -> None:
         span = trace.get_current_span(context)
         span_context = span.get_span_context()
         if not span_context.is_valid:
@@ -170,7 +169,7 @@ class RequestIdResponsePropagator(ResponsePropagator):
         if headers.cors and added:
             _expose(headers, present.get(EXPOSE), added)
 
-    def _record_app_request_id(self, span: Any, value: Any) -> None:
+    def _record_app_request_id(self, span: Span, value: object) -> None:
         if not span.is_recording():
             return
         from otel_distro.asgi import sanitize_request_id
@@ -180,7 +179,7 @@ class RequestIdResponsePropagator(ResponsePropagator):
             span.set_attribute(self._request_id_attribute, [cleaned])
 
 
-def _traceresponse(span_context: Any) -> str:
+def _traceresponse(span_context: SpanContext) -> str:
     return (
         f"00-{format_trace_id(span_context.trace_id)}-{format_span_id(span_context.span_id)}"
         f"-{span_context.trace_flags:02x}"
@@ -200,7 +199,7 @@ def _expose(headers: ResponseHeaders, index: int | None, added: list[str]) -> No
         headers[index] = (name, merged.encode("latin-1"))  # replaced in our copy only
 
 
-def own_response_headers(scope: Mapping[str, Any], send: Send) -> Send:
+def own_response_headers(scope: Scope, send: Send) -> Send:
     """``send`` that hands the server a copy of each response start, with headers of our own.
 
     Returns ``send`` itself when the distro adds no response headers to this scope
@@ -221,7 +220,7 @@ def own_response_headers(scope: Mapping[str, Any], send: Send) -> Send:
         internal_error("response headers")
         return send
 
-    async def send_own_copy(message: MutableMapping[str, Any]) -> None:
+    async def send_own_copy(message: Message) -> None:
         if message.get("type") in types:
             try:
                 headers = message.get("headers") or ()

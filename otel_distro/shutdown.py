@@ -29,10 +29,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
 
 from otel_distro._report import internal_error
 from otel_distro._state import slot
@@ -64,11 +63,11 @@ class ShutdownResult:
     unflushed: dict[str, int] = field(default_factory=dict)
 
 
-def _providers() -> list[Any]:
+def _providers() -> list[object]:
     from opentelemetry import metrics, trace
     from opentelemetry._logs import get_logger_provider
 
-    found: list[Any] = []
+    found: list[object] = []
     for provider in (
         trace.get_tracer_provider(),
         get_logger_provider(),
@@ -79,7 +78,7 @@ def _providers() -> list[Any]:
     return found
 
 
-def _forget_atexit(provider: Any) -> None:
+def _forget_atexit(provider: object) -> None:
     """Unregister the SDK's own exit hook of ``provider`` (ours replaces it)."""
     for attribute in ("_atexit_handler", "_at_exit_handler"):
         handler = getattr(provider, attribute, None)
@@ -88,10 +87,10 @@ def _forget_atexit(provider: Any) -> None:
             setattr(provider, attribute, None)
 
 
-def _queued(providers: Sequence[Any]) -> dict[str, int]:
+def _queued(providers: Sequence[object]) -> dict[str, int]:
     """Items still waiting in the batch processors' queues, by signal."""
     counts: dict[str, int] = {}
-    pairs: list[tuple[str, Any]] = []
+    pairs: list[tuple[str, Iterable[object]]] = []
     for provider in providers:
         active = getattr(provider, "_active_span_processor", None)
         multi = getattr(provider, "_multi_log_record_processor", None)
@@ -105,21 +104,22 @@ def _queued(providers: Sequence[Any]) -> dict[str, int]:
     return counts
 
 
-def _shutdown_all(providers: list[Any], timeout: float) -> None:
+def _shutdown_all(providers: list[object], timeout: float) -> None:
     for provider in providers:
         if getattr(provider, "_shutdown", False) is True:
             continue  # the app shut it down itself (a second call only warns)
         try:
+            shutdown = getattr(provider, "shutdown")  # noqa: B009 - any SDK provider's
             if "metrics" in type(provider).__module__:
-                provider.shutdown(timeout_millis=timeout * 1000)
+                shutdown(timeout_millis=timeout * 1000)
             else:
-                provider.shutdown()
+                shutdown()
         except Exception:
             internal_error("shutdown.provider")
 
 
 def shutdown_telemetry(
-    timeout: float | None = None, providers: Sequence[Any] | None = None
+    timeout: float | None = None, providers: Sequence[object] | None = None
 ) -> ShutdownResult:
     """Flush and shut down the SDK providers, waiting at most ``timeout`` seconds.
 

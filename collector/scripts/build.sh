@@ -2,12 +2,18 @@
 # Build the local stack's two binaries once, into .cache/stack/ (gitignored):
 #   .cache/stack/otelcol/otelcol-distro  slim collector from collector/builder-config.yaml (OCB)
 #   .cache/stack/jaeger/jaeger           Jaeger v2 from the recipe in collector/jaeger/
+#   .cache/stack/jaeger-ui/              (target jaeger-ui only, not part of `all`) Jaeger's
+#                                        web UI, built with npm from a jaeger-ui checkout
+#                                        ($JAEGER_UI_SRC, tag v1.76.0 for Jaeger v2.13.0):
+#                                        the Go module ships only a placeholder page;
+#                                        stack.sh serves the UI when this folder exists
 # Each is rebuilt only when its recipe (or the Go toolchain, or this script's
 # build flags) changes: a stamp file records what the binary was built from.
 # Builds are static and stripped: CGO_ENABLED=0, -trimpath, -ldflags='-s -w'.
 #
-# Usage: bash collector/scripts/build.sh [collector|jaeger|all]   (default: all)
+# Usage: bash collector/scripts/build.sh [collector|jaeger|all|jaeger-ui]   (default: all)
 # Env:   STACK_FORCE_BUILD=1 rebuilds even when the stamps match.
+#        JAEGER_UI_SRC: the jaeger-ui checkout the jaeger-ui target builds (needs Node and npm).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,6 +28,63 @@ what="${1:-all}"
 
 log() { printf 'stack-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# The UI release that goes with the Jaeger of collector/jaeger/go.mod.
+JAEGER_UI_VERSION="1.76.0"
+
+build_jaeger_ui() {
+    local out="$CACHE/jaeger-ui" stamp_file="$CACHE/jaeger-ui.stamp" src="${JAEGER_UI_SRC:-}"
+    [[ -n "$src" ]] || die "JAEGER_UI_SRC is not set: point it at a jaeger-ui checkout
+    (git clone --branch v$JAEGER_UI_VERSION https://github.com/jaegertracing/jaeger-ui), or set
+    JAEGER_UI_ASSETS to a folder of built UI assets instead of building them"
+    [[ -f "$src/package-lock.json" && -f "$src/packages/jaeger-ui/package.json" ]] \
+        || die "$src is not a jaeger-ui checkout (no package-lock.json, packages/jaeger-ui)"
+    command -v npm >/dev/null 2>&1 || die "npm is not installed (Node >= 20.19 and npm are needed)"
+    local version stamp
+    version="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$src/packages/jaeger-ui/package.json" | head -n 1)"
+    [[ "$version" == "$JAEGER_UI_VERSION" ]] \
+        || log "warning: $src is jaeger-ui $version; Jaeger v2.13.0 ships $JAEGER_UI_VERSION"
+    stamp="$(cat "$src/package-lock.json" "$src/packages/jaeger-ui/package.json" | sha256sum | cut -d' ' -f1)"
+    if [[ -z "${STACK_FORCE_BUILD:-}" && -f "$out/index.html" && -f "$stamp_file" \
+        && "$(cat "$stamp_file")" == "$stamp" ]]; then
+        log "jaeger-ui is up to date ($out)"
+        return
+    fi
+    log "building jaeger-ui $version from $src (npm ci and vite build: a few minutes)"
+    rm -f "$stamp_file"
+    local work started=$SECONDS
+    work="$(mktemp -d)"
+    # A copy, so the checkout is left as it is; its node_modules (if any) are not reused.
+    tar -C "$src" --exclude=./node_modules --exclude='./packages/*/node_modules' -cf - . \
+        | tar -C "$work" -xf -
+    # The release's package.json asks for Node 24 (engine-strict); its build runs on 20.19+.
+    # --ignore-scripts: the install hooks are git hooks and a plexus build done below.
+    if ! (
+        cd "$work"
+        npm ci --engine-strict=false --ignore-scripts --no-audit --no-fund
+        cd packages/plexus
+        NODE_ENV=production npx npm-run-all -ln --serial '_tasks/clean/*' _tasks/bundle-worker \
+            --parallel '_tasks/build/**'
+        cd ../jaeger-ui
+        NODE_ENV=production REACT_APP_VSN_STATE='{}' npx vite build
+    ) >"$CACHE/jaeger-ui-build.log" 2>&1; then
+        tail -n 40 "$CACHE/jaeger-ui-build.log" >&2
+        rm -rf "$work"
+        die "jaeger-ui build failed (log: $CACHE/jaeger-ui-build.log)"
+    fi
+    rm -rf "$out"
+    mkdir -p "$(dirname "$out")"
+    mv "$work/packages/jaeger-ui/build" "$out"
+    rm -rf "$work"
+    echo "$stamp" >"$stamp_file"
+    log "jaeger-ui $version built in $((SECONDS - started))s: $out"
+}
+
+if [[ "$what" == jaeger-ui ]]; then
+    mkdir -p "$CACHE"
+    build_jaeger_ui
+    exit 0
+fi
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
     PATH="/usr/local/go/bin:$PATH" # the official tarball's place, often not on PATH
@@ -108,5 +171,5 @@ case "$what" in
     collector) build_collector ;;
     jaeger) build_jaeger ;;
     all) build_collector; build_jaeger ;;
-    *) die "unknown target '$what' (collector, jaeger or all)" ;;
+    *) die "unknown target '$what' (collector, jaeger, all or jaeger-ui)" ;;
 esac

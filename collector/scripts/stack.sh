@@ -34,6 +34,9 @@
 #   STACK_RUN_DIR [.cache/stack/run]   pid files, logs and stack.env
 #   STACK_START_TIMEOUT [60]           seconds to wait for health
 #   OTELCOL_BIN, JAEGER_BIN            use these binaries instead of .cache/stack/
+#   JAEGER_UI_ASSETS [.cache/stack/jaeger-ui when built]  built Jaeger UI assets for the
+#                                      query server (build.sh jaeger-ui); without them
+#                                      the Go-built Jaeger serves the API and a placeholder page
 # Every process runs in its own process group, recorded in a pid file;
 # `down` (and a failed `up`) stops the whole group: no orphans.
 set -euo pipefail
@@ -69,6 +72,10 @@ START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
 JAEGER_BADGER_DIR="${JAEGER_BADGER_DIR:-$RUN_DIR/jaeger-badger}"
 OTELCOL_BIN="${OTELCOL_BIN:-$ROOT/.cache/stack/otelcol/otelcol-distro}"
 JAEGER_BIN="${JAEGER_BIN:-$ROOT/.cache/stack/jaeger/jaeger}"
+if [[ -z "${JAEGER_UI_ASSETS:-}" && -f "$ROOT/.cache/stack/jaeger-ui/index.html" ]]; then
+    JAEGER_UI_ASSETS="$ROOT/.cache/stack/jaeger-ui"
+fi
+JAEGER_UI_ASSETS="${JAEGER_UI_ASSETS:-}"
 
 # A signal ends the script through `exit`, so the EXIT traps below (which stop
 # half-started processes) run on Ctrl-C too.
@@ -205,6 +212,7 @@ export_config_env() {
     export JAEGER_QUERY_HTTP_ENDPOINT="$HOST:$JAEGER_QUERY_HTTP_PORT"
     export JAEGER_QUERY_GRPC_ENDPOINT="$HOST:$JAEGER_QUERY_GRPC_PORT"
     export JAEGER_HEALTH_ENDPOINT="$HOST:$JAEGER_HEALTH_PORT"
+    export JAEGER_UI_ASSETS
 }
 
 JAEGER_PORTS=(JAEGER_OTLP_GRPC_PORT JAEGER_QUERY_HTTP_PORT JAEGER_QUERY_GRPC_PORT JAEGER_HEALTH_PORT)
@@ -335,12 +343,22 @@ cmd_status() {
     if ((state == 0)); then
         cat >&2 <<EOF
 stack: send OTLP to   http://$HOST:$OTELCOL_OTLP_HTTP_PORT (HTTP)  or  $HOST:$OTELCOL_OTLP_GRPC_PORT (gRPC)
-stack: Jaeger API/UI  http://$HOST:$JAEGER_QUERY_HTTP_PORT  (e.g. http://$HOST:$JAEGER_QUERY_HTTP_PORT/api/services)
+$(jaeger_lines)
 stack: file output    $OUTPUT_DIR$([[ "$TOPOLOGY" == gateway ]] && echo "/gateway-{1,2}")  (traces.jsonl, logs.jsonl, metrics.jsonl)
 stack: stop with      make stack-down
 EOF
     fi
     return "$state"
+}
+
+jaeger_lines() {
+    local url="http://$HOST:$JAEGER_QUERY_HTTP_PORT"
+    if [[ -n "$JAEGER_UI_ASSETS" ]]; then
+        echo "stack: Jaeger UI      $url  (API: $url/api/services; UI assets $JAEGER_UI_ASSETS)"
+    else
+        echo "stack: Jaeger API     $url/api/services  (no UI in this build: its start page is a placeholder;"
+        echo "stack:                use otel-distro traces show, or see 'Jaeger UI' in the README)"
+    fi
 }
 
 cmd_restart() { # [NAME]

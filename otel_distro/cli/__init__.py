@@ -8,7 +8,8 @@
   checklist, one PASS/FAIL line per check; exit status 1 when any check fails.
 * ``otel-distro traces show [TRACE_ID] [--service S] [--source auto|jaeger|files]``:
   the latest traces as a list, or one trace as a waterfall (spans as bars with
-  duration, status and tenant, their log records beneath).
+  duration, status and tenant, their log records beneath) headed by its link in the
+  trace UI (``OTEL_DISTRO_TRACE_URL_TEMPLATE``, as on Sentry events).
 * ``otel-distro traces html TRACE_ID -o FILE``: the same waterfall as one
   self-contained HTML file.
 
@@ -115,13 +116,22 @@ def _traces(args: argparse.Namespace) -> int:
         where = source.describe()
         print(f"otel-distro: trace {args.trace_id.lower()} not found in {where}", file=sys.stderr)
         return 1
+    link = _trace_link(trace.trace_id)
     if args.view == "html":
-        Path(args.output).write_text(trace_html(trace), encoding="utf-8")
+        Path(args.output).write_text(trace_html(trace, link), encoding="utf-8")
         print(f"wrote {args.output}")
         return 0
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
-    print(waterfall(trace, unicode=not args.ascii and encoding.startswith("utf")))
+    print(waterfall(trace, unicode=not args.ascii and encoding.startswith("utf"), link=link))
     return 0
+
+
+def _trace_link(trace_id: str) -> str:
+    """The trace's address in the trace UI (``OTEL_DISTRO_TRACE_URL_TEMPLATE``)."""
+    from otel_distro.config import load_settings
+    from otel_distro.errors import trace_link
+
+    return trace_link(trace_id, load_settings())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -59,8 +59,16 @@ def _span_rows(span: SpanView, trace: TraceView) -> list[str]:
     return rows
 
 
-def trace_html(trace: TraceView) -> str:
-    """The waterfall of ``trace``; every telemetry string is HTML-escaped."""
+def _link(link: str | None) -> str:
+    """An anchor to the trace UI for an http(s) ``link`` (nothing is loaded from it)."""
+    if not link or not link.lower().startswith(("http://", "https://")):
+        return ""
+    return f' · <a href="{escape(link)}">open in the trace UI</a>'
+
+
+def trace_html(trace: TraceView, link: str | None = None) -> str:
+    """The waterfall of ``trace`` (``link``: its address in the trace UI); every telemetry
+    string is HTML-escaped."""
     root = trace.root
     title = escape(root.name if root else trace.trace_id)
     tenants = ", ".join(escape(t) for t in trace.tenants) or "-"
@@ -73,6 +81,7 @@ def trace_html(trace: TraceView) -> str:
         f"<h1>{title}</h1>"
         f'<div class="meta">trace {escape(trace.trace_id)} · '
         f"{', '.join(escape(s) for s in trace.services)} · tenant {tenants} · "
-        f"{trace.duration_ms:.1f} ms · {len(trace.spans)} spans · {trace.status}</div>"
+        f"{trace.duration_ms:.1f} ms · {len(trace.spans)} spans · {trace.status}"
+        f"{_link(link)}</div>"
         f"<table>{''.join(rows)}</table></body></html>\n"
     )

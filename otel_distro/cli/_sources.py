@@ -165,6 +165,7 @@ class FileSource:
                     severity="EVENT",
                     body=str(event.get("name", "")),
                     attributes=_attributes(event.get("attributes")),
+                    source="event",
                 )
             )
         return span
@@ -281,6 +282,7 @@ class JaegerSource:
                         severity="EVENT",
                         body=str(fields.pop("event", "")),
                         attributes=fields,
+                        source="event",
                     )
                 )
             spans.append(span)

@@ -32,8 +32,9 @@ def _fields(attributes: dict[str, object], limit: int = 4) -> str:
     return " ".join(shown) + (f" (+{more})" if more > 0 else "")
 
 
-def waterfall(trace: TraceView, unicode: bool = True) -> str:
-    """One trace: a header line, then each span as a bar with its logs beneath."""
+def waterfall(trace: TraceView, unicode: bool = True, link: str | None = None) -> str:
+    """One trace: a header (with ``link``, the trace's address in the trace UI, when
+    given), then each span as a bar with its logs beneath."""
     fill, empty = ("█", "·") if unicode else ("#", ".")
     root = trace.root
     tenants = ", ".join(printable(t, 60) for t in trace.tenants) or "-"
@@ -41,8 +42,10 @@ def waterfall(trace: TraceView, unicode: bool = True) -> str:
         f"trace {trace.trace_id}  {printable(root.name if root else '?', 80)}",
         f"  services {', '.join(printable(s, 40) for s in trace.services)}  tenant {tenants}  "
         f"{trace.duration_ms:.1f} ms  {len(trace.spans)} span(s)  {trace.status}",
-        "",
     ]
+    if link:
+        lines.append(f"  open in the trace UI: {printable(link, 300)}")
+    lines.append("")
     for span in trace.spans:
         indent = "  " * min(span.depth, 8)
         name = printable(indent + span.name, NAME_WIDTH)

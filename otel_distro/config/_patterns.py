@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 from otel_distro.config._parsers import Invalid
@@ -18,15 +20,15 @@ def _nested_unbounded_repeat(pattern: str) -> bool:
     import importlib
 
     try:  # the parser moved in Python 3.11; sre_parse is deprecated there
-        constants: Any = importlib.import_module("re._constants")
-        parser: Any = importlib.import_module("re._parser")
+        constants: ModuleType = importlib.import_module("re._constants")
+        parser: ModuleType = importlib.import_module("re._parser")
     except ImportError:
         constants = importlib.import_module("sre_constants")
         parser = importlib.import_module("sre_parse")
 
     repeats = (constants.MAX_REPEAT, constants.MIN_REPEAT)
 
-    def walk(items: Any, inside_unbounded: bool) -> bool:
+    def walk(items: Iterable[tuple[object, Any]], inside_unbounded: bool) -> bool:
         for op, arg in items:
             if op in repeats:
                 _low, high, sub = arg

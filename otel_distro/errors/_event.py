@@ -18,16 +18,24 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
-from opentelemetry.trace import get_current_span
+from opentelemetry.trace import SpanContext, get_current_span
 
 from otel_distro._exception_origin import _exception_of, _find
 from otel_distro._report import internal_error
 from otel_distro._state import slot
 from otel_distro.context import TENANT_KEY, USER_KEY
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
+
+    from otel_distro.redaction import Redactor
+
+_T = TypeVar("_T")
 
 __all__ = ["before_breadcrumb", "before_send", "before_send_transaction", "dropped_events"]
 
@@ -53,16 +61,18 @@ def _count_drop(where: str) -> None:
     internal_error(where)
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: _T) -> _T:
+    """``value`` redacted; redaction keeps its shape (mappings stay mappings)."""
     from otel_distro.redaction import get_redactor
 
     redactor = get_redactor()
+    tree: object = value
     if isinstance(value, dict) and isinstance(value.get("logentry"), dict):
-        value = {**value, "logentry": _logentry(value["logentry"], redactor)}
-    return redactor.redact_value(_pairs(value, redactor, 0))
+        tree = {**value, "logentry": _logentry(value["logentry"], redactor)}
+    return cast(_T, redactor.redact_value(_pairs(tree, redactor, 0)))
 
 
-def _logentry(entry: dict[str, Any], redactor: Any) -> dict[str, Any]:
+def _logentry(entry: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     """A log call's ``params`` redacted in the context of their message.
 
     ``logger.error("token=%s", secret)`` sends ``params: [secret]``: alone, the value
@@ -81,7 +91,7 @@ def _logentry(entry: dict[str, Any], redactor: Any) -> dict[str, Any]:
         formatted = f"{message} {params}"
     kept = redactor.redact_text(str(formatted))
 
-    def judged(param: Any) -> Any:
+    def judged(param: object) -> object:
         text = str(param)
         return param if not text or text in kept else REDACTED
 
@@ -95,7 +105,7 @@ def _logentry(entry: dict[str, Any], redactor: Any) -> dict[str, Any]:
 _MAX_DEPTH = 32
 
 
-def _pairs(value: Any, redactor: Any, depth: int) -> Any:
+def _pairs(value: object, redactor: Redactor, depth: int) -> object:
     """Name/value pair lists (an ASGI scope's ``headers`` in a frame's locals, serialised
     as ``["b'x-api-key'", "b'...'"]``) redacted by their names before the general pass."""
     if depth > _MAX_DEPTH:
@@ -109,7 +119,7 @@ def _pairs(value: Any, redactor: Any, depth: int) -> Any:
     return value
 
 
-def _is_pair(item: Any) -> bool:
+def _is_pair(item: object) -> bool:
     return isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)
 
 
@@ -122,7 +132,7 @@ def _name(text: str) -> str:
     return text
 
 
-def before_breadcrumb(crumb: Any, hint: Any) -> Any:
+def before_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
     """Sentry ``before_breadcrumb``: the breadcrumb redacted, or None when that fails."""
     try:
         return _redact(crumb)
@@ -131,7 +141,7 @@ def before_breadcrumb(crumb: Any, hint: Any) -> Any:
         return None
 
 
-def before_send_transaction(event: Any, hint: Any) -> Any:
+def before_send_transaction(event: Event, hint: Hint) -> Event | None:
     """Sentry ``before_send_transaction``: the transaction (OTel spans) redacted, or dropped."""
     try:
         return _redact(event)
@@ -140,7 +150,7 @@ def before_send_transaction(event: Any, hint: Any) -> Any:
         return None
 
 
-def before_send(event: Any, hint: Any) -> Any:
+def before_send(event: Event, hint: Hint) -> Event | None:
     """Sentry ``before_send``: None for an exception already sent or an unscrubbable event."""
     try:
         exc = _exception_of((hint or {}).get("exc_info"))
@@ -150,7 +160,7 @@ def before_send(event: Any, hint: Any) -> Any:
         scrubbed = _redact(event)
         if not isinstance(scrubbed, dict):
             raise TypeError("a scrubbed event is not a mapping")
-        _link(scrubbed, context)
+        _link(cast("dict[str, Any]", scrubbed), context)  # a plain dict: checked above
         if exc is not None:
             object.__setattr__(exc, _SENT, True)
         return scrubbed
@@ -166,7 +176,7 @@ def _origin_context(exc: BaseException | None) -> Context | None:
     return _find(exc) if exc is not None else None
 
 
-def _link(event: dict[str, Any], context: Context | None) -> None:
+def _link(event: MutableMapping[str, Any], context: Context | None) -> None:
     span_context = get_span_context_of(context)
     tags = event.get("tags")
     if not isinstance(tags, dict):
@@ -194,7 +204,7 @@ def _link(event: dict[str, Any], context: Context | None) -> None:
         contexts["otel"] = {"trace_url": url, "trace_id": trace_id, "span_id": span_id}
 
 
-def get_span_context_of(context: Context | None) -> Any:
+def get_span_context_of(context: Context | None) -> SpanContext | None:
     """The valid span context in ``context`` (None: the current one), else None."""
     span_context = get_current_span(context).get_span_context() if context is not None else None
     if span_context is None or not span_context.is_valid:

@@ -14,6 +14,8 @@ from opentelemetry import trace as trace_api
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
+    DataPointT,
+    Metric,
     MetricExporter,
     MetricExportResult,
     MetricsData,
@@ -244,15 +246,17 @@ class RedactingMetricExporter(MetricExporter):
     def _redact(self, data: MetricsData, redactor: Redactor) -> MetricsData:
         attrs = _point_redactor(redactor)
 
-        def point(p: Any) -> Any:
+        def point(p: DataPointT) -> DataPointT:
             exemplars = [
                 replace(ex, filtered_attributes=attrs(ex.filtered_attributes)) for ex in p.exemplars
             ]
             return replace(p, attributes=attrs(p.attributes), exemplars=exemplars)
 
-        def metric(m: Any) -> Any:
-            points: list[Any] = [point(p) for p in m.data.data_points]
-            return replace(m, data=replace(m.data, data_points=points))
+        def metric(m: Metric) -> Metric:
+            points = [point(p) for p in m.data.data_points]
+            # each point keeps its own kind; mypy reads replace() over the union of data
+            # classes as accepting only what every member accepts
+            return replace(m, data=replace(m.data, data_points=points))  # type: ignore[arg-type]
 
         return replace(
             data,

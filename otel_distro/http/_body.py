@@ -8,11 +8,10 @@ the flag is ignored (said once on stderr).  A streamed body is never read here.
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from otel_distro._report import report
+from otel_distro.config import Settings
 from otel_distro.http._hooks import _cut_body, _request_body
 
 __all__ = ["body_logging_enabled", "request_preview", "response_preview"]
@@ -24,7 +23,7 @@ IGNORED_IN_PRODUCTION = (
 )
 
 
-def body_logging_enabled(settings: Any) -> bool:
+def body_logging_enabled(settings: Settings) -> bool:
     """Whether bodies may be previewed: the flag is on and this is not production."""
     if not settings.external_http_enable_body_logging:
         return False

@@ -20,6 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.metrics import Counter, Histogram, MeterProvider, get_meter
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.util.types import AttributeValue
 
 from otel_distro.config import get_settings
 from otel_distro.http import _hooks
@@ -186,7 +187,7 @@ class CallTelemetry:
         self.attempts = 0
         self.started = time.perf_counter()
         self._attempt_started = self.started
-        attributes: dict[str, Any] = {
+        attributes: dict[str, AttributeValue] = {
             "http.request.method": self.method,
             "url.full": self.url,
             "server.address": request.url.host,
@@ -227,7 +228,10 @@ class CallTelemetry:
         """One attempt's metric points and span event (``delay``: wait before the next)."""
         status = response.status_code if response is not None else None
         error_type = _error_type(exc, status)
-        point: dict[str, Any] = {"peer.service": self.service, "http.request.method": self.method}
+        point: dict[str, AttributeValue] = {
+            "peer.service": self.service,
+            "http.request.method": self.method,
+        }
         if status is not None:
             point["http.response.status_code"] = status
         if error_type is not None:
@@ -246,7 +250,7 @@ class CallTelemetry:
             )
         if not self.events:
             return
-        event: dict[str, Any] = {
+        event: dict[str, AttributeValue] = {
             "http.request.attempt": self.attempts,
             "outcome": str(status) if exc is None and status is not None else (kind or "error"),
             "duration_s": round(elapsed, 6),
@@ -265,7 +269,7 @@ class CallTelemetry:
             status = response.status_code if response is not None else None
             error_type = _error_type(exc, status)
             span = self.span
-            outcome: dict[str, Any] = {"otel_distro.http.attempts": self.attempts}
+            outcome: dict[str, AttributeValue] = {"otel_distro.http.attempts": self.attempts}
             if self.attempts > 1:
                 outcome["http.request.resend_count"] = self.attempts - 1
             if status is not None:
@@ -288,7 +292,7 @@ class CallTelemetry:
         status: int | None,
         error_type: str | None,
     ) -> None:
-        fields: dict[str, Any] = {
+        fields: dict[str, object] = {
             "peer.service": self.service,
             "http.request.method": self.method,
             "url.full": self.url,

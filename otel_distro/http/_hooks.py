@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 from otel_distro._report import internal_error
 from otel_distro.config import get_settings
@@ -23,13 +23,31 @@ from otel_distro.config import get_settings
 __all__ = ["async_response_hook", "response_hook"]
 
 EVENT = "external_http_call"
-Emit = Callable[[str, str, dict[str, Any]], None]
+Emit = Callable[[str, str, dict[str, object]], None]
+
+
+class _Request(Protocol):
+    """What the hook reads of the httpx instrumentation's ``RequestInfo``."""
+
+    @property
+    def method(self) -> bytes: ...
+    @property
+    def url(self) -> object: ...  # an ``httpx.URL`` or the raw transport tuple
+    @property
+    def stream(self) -> object: ...
+
+
+class _Response(Protocol):
+    """What the hook reads of the httpx instrumentation's ``ResponseInfo``."""
+
+    @property
+    def status_code(self) -> int: ...
 
 
 LOGGER = "otel_distro.http_client"
 
 
-def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
+def _emit(level: str, event: str, fields: dict[str, object]) -> None:
     """Through the log pipeline; a line only where the distro writes its own lines (a
     server, the application not having configured the root logger), never on the
     stdout of a command-line tool; exported regardless."""
@@ -51,7 +69,7 @@ def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
     pipeline.capture(row, LOGGER, event, fields, write=own_lines())
 
 
-def _url_text(url: Any) -> str:
+def _url_text(url: object) -> str:
     if isinstance(url, tuple) and len(url) == 4:  # raw transport form
         scheme, host, port, target = url
         text = f"{scheme.decode()}://{host.decode()}"
@@ -87,7 +105,7 @@ def _cut_body(data: bytes, limit: int) -> bytes:
     return data[:end]
 
 
-def _request_body(stream: Any, limit: int) -> str | None:
+def _request_body(stream: object, limit: int) -> str | None:
     """An in-memory request body, cut to ``limit`` bytes; None for streamed bodies."""
     import httpx
 
@@ -101,10 +119,10 @@ def _request_body(stream: Any, limit: int) -> str | None:
     return _cut_body(data, limit).decode("utf-8", "replace") + "...[truncated]"
 
 
-def _fields(span: Any, request: Any, response: Any) -> tuple[str, dict[str, Any]]:
+def _fields(span: object, request: _Request, response: _Response) -> tuple[str, dict[str, object]]:
     settings = get_settings()
     status = int(response.status_code)
-    fields: dict[str, Any] = {
+    fields: dict[str, object] = {
         "http.request.method": request.method.decode("ascii", "replace"),
         "url.full": _url_text(request.url),
         "http.response.status_code": status,
@@ -122,7 +140,9 @@ def _fields(span: Any, request: Any, response: Any) -> tuple[str, dict[str, Any]
     return level, fields
 
 
-def response_hook(span: Any, request: Any, response: Any, emit: Emit | None = None) -> None:
+def response_hook(
+    span: object, request: _Request, response: _Response, emit: Emit | None = None
+) -> None:
     """httpx instrumentor response hook (sync clients); never raises."""
     try:
         level, fields = _fields(span, request, response)
@@ -131,6 +151,6 @@ def response_hook(span: Any, request: Any, response: Any, emit: Emit | None = No
         internal_error("http.response_hook")
 
 
-async def async_response_hook(span: Any, request: Any, response: Any) -> None:
+async def async_response_hook(span: object, request: _Request, response: _Response) -> None:
     """httpx instrumentor response hook (async clients); never raises."""
     response_hook(span, request, response)

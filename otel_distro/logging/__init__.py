@@ -105,7 +105,7 @@ def _install_structlog(pipeline: Pipeline) -> None:
         _structlog.install(Holder, pipeline, _output)
 
 
-def _export_uncaught(name: str, exc_info: Any) -> None:
+def _export_uncaught(name: str, exc_info: object) -> None:
     """An uncaught exception (sys.excepthook): one FATAL record, exported, no line."""
     pipeline = Holder.pipeline
     if pipeline is None:

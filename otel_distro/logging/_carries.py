@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otel_distro.redaction import TextCarry
 
 __all__ = ["MAX_AGE", "MAX_RECORDS", "NAMES_MAX", "Carries"]
 
@@ -30,16 +33,16 @@ class Carries:
 
     __slots__ = ("_carry_type", "_lock", "_table", "size")
 
-    def __init__(self, carry_type: Any, size: int = NAMES_MAX) -> None:
+    def __init__(self, carry_type: type[TextCarry], size: int = NAMES_MAX) -> None:
         self._carry_type = carry_type
         self._lock = threading.Lock()
-        self._table: OrderedDict[str, Any] = OrderedDict()
+        self._table: OrderedDict[str, TextCarry] = OrderedDict()
         self.size = size
 
     def __len__(self) -> int:
         return len(self._table)
 
-    def for_text(self, name: Any, text: str) -> Any:
+    def for_text(self, name: object, text: str) -> TextCarry | None:
         """The carry *text* of logger *name* must pass through, or None when it needs none."""
         if type(name) is not str:
             return None

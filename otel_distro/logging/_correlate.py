@@ -8,7 +8,6 @@ from them later.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from opentelemetry import baggage
 from opentelemetry.context import Context
@@ -34,7 +33,7 @@ def hex_ids(span_context: SpanContext) -> tuple[str, str]:
     return ids
 
 
-def _load_request_source() -> Callable[[], Any]:
+def _load_request_source() -> Callable[[], object]:
     try:
         from otel_distro.context import current_request
     except Exception:
@@ -43,7 +42,7 @@ def _load_request_source() -> Callable[[], Any]:
     return current_request
 
 
-_current_request: Callable[[], Any] | None = None
+_current_request: Callable[[], object] | None = None
 
 
 def request_snapshot() -> dict[str, str] | None:

@@ -18,13 +18,18 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from opentelemetry._logs import LoggerProvider, NoOpLogger
+from opentelemetry._logs import Logger, LoggerProvider, NoOpLogger
 from opentelemetry._logs import get_logger_provider as _global_provider
 
 from otel_distro._report import internal_error
 from otel_distro.logging._records import RecordWriter
+
+if TYPE_CHECKING:
+    from otel_distro.logging._pipeline import Item
+    from otel_distro.logging._render import Output
 
 __all__ = ["SCOPE", "Emitter"]
 
@@ -43,7 +48,7 @@ class Emitter:
     """A bounded queue of captured events and the thread that completes them."""
 
     def __init__(self) -> None:
-        self.logger: Any = None
+        self.logger: Logger | None = None
         self.writer: RecordWriter | None = None
         self.enabled = False
         self.dropped = 0
@@ -52,7 +57,7 @@ class Emitter:
             os.register_at_fork(after_in_child=self._init_runtime)
 
     def _init_runtime(self) -> None:
-        self._items: deque[tuple[Any, ...]] = deque()
+        self._items: deque[Item] = deque()
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._awake = False
@@ -76,7 +81,7 @@ class Emitter:
 
     # hot path -------------------------------------------------------------------
 
-    def put(self, item: tuple[Any, ...]) -> None:
+    def put(self, item: Item) -> None:
         """Queue one captured event (drops and counts it when the queue is full)."""
         items = self._items
         if len(items) >= _MAX_PENDING:
@@ -129,7 +134,7 @@ class Emitter:
         items = self._items
         with self._lock:
             while items:
-                batch = []
+                batch: list[Item] = []
                 try:
                     for _ in range(_BATCH):
                         batch.append(items.popleft())
@@ -174,10 +179,10 @@ class Emitter:
         return len(self._items)
 
 
-def _complete(batch: list[tuple[Any, ...]]) -> None:
+def _complete(batch: list[Item]) -> None:
     """Each item is ``(pipeline, ...)``; lines of one output are written together."""
     lines: list[str] = []
-    output: Any = None
+    output: Output | None = None
     for item in batch:
         pipeline = item[0]
         try:
@@ -187,7 +192,7 @@ def _complete(batch: list[tuple[Any, ...]]) -> None:
             continue
         if line is None:
             continue
-        if output is not pipeline.output and lines:
+        if output is not pipeline.output and lines and output is not None:
             output.write_lines(lines)
             lines = []
         output = pipeline.output
@@ -196,31 +201,31 @@ def _complete(batch: list[tuple[Any, ...]]) -> None:
         output.write_lines(lines)
 
 
-def _is_real(provider: Any) -> bool:
+def _is_real(provider: LoggerProvider) -> bool:
     """False for the API's proxy provider before an SDK provider is set."""
     return type(provider).__name__ != "ProxyLoggerProvider"
 
 
-def _wrap_flush(provider: Any, emitter: Emitter) -> None:
+def _wrap_flush(provider: LoggerProvider, emitter: Emitter) -> None:
     """Make ``provider.force_flush()``/``shutdown()`` drain our queue first."""
     if getattr(provider, "_otel_distro_wrapped", False):
         return
-    flush = getattr(provider, "force_flush", None)
-    shutdown = getattr(provider, "shutdown", None)
+    flush: Callable[..., object] | None = getattr(provider, "force_flush", None)
+    shutdown: Callable[..., object] | None = getattr(provider, "shutdown", None)
     if not callable(flush) or not callable(shutdown):
         return
 
-    def force_flush(*args: Any, **kwargs: Any) -> Any:
+    def force_flush(*args: object, **kwargs: object) -> object:
         emitter.flush_all()
         return flush(*args, **kwargs)
 
-    def shutdown_first(*args: Any, **kwargs: Any) -> Any:
+    def shutdown_first(*args: object, **kwargs: object) -> object:
         emitter.flush_all()
         return shutdown(*args, **kwargs)
 
     try:
-        provider.force_flush = force_flush
-        provider.shutdown = shutdown_first
-        provider._otel_distro_wrapped = True
+        setattr(provider, "force_flush", force_flush)  # noqa: B010 - not every provider has it
+        setattr(provider, "shutdown", shutdown_first)  # noqa: B010
+        setattr(provider, "_otel_distro_wrapped", True)  # noqa: B010
     except Exception:  # noqa: S110 - a (third-party) provider with slots keeps its methods
         pass

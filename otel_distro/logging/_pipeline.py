@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeAlias
 
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanContext, get_current_span
+from opentelemetry.util.types import AnyValue
 
 from otel_distro._exception_origin import _exception_of
 from otel_distro._names import REPORT_ATTRIBUTE
@@ -36,12 +37,28 @@ from otel_distro.logging._values import (
     exception_attributes,
 )
 
-__all__ = ["LEVELS", "Level", "Pipeline", "severity"]
+__all__ = ["LEVELS", "Item", "Level", "Pipeline", "severity"]
 
 # (levelno, OTel severity number, OTel severity text, rendered name)
 Level = tuple[int, SeverityNumber, str, str]
+# the request state's context values (``request_snapshot``)
+_Request: TypeAlias = "dict[str, str] | None"
 # (context, request values, allow-listed context values, span context, hex ids)
-_ContextInfo = tuple[Any, Any, dict[str, str], "SpanContext | None", "tuple[str, str] | None"]
+_ContextInfo: TypeAlias = (
+    "tuple[Context | None, _Request, dict[str, str], SpanContext | None, tuple[str, str] | None]"
+)
+# One captured event, as queued for the worker: (pipeline, timestamp, level, logger name,
+# event, cleaned attributes, context, request values, emit, write), and optionally
+# (already redacted entries, carried) -- a plain tuple: one is made per log call.
+_Captured: TypeAlias = (
+    "tuple[Pipeline, int, Level, str | None, AnyValue, dict[str, AnyValue], Context, _Request,"
+    " bool, bool]"
+)
+_Redacted: TypeAlias = (
+    "tuple[Pipeline, int, Level, str | None, AnyValue, dict[str, AnyValue], Context, _Request,"
+    " bool, bool, tuple[str, ...], bool]"
+)
+Item: TypeAlias = "_Captured | _Redacted"
 
 LEVELS: dict[str, Level] = {
     "debug": (10, SeverityNumber.DEBUG, "DEBUG", "debug"),
@@ -100,9 +117,9 @@ class Pipeline:
         self,
         level: Level,
         name: str | None,
-        event: Any,
-        values: Mapping[str, Any] | None,
-        exc_info: Any = None,
+        event: object,
+        values: Mapping[str, object] | None,
+        exc_info: object = None,
         ts_ns: int | None = None,
         context: Context | None = None,
         emit: bool = True,
@@ -131,14 +148,14 @@ class Pipeline:
         self,
         level: Level,
         name: str | None,
-        event: Any,
-        values: Mapping[str, Any] | None,
-        exc_info: Any,
+        event: object,
+        values: Mapping[str, object] | None,
+        exc_info: object,
         ts_ns: int | None,
         context: Context | None,
         emit: bool,
         write: bool,
-    ) -> tuple[Any, ...]:
+    ) -> _Captured:
         limit = self.limit
         attributes = clean_mapping(values, limit) if values else {}
         if exc_info:
@@ -150,18 +167,21 @@ class Pipeline:
                 record_logged(exc, extra)
                 if server_repeat(exc, name, level[0]):  # the app logged it already
                     emit = write = False
+        body: AnyValue
         if type(event) is not str or len(event) > limit or not event.isascii():
-            event = clean(event, limit)
+            body = clean(event, limit)
+        else:
+            body = event
         ts_ns = time.time_ns() if ts_ns is None else ts_ns
         context = get_current() if context is None else context
         if self.span_events is not None:
-            self.span_events.add(context, ts_ns, level[2], name, event, attributes)
+            self.span_events.add(context, ts_ns, level[2], name, body, attributes)
         return (
             self,
             ts_ns,
             level,
             name,
-            event,
+            body,
             attributes,
             context,
             request_snapshot() if self.context_keys else None,
@@ -169,11 +189,11 @@ class Pipeline:
             write,
         )
 
-    def complete(self, item: tuple[Any, ...]) -> str | None:
+    def complete(self, item: Item) -> str | None:
         """Worker side: emits the OTel record, returns the line (None: not written)."""
         out, attributes, span_context = self._complete(item)
         body = out["event"]  # read first: the console renderer pops keys from ``out``
-        name = out["logger"]
+        name = _name(out["logger"])
         line = None
         if item[9]:
             try:
@@ -187,10 +207,10 @@ class Pipeline:
 
     def _emit(
         self,
-        item: tuple[Any, ...],
-        name: Any,
-        body: Any,
-        attributes: dict[str, Any],
+        item: Item,
+        name: str | None,
+        body: AnyValue,
+        attributes: dict[str, AnyValue],
         span_context: SpanContext | None,
     ) -> None:
         """Hand the record to the writer; a failing processor must not cost the line."""
@@ -207,19 +227,23 @@ class Pipeline:
             pass
 
     def _complete(
-        self, item: tuple[Any, ...]
-    ) -> tuple[dict[str, Any], dict[str, Any], SpanContext | None]:
+        self, item: Item
+    ) -> tuple[dict[str, AnyValue], dict[str, AnyValue], SpanContext | None]:
         ts_ns, level, name, event, attributes, context, request = item[1:8]
         _, _, values, span_context, ids = self._context_of(context, request)
         for key, value in values.items():
             if key not in attributes:
                 attributes[key] = value
-        carried = len(item) > 11 and item[11]
+        redacted: tuple[str, ...] = ()
+        carried = False
+        extra = item[10:]  # (redacted, carried) when the item has them
+        if extra:
+            redacted, carried = extra
         event, attributes, name = self.redact(event, attributes, name, carried)
-        if len(item) > 10 and item[10]:  # replaced before the pipeline saw it (the record's)
-            entries = list(attributes.get(REPORT_ATTRIBUTE) or ())
-            attributes[REPORT_ATTRIBUTE] = entries + [e for e in item[10] if e not in entries]
-        out: dict[str, Any] = {
+        if redacted:  # replaced before the pipeline saw it (the record's)
+            entries = _entries(attributes.get(REPORT_ATTRIBUTE))
+            attributes[REPORT_ATTRIBUTE] = entries + [e for e in redacted if e not in entries]
+        out: dict[str, AnyValue] = {
             "timestamp": _iso(ts_ns),
             "level": level[3],
             "logger": name,
@@ -230,7 +254,7 @@ class Pipeline:
         out.update(attributes)
         return out, attributes, span_context
 
-    def _context_of(self, context: Context | None, request: Any) -> _ContextInfo:
+    def _context_of(self, context: Context | None, request: _Request) -> _ContextInfo:
         """(context, request, context values, span context, hex ids) of an event.
 
         Events of one span share their context object, so the last answer is reused.
@@ -245,7 +269,7 @@ class Pipeline:
             ids = hex_ids(span_context)
         else:
             span_context = None
-        info = (context, request, values, span_context, ids)
+        info: _ContextInfo = (context, request, values, span_context, ids)
         self._last_context = info
         return info
 
@@ -253,12 +277,12 @@ class Pipeline:
         self,
         level: Level,
         name: str | None,
-        event: Any,
-        values: Mapping[str, Any] | None,
-        exc_info: Any = None,
+        event: object,
+        values: Mapping[str, object] | None,
+        exc_info: object = None,
         emit: bool = True,
         context: Context | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, AnyValue]:
         """Capture and complete synchronously; returns the redacted output dict, writes nothing.
 
         ``context`` replaces the current OTel context (as in :meth:`capture`).
@@ -267,14 +291,14 @@ class Pipeline:
             self._item(level, name, event, values, exc_info, None, context, emit, False)
         )
 
-    def finish_item(self, item: tuple[Any, ...]) -> dict[str, Any]:
+    def finish_item(self, item: Item) -> dict[str, AnyValue]:
         """Complete an item from ``_item`` synchronously (emitted if it says so)."""
         out, attributes, span_context = self._complete(item)
         if item[8]:
-            self._emit(item, out["logger"], out["event"], attributes, span_context)
+            self._emit(item, _name(out["logger"]), out["event"], attributes, span_context)
         return out
 
-    def render(self, out: dict[str, Any]) -> str:
+    def render(self, out: dict[str, AnyValue]) -> str:
         if self.console is None:
             return render_clean_json(out)
         exception = out.pop("exception.stacktrace", None)
@@ -284,3 +308,17 @@ class Pipeline:
         if stack is not None:  # printed as a block, like structlog's StackInfoRenderer
             out["stack"] = stack
         return self.console(out)
+
+
+def _name(name: AnyValue) -> str | None:
+    """The redacted logger name of an output dict (a text or None, as ``redact`` returns)."""
+    return name if name is None or type(name) is str else str(name)
+
+
+def _entries(report: AnyValue) -> list[AnyValue]:
+    """What a record's attributes already list as replaced (a list; nothing when absent)."""
+    if not report:
+        return []
+    if isinstance(report, (int, float)):
+        return [report]
+    return list(report)

@@ -24,20 +24,30 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from opentelemetry._logs import LogRecord, SeverityNumber
-from opentelemetry.attributes import BoundedAttributes
+from opentelemetry._logs import Logger, LogRecord, SeverityNumber
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanContext, TraceFlags
+from opentelemetry.trace import SpanContext
+from opentelemetry.util.types import AnyValue
+
+from otel_distro.logging._sdk_records import NO_CONTEXT, Event, SdkRecord, build, ids, same_as_sdk
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import Logger as SdkLogger
+    from opentelemetry.sdk._logs import (
+        LogRecordProcessor,
+        ReadableLogRecord,
+        ReadWriteLogRecord,
+        SynchronousMultiLogRecordProcessor,
+    )
+    from opentelemetry.sdk.resources import Resource
 
 __all__ = ["RecordWriter"]
 
 _log = logging.getLogger("otel_distro.logging")
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_NO_CONTEXT = Context()
-_NO_FLAGS = TraceFlags.get_default()  # what an invalid span context carries
 # SDK releases whose batch processor ``on_emit`` only copies the record, drops its
 # context and queues it (other releases get the processors' own ``on_emit``)
 _BATCH_QUEUE_SDK = "1.45."
@@ -51,58 +61,27 @@ _STALL = 2.0
 _UNBOUNDED = 1 << 62
 
 
-class _Record(LogRecord):
-    """An API ``LogRecord`` built from finished values, with a cheap shallow copy."""
-
-    def __init__(
-        self,
-        ts_ns: int,
-        context: Any,
-        trace_id: int,
-        span_id: int,
-        trace_flags: TraceFlags,
-        severity_text: str,
-        severity_number: SeverityNumber,
-        body: Any,
-        attributes: Any,
-    ) -> None:
-        self.timestamp = ts_ns
-        self.observed_timestamp = ts_ns
-        self.context = context
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.trace_flags = trace_flags
-        self.severity_text = severity_text
-        self.severity_number = severity_number
-        self.body = body
-        self.attributes = attributes
-        self.event_name = None
-        self.exception = None
-
-    def __copy__(self) -> _Record:  # the batch processor copies each record
-        new = _Record.__new__(_Record)
-        new.__dict__.update(self.__dict__)
-        return new
-
-
 class RecordWriter:
     """Emits finished events into one OTel ``Logger``."""
 
-    def __init__(self, logger: Any) -> None:
+    def __init__(self, logger: Logger) -> None:
         self.logger = logger
         self.route = "emit"  # "emit" (Logger.emit), "processors" or "batches"
-        self._multi: Any = None
-        self._seen: Any = None
-        self._resource: Any = None
-        self._queues: tuple[Callable[[Any], Any], ...] = ()
-        self._processors: tuple[Callable[[Any], Any], ...] = ()
-        self._count: Callable[[], Any] | None = None
+        # set together when records are built directly: the SDK logger and its processors
+        self._sdk: SdkLogger | None = None
+        self._multi: SynchronousMultiLogRecordProcessor | None = None
+        self._seen: tuple[LogRecordProcessor, ...] | None = None
+        self._resource: Resource | None = None
+        self._queues: tuple[Callable[[ReadableLogRecord], object], ...] = ()
+        self._processors: tuple[Callable[[ReadWriteLogRecord], object], ...] = ()
+        self._count: Callable[[], object] | None = None
         self._idle = False
-        self._source: Any = None
+        self._source: Resource | None = None
+        self._maxlen: int | None = None
         # (queue, size) of each batch processor queued into directly, and the records
         # held back for them while they were full (oldest first)
-        self._bounded: tuple[tuple[Any, int], ...] = ()
-        self._held: deque[Any] = deque()
+        self._bounded: tuple[tuple[deque[ReadableLogRecord], int], ...] = ()
+        self._held: deque[ReadableLogRecord] = deque()
         self._left = 0
         self._moved = 0.0  # when the held records last moved (monotonic)
         self._stalled = False  # gave up waiting: queue directly until there is room
@@ -113,7 +92,7 @@ class RecordWriter:
             self._multi = None
         _log.debug("otel-distro log records go through %s", self.route)
 
-    def _init_direct(self, logger: Any) -> None:
+    def _init_direct(self, logger: Logger) -> None:
         from opentelemetry.sdk._logs import Logger as SdkLogger
         from opentelemetry.sdk._logs._internal import (
             ReadableLogRecord,
@@ -132,22 +111,23 @@ class RecordWriter:
             return
         self._readable = ReadableLogRecord
         self._readwrite = ReadWriteLogRecord
-        self._maxlen: int | None = limits.max_log_record_attributes
+        self._maxlen = limits.max_log_record_attributes
         metrics = logger._logger_metrics
         # the SDK's no-op metrics (the default) are not called per record
         self._count = None if type(metrics) is NoOpLoggerMetrics else metrics.emit_log
-        if _same_as_sdk(self, logger):
+        if same_as_sdk(logger, self._maxlen, ReadableLogRecord, ReadWriteLogRecord):
+            self._sdk = logger
             self._multi = multi
-            self._plan()
+            self._plan(multi, logger)
 
-    def _plan(self) -> None:
+    def _plan(self, multi: SynchronousMultiLogRecordProcessor, logger: SdkLogger) -> None:
         """Choose the route for the logger's current processors."""
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
-        processors = self._multi._log_record_processors
+        processors = multi._log_record_processors
         self._seen = processors
-        resource = self._source = self.logger._resource
-        others = []
+        resource = self._source = logger._resource
+        others: list[LogRecordProcessor] = []
         for processor in processors:
             if getattr(processor, "skips_own_records", False):
                 adapt = getattr(processor, "own_records_resource", None)
@@ -166,11 +146,12 @@ class RecordWriter:
         if _queues_known() and len(queues) == len(others) and all(callable(q) for q in queues):
             self._queues = tuple(q for q in queues if q is not None)
             self.route = "batches"
-            bounded: list[tuple[Any, Any]] = [
+            bounded: list[tuple[deque[ReadableLogRecord] | None, object]] = [
                 (getattr(b, "_queue", None), getattr(b, "_max_queue_size", None)) for b in batches
             ]
-            ok = all(q is not None and type(size) is int for q, size in bounded)
-            self._bounded = tuple(bounded) if ok else ()  # unknown: nothing is held back
+            known = [(q, size) for q, size in bounded if q is not None and type(size) is int]
+            ok = len(known) == len(bounded)
+            self._bounded = tuple(known) if ok else ()  # unknown: nothing is held back
             self._left = 0
         else:
             self._processors = tuple(p.on_emit for p in others)
@@ -183,28 +164,28 @@ class RecordWriter:
         span_context: SpanContext | None,
         severity_number: SeverityNumber,
         severity_text: str,
-        body: Any,
-        attributes: dict[str, Any],
+        body: AnyValue,
+        attributes: dict[str, AnyValue],
     ) -> None:
         """One record; *attributes* must be cleaned already (the dict is kept, not copied)."""
         multi = self._multi
-        if multi is None or not self._fits(attributes):
+        logger = self._sdk
+        if multi is None or logger is None or not self._fits(attributes):
             self._emit_stock(
                 (ts_ns, context, span_context, severity_number, severity_text, body), attributes
             )
             return
-        logger = self.logger
         if multi._log_record_processors is not self._seen or logger._resource is not self._source:
-            self._plan()  # processors added, or a new resource (the provider's, after fork)
+            self._plan(multi, logger)  # processors added, or a new resource (after fork)
         if not logger._logger_config.is_enabled:
             return
         if self._count is not None:
             self._count()
         if self._idle:
             return
-        event = (ts_ns, context, span_context, severity_number, severity_text, body)
+        event: Event = (ts_ns, context, span_context, severity_number, severity_text, body)
         if self.route == "batches":
-            readable = self._build(self._readable, event, attributes, _NO_CONTEXT)
+            readable = self._build(self._readable, event, attributes, NO_CONTEXT, logger)
             # ``_left``: room the queues had at least (only their exporter frees more)
             if self._left <= 0 or self._held:
                 self._left = self._room()
@@ -215,7 +196,7 @@ class RecordWriter:
             for queue in self._queues:
                 queue(readable)
         else:
-            readwrite = self._build(self._readwrite, event, attributes, context)
+            readwrite = self._build(self._readwrite, event, attributes, context, logger)
             for on_emit in self._processors:
                 on_emit(readwrite)
 
@@ -224,7 +205,7 @@ class RecordWriter:
     def _room(self) -> int:
         return min((size - len(queue) for queue, size in self._bounded), default=_UNBOUNDED)
 
-    def _hold(self, readable: Any) -> None:
+    def _hold(self, readable: ReadableLogRecord) -> None:
         if self._stalled and not self._held:
             if self._room() <= 0:  # still stuck: what the SDK would do (drop, and say so)
                 for queue in self._queues:
@@ -276,7 +257,7 @@ class RecordWriter:
         self._held = deque()
         self._stalled = False
 
-    def _emit_stock(self, event: tuple[Any, ...], attributes: dict[str, Any]) -> None:
+    def _emit_stock(self, event: Event, attributes: dict[str, AnyValue]) -> None:
         ts_ns, context, span_context, severity_number, severity_text, body = event
         record = LogRecord(
             timestamp=ts_ns,
@@ -289,11 +270,11 @@ class RecordWriter:
         )
         # The API takes an empty context to mean "the current one": the ids must be
         # the event's own, not those of whatever span is current on this thread.
-        record.context = context if context is not None else _NO_CONTEXT
-        record.trace_id, record.span_id, record.trace_flags = _ids(span_context)
+        record.context = context if context is not None else NO_CONTEXT
+        record.trace_id, record.span_id, record.trace_flags = ids(span_context)
         self.logger.emit(record)
 
-    def _fits(self, attributes: dict[str, Any]) -> bool:
+    def _fits(self, attributes: dict[str, AnyValue]) -> bool:
         maxlen = self._maxlen
         if maxlen is not None and len(attributes) > maxlen:
             return False
@@ -304,42 +285,15 @@ class RecordWriter:
         return True
 
     def _build(
-        self, cls: Any, event: tuple[Any, ...], attributes: dict[str, Any], context: Any
-    ) -> Any:
-        """A *cls* record (readable or read-write) for ``(ts, context, span, number, text, body)``.
-
-        The attributes dict is kept, not copied.
-        """
-        ts_ns, _, span_context, severity_number, severity_text, body = event
-        bounded = BoundedAttributes(self._maxlen, None, False, None, True)
-        bounded._dict = attributes
-        trace_id, span_id, trace_flags = _ids(span_context)
-        record = _Record(
-            ts_ns,
-            context,
-            trace_id,
-            span_id,
-            trace_flags,
-            severity_text,
-            severity_number,
-            body,
-            bounded,
-        )
-        built = cls.__new__(cls)
-        built.__dict__.update(
-            log_record=record,
-            resource=self._resource,
-            instrumentation_scope=self.logger._instrumentation_scope,
-            limits=self.logger._log_record_limits,
-        )
-        return built
-
-
-def _ids(span_context: SpanContext | None) -> tuple[int, int, TraceFlags]:
-    """Trace id, span id and flags of a record (an invalid span's when there is none)."""
-    if span_context is None:
-        return 0, 0, _NO_FLAGS
-    return span_context.trace_id, span_context.span_id, span_context.trace_flags
+        self,
+        cls: type[SdkRecord],
+        event: Event,
+        attributes: dict[str, AnyValue],
+        context: Context | None,
+        logger: SdkLogger,
+    ) -> SdkRecord:
+        """A *cls* record (readable or read-write) for *event*; the attributes dict is kept."""
+        return build(cls, event, attributes, context, self._maxlen, self._resource, logger)
 
 
 def _queues_known() -> bool:
@@ -349,65 +303,3 @@ def _queues_known() -> bool:
     except ImportError:
         return False
     return __version__.startswith(_BATCH_QUEUE_SDK)
-
-
-def _same_as_sdk(writer: RecordWriter, logger: Any) -> bool:
-    """Whether records built directly equal what the SDK's emit and batch processor make."""
-    import copy
-
-    from opentelemetry import trace
-
-    span_context = SpanContext(0x1234, 0x56, False, trace.TraceFlags(1))
-    context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
-    attributes: dict[str, Any] = {"s": "v", "i": 1, "f": 1.5, "b": True, "n": None}
-    if writer._maxlen is not None:  # within the limit: no dropped-attribute warnings
-        attributes = dict(list(attributes.items())[: writer._maxlen])
-    writer._resource = logger._resource
-    stock: Any = writer._readwrite._from_api_log_record(
-        record=LogRecord(
-            timestamp=1,
-            observed_timestamp=1,
-            context=context,
-            severity_number=SeverityNumber.INFO,
-            severity_text="INFO",
-            body="e",
-            attributes=attributes.copy(),
-        ),
-        resource=logger._resource,
-        instrumentation_scope=logger._instrumentation_scope,
-        limits=logger._log_record_limits,
-    )
-    event = (1, context, span_context, SeverityNumber.INFO, "INFO", "e")
-    if not _equal(writer._build(writer._readwrite, event, attributes, context), stock):
-        return False
-    queued = copy.copy(stock.log_record)  # what BatchLogRecordProcessor.on_emit queues
-    queued.context = Context()
-    stock_readable = writer._readable(
-        log_record=queued,
-        resource=stock.resource,
-        instrumentation_scope=stock.instrumentation_scope,
-        limits=stock.limits,
-    )
-    readable = writer._build(writer._readable, event, attributes.copy(), _NO_CONTEXT)
-    return _equal(readable, stock_readable)
-
-
-def _equal(ours: Any, stock: Any) -> bool:
-    if type(ours) is not type(stock) or vars(ours).keys() != vars(stock).keys():
-        return False
-    if ours.resource is not stock.resource or ours.limits is not stock.limits:
-        return False
-    if ours.instrumentation_scope != stock.instrumentation_scope:
-        return False
-    mine, theirs = vars(ours.log_record), vars(stock.log_record)
-    if mine.keys() != theirs.keys():
-        return False
-    for key, value in theirs.items():
-        if key == "attributes":
-            if type(mine[key]) is not type(value) or vars(mine[key]).keys() != vars(value).keys():
-                return False
-            if dict(mine[key]) != dict(value) or mine[key].dropped != value.dropped:
-                return False
-        elif mine[key] != value or type(mine[key]) is not type(value):
-            return False
-    return True

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from opentelemetry.util.types import AnyValue
 
 from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro._report import internal_error
+
+if TYPE_CHECKING:
+    from otel_distro.redaction import Redactor
 
 __all__ = ["REPORT_ATTRIBUTE", "Redact", "load_redact"]
 
@@ -16,13 +21,17 @@ _NAME_LIMIT = 4096
 
 class Redact(Protocol):
     def __call__(
-        self, body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
-    ) -> tuple[Any, dict[str, Any], Any]: ...
+        self,
+        body: AnyValue,
+        attributes: dict[str, AnyValue],
+        name: str | None = None,
+        carried: bool = False,
+    ) -> tuple[AnyValue, dict[str, AnyValue], str | None]: ...
 
 
 def _identity(
-    body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
-) -> tuple[Any, dict[str, Any], Any]:
+    body: AnyValue, attributes: dict[str, AnyValue], name: str | None = None, carried: bool = False
+) -> tuple[AnyValue, dict[str, AnyValue], str | None]:
     return body, attributes, name
 
 
@@ -56,9 +65,9 @@ def load_redact() -> Redact:
 
     # logger name -> (redacted name, report entries), for the redactor they came from
     names: dict[str, tuple[str, tuple[str, ...]]] = {}
-    owner: list[Any] = [None]
+    owner: list[Redactor | None] = [None]
 
-    def redact_name(redactor: Any, name: Any) -> tuple[str, tuple[str, ...]]:
+    def redact_name(redactor: Redactor, name: str) -> tuple[str, tuple[str, ...]]:
         text = safe_str(name, _NAME_LIMIT)  # also what OTLP and JSON can hold
         report = RedactionReport()
         redacted = redactor.redact_text(text, report=report, path="logger.name")
@@ -69,8 +78,11 @@ def load_redact() -> Redact:
         return redacted, tuple(report.entries)
 
     def redact(
-        body: Any, attributes: dict[str, Any], name: Any = None, carried: bool = False
-    ) -> tuple[Any, dict[str, Any], Any]:
+        body: AnyValue,
+        attributes: dict[str, AnyValue],
+        name: str | None = None,
+        carried: bool = False,
+    ) -> tuple[AnyValue, dict[str, AnyValue], str | None]:
         name_in = name
         try:
             redactor = get_redactor()
@@ -89,7 +101,8 @@ def load_redact() -> Redact:
             if carry is None and redactor.known_clean(body, attributes):  # seen clean: no scan
                 if named is None or not named[1]:
                     return body, attributes, name
-                attributes[REPORT_ATTRIBUTE] = list(named[1])
+                shown: list[AnyValue] = list(named[1])
+                attributes[REPORT_ATTRIBUTE] = shown
                 return body, attributes, name
             report = RedactionReport()
             if type(body) is str:
@@ -99,7 +112,7 @@ def load_redact() -> Redact:
             if attributes:
                 result = redactor.redact_mapping(attributes, report=report)
                 attributes = result if type(result) is dict else dict(result)
-            entries = list(report.entries)
+            entries: list[AnyValue] = list(report.entries)
             if named is not None and named[1]:
                 entries.extend(named[1])
             if entries:  # what was replaced (rule:path, never the text), as on spans

@@ -8,10 +8,10 @@ import logging.handlers
 import os
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import structlog
+from structlog.typing import EventDict
 
 __all__ = ["Output", "console_renderer", "render_clean_json", "render_json"]
 
@@ -27,27 +27,29 @@ _dumps = json.JSONEncoder(default=_fallback).encode
 
 # One reusable C encoder without cycle checks: ``JSONEncoder.encode`` builds a new
 # one per call, which costs more than the encoding of a small event.
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-_clean_encoder: Callable[[Any, int], Any] | None = None
+_c_make_encoder: Callable[..., Callable[[object, int], list[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_clean_encoder: Callable[[object, int], list[str]] | None = None
 if _c_make_encoder is not None:
     _clean_encoder = _c_make_encoder(
         None, _fallback, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
     )
 
 
-def render_json(event: dict[str, Any]) -> str:
+def render_json(event: Mapping[str, object]) -> str:
     """One JSON object from any dict (cycles and unknown types cannot make it fail)."""
     return _dumps(event)
 
 
-def render_clean_json(event: dict[str, Any]) -> str:
+def render_clean_json(event: Mapping[str, object]) -> str:
     """One JSON object from a dict of cleaned values (no cycles): the log worker's fast path."""
     if _clean_encoder is None:
         return _dumps(event)
     return "".join(_clean_encoder(event, 0))
 
 
-def console_renderer(colors: bool | None = None) -> Callable[[dict[str, Any]], str]:
+def console_renderer(colors: bool | None = None) -> Callable[[EventDict], str]:
     """structlog's console renderer, called with an event dict."""
     if colors is None:
         try:
@@ -56,7 +58,7 @@ def console_renderer(colors: bool | None = None) -> Callable[[dict[str, Any]], s
             colors = False
     renderer = structlog.dev.ConsoleRenderer(colors=colors)
 
-    def render(event: dict[str, Any]) -> str:
+    def render(event: EventDict) -> str:
         return renderer(None, "info", event)
 
     return render

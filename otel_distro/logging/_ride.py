@@ -26,7 +26,6 @@ application's tests) runs unchanged.
 from __future__ import annotations
 
 import logging
-import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ from structlog.testing import LogCapture
 
 from otel_distro._exception_origin import log_context
 from otel_distro._report import internal_error
+from otel_distro.logging._frames import in_frames_of
 from otel_distro.logging._pipeline import LEVELS
 from otel_distro.logging._structlog import FinalProcessor, Holder, call_stack
 from otel_distro.logging._values import CODE_STACKTRACE
@@ -208,15 +208,28 @@ def _handed_on(
 _original: Callable[..., Any] | None = None
 
 
-def _process_event(
-    self: BoundLoggerBase, method_name: str, event: str | None, event_kw: dict[str, Any]
-) -> tuple[Sequence[Any], Mapping[str, Any]]:
+class _Run:
+    """One call of an application chain: what :func:`_start` prepared for the frame
+    that runs it (:func:`_runner`)."""
+
+    __slots__ = ("event_dict", "exc_info", "plan", "stack")
+
+    def __init__(self, plan: _Plan, event_dict: dict[str, Any], exc_info: Any, stack: bool):
+        self.plan = plan
+        self.event_dict = event_dict
+        self.exc_info = exc_info
+        self.stack = stack
+
+
+def _start(self: BoundLoggerBase, event: str | None, event_kw: dict[str, Any]) -> _Run | None:
+    """The run of an application chain (None: structlog's own ``_process_event`` runs it:
+    the distro's chain, no pipeline, or a chain left unchanged)."""
     processors = self._processors
-    if processors is _own[0] or Holder.pipeline is None:  # the distro's chain: as it is
-        return _original(self, method_name, event, event_kw)  # type: ignore[misc,no-any-return]
+    if processors is _own[0] or Holder.pipeline is None:
+        return None
     plan = _plan(processors)
     if plan is None:
-        return _original(self, method_name, event, event_kw)  # type: ignore[misc,no-any-return]
+        return None
     exc_info = event_kw.get("exc_info") if "exc_info" in event_kw else None
     if exc_info is False:
         exc_info = None
@@ -230,11 +243,11 @@ def _process_event(
     event_dict.update(**event_kw)
     if event is not None:
         event_dict["event"] = event
-    logger = self._logger
-    for proc in plan.chain:
-        event_dict = proc(logger, method_name, event_dict)
-    event_dict = _bridge(logger, method_name, event_dict, exc_info, stack, plan)
-    event_dict = plan.last(logger, method_name, event_dict)
+    return _Run(plan, event_dict, exc_info, stack)
+
+
+def _result(event_dict: Any) -> tuple[Sequence[Any], Mapping[str, Any]]:
+    """What the chain's last processor returned, as structlog hands it to the logger."""
     if isinstance(event_dict, (str, bytes, bytearray)):
         return (event_dict,), {}
     if isinstance(event_dict, tuple):
@@ -248,33 +261,39 @@ def _process_event(
     raise ValueError(msg)
 
 
+def _runner(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The replacement of ``_process_event``: the application's processors run in its
+    frame, which belongs to structlog (:mod:`._frames`), so every frame walk that skips
+    structlog (``CallsiteParameterAdder``, ``StackInfoRenderer``) skips it too; what it
+    delegates to (:func:`_start`, :func:`_bridge`, :func:`_result`) has returned
+    before any processor of the application runs."""
+    start, bridge, result = _start, _bridge, _result
+
+    def _process_event(
+        self: BoundLoggerBase, method_name: str, event: str | None, event_kw: dict[str, Any]
+    ) -> tuple[Sequence[Any], Mapping[str, Any]]:
+        run = start(self, event, event_kw)
+        if run is None:
+            return original(self, method_name, event, event_kw)  # type: ignore[no-any-return]
+        plan = run.plan
+        logger = self._logger
+        event_dict = run.event_dict
+        for proc in plan.chain:
+            event_dict = proc(logger, method_name, event_dict)
+        event_dict = bridge(logger, method_name, event_dict, run.exc_info, run.stack, plan)
+        return result(plan.last(logger, method_name, event_dict))
+
+    _process_event.__doc__ = original.__doc__
+    return in_frames_of("structlog._otel_distro", _process_event)
+
+
 def install() -> None:
     """Wrap ``BoundLoggerBase._process_event`` (idempotent)."""
     global _original
     if _original is not None:
         return
     _original = BoundLoggerBase._process_event
-    _process_event.__doc__ = _original.__doc__
-    BoundLoggerBase._process_event = _structlog_frame(_process_event)  # type: ignore[method-assign]
-
-
-def _structlog_frame(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` running with a module name under ``structlog``.
-
-    The app's processors run inside this wrapper, and ``CallsiteParameterAdder``
-    (like every structlog frame walk) takes the first frame outside ``structlog``
-    as the call site: without this it would name the distro instead of the app.
-    The copy's globals are a snapshot taken after ``install`` set ``_original``
-    (the only name of this module that is ever rebound).
-    """
-    namespace = dict(function.__globals__)
-    namespace["__name__"] = "structlog._otel_distro_ride"
-    copy = types.FunctionType(
-        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
-    )
-    copy.__doc__ = function.__doc__
-    copy.__qualname__ = function.__qualname__
-    return copy
+    BoundLoggerBase._process_event = _runner(_original)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:

@@ -59,6 +59,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 from otel_distro._report import internal_error
 from otel_distro._state import slot
 from otel_distro.logging._carries import Carries
+from otel_distro.logging._frames import in_frames_of
 from otel_distro.logging._guest import handled_elsewhere
 
 __all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
@@ -348,16 +349,20 @@ def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None =
     handle_original = logging.Logger.handle
     _original_handle = handle_original
 
-    def handle(self: logging.Logger, record: logging.LogRecord) -> Any:
+    def before(record: logging.LogRecord) -> bool:
         if get_value(_SUPPRESS_INSTRUMENTATION_KEY) and not record.name.startswith(_OWN):
-            return None  # a library logging inside the SDK's export: the distro's traffic
+            return False  # a library logging inside the SDK's export: the distro's traffic
         if _other_consumer(record, ours):
             redact_record(record, reserved, _limit[0])
-        return handle_original(self, record)
+        return True
+
+    # stays on the stack while handlers run: a frame of logging's (see _frames)
+    def handle(self: logging.Logger, record: logging.LogRecord) -> Any:
+        return handle_original(self, record) if before(record) else None
 
     handle.__doc__ = handle_original.__doc__
     handle.__wrapped__ = handle_original  # type: ignore[attr-defined]
-    logging.Logger.handle = handle  # type: ignore[method-assign]
+    logging.Logger.handle = in_frames_of("logging._otel_distro", handle)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:

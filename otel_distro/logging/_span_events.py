@@ -16,10 +16,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.trace import get_current_span
+from opentelemetry.trace import Span, get_current_span
+from opentelemetry.util.types import AnyValue
 
 from otel_distro._names import REPORT_ATTRIBUTE
 from otel_distro._report import internal_error
@@ -49,7 +49,7 @@ class SpanEvents:
 
     def __init__(self, redact: Redact) -> None:
         self._redact = redact
-        self._counts: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._counts: weakref.WeakKeyDictionary[Span, int] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._busy = threading.local()  # an SDK warning logged by add_event: not again
 
@@ -58,9 +58,9 @@ class SpanEvents:
         context: Context | None,
         ts_ns: int,
         severity_text: str,
-        name: Any,
-        event: Any,
-        attributes: Mapping[str, Any],
+        name: str | None,
+        event: AnyValue,
+        attributes: Mapping[str, AnyValue],
     ) -> None:
         """Add one event for the record to its span, if that span is recording."""
         busy = self._busy
@@ -72,7 +72,7 @@ class SpanEvents:
             if not span.is_recording() or not self._admit(span):
                 return
             body, values, logger = self._redact(event, dict(attributes), name)
-            event_attributes: dict[str, Any] = {
+            event_attributes: dict[str, AnyValue] = {
                 "log.severity": severity_text,
                 "log.message": _text(body),
             }
@@ -87,7 +87,7 @@ class SpanEvents:
                 event_attributes[_text(key)] = _value(value)
                 kept += 1
             redacted = values.get(REPORT_ATTRIBUTE)
-            if redacted:
+            if redacted and not isinstance(redacted, (int, float)):  # the list of entries
                 event_attributes[REPORT_ATTRIBUTE] = [_text(e) for e in redacted][:MAX_ATTRIBUTES]
             span.add_event(EVENT_NAME, event_attributes, timestamp=ts_ns)
         except Exception:
@@ -95,7 +95,7 @@ class SpanEvents:
         finally:
             busy.on = False
 
-    def _admit(self, span: Any) -> bool:
+    def _admit(self, span: Span) -> bool:
         """Count the span's events; past the cap, count the drop on the span instead."""
         try:
             with self._lock:
@@ -109,11 +109,11 @@ class SpanEvents:
         return False
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return safe_str(value, MAX_CHARS)
 
 
-def _value(value: Any) -> Any:
+def _value(value: object) -> bool | int | float | str:
     """An OTel attribute value: numbers and booleans as they are, anything else as text."""
     if isinstance(value, _PRIMITIVE):
         return value

@@ -23,6 +23,7 @@ import logging
 import logging.config
 import re
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
@@ -129,7 +130,7 @@ def _last_resort(record: logging.LogRecord, ours: logging.Handler) -> None:
         internal_error("logging.last_resort")
 
 
-def message_of(record: logging.LogRecord, limit: int) -> Any:
+def message_of(record: logging.LogRecord, limit: int) -> str:
     """The record's message: formatted, leniently when its arguments do not fit, and
     with a mapping argument redacted by key."""
     args = record.args
@@ -141,7 +142,7 @@ def message_of(record: logging.LogRecord, limit: int) -> Any:
         return _formatted(record, args, limit, failed=True)
 
 
-def _event_of(record: logging.LogRecord, limit: int) -> tuple[Any, dict[str, Any], Any]:
+def _event_of(record: logging.LogRecord, limit: int) -> tuple[object, dict[str, object], object]:
     msg = record.msg
     if not record.args and isinstance(msg, dict):
         return _wrapped_event(record, msg, limit)
@@ -155,8 +156,8 @@ def _event_of(record: logging.LogRecord, limit: int) -> tuple[Any, dict[str, Any
 
 
 def _wrapped_event(
-    record: logging.LogRecord, msg: dict[str, Any], limit: int
-) -> tuple[Any, dict[str, Any], Any]:
+    record: logging.LogRecord, msg: dict[str, object], limit: int
+) -> tuple[object, dict[str, object], object]:
     """structlog's ProcessorFormatter.wrap_for_formatter passes the event dict."""
     values = dict(msg)
     event = values.pop("event", None)
@@ -168,7 +169,7 @@ def _wrapped_event(
     return event, values, exc_info
 
 
-def _formatted(record: logging.LogRecord, args: Any, limit: int, failed: bool) -> str:
+def _formatted(record: logging.LogRecord, args: object, limit: int, failed: bool) -> str:
     """The message of a record whose arguments may be a mapping (redacted by key first);
     *failed*: ``getMessage()`` already raised."""
     try:
@@ -185,7 +186,7 @@ def _formatted(record: logging.LogRecord, args: Any, limit: int, failed: bool) -
     return _lenient_message(record.msg, args, limit)
 
 
-def _mapping_arg(args: Any) -> Mapping[Any, Any] | None:
+def _mapping_arg(args: object) -> Mapping[object, object] | None:
     """The mapping a record's arguments format with, if any.
 
     ``LogRecord`` turns a single non-empty mapping argument into ``args`` itself; a
@@ -201,7 +202,9 @@ def _mapping_arg(args: Any) -> Mapping[Any, Any] | None:
     return args if isinstance(args, Mapping) else None
 
 
-def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], limit: int) -> str:
+def _redacted_message(
+    record: logging.LogRecord, mapping: Mapping[object, object], limit: int
+) -> str:
     """The message formatted with its mapping argument redacted by key; never raises.
 
     Values the redactor leaves alone keep their own formatting (``%d``, ``%r``).  What
@@ -212,7 +215,7 @@ def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], lim
         from otel_distro.redaction import REDACTED, get_redactor
 
         redacted = get_redactor().redact_mapping(mapping, path="args")
-        safe = {}
+        safe: dict[object, object] = {}
         for key, value in mapping.items():
             # a key the redactor rewrote (a secret in the key itself): its value is not shown
             new = redacted.get(key if type(key) is str else safe_str(key, limit), REDACTED)
@@ -225,7 +228,7 @@ def _redacted_message(record: logging.LogRecord, mapping: Mapping[Any, Any], lim
         return _lenient_message(record.msg, safe, limit)
 
 
-def _unchanged(value: Any, new: Any) -> bool:
+def _unchanged(value: object, new: object) -> bool:
     """Whether the redactor left *value* as it was (objects come back as their ``str()``)."""
     if new is value:
         return True
@@ -240,7 +243,7 @@ def _unchanged(value: Any, new: Any) -> bool:
 _CONVERSION = re.compile(r"%(?:\(([^()]{0,64})\))?[-#0 +]{0,4}[0-9]{0,3}(?:\.[0-9]{1,3})?[a-zA-Z%]")
 
 
-def _lenient_message(msg: object, args: Any, limit: int) -> str:
+def _lenient_message(msg: object, args: object, limit: int) -> str:
     """A message whose %-formatting failed, with its arguments put in their places.
 
     ``info("pw=%s %s", secret)`` raises in ``getMessage``; printing the format and
@@ -313,7 +316,7 @@ def patch_logging_config(readopt: Callable[[int | None], None], ours: logging.Ha
     """
     if _originals:
         return
-    targets: dict[str, tuple[Any, str]] = {
+    targets: dict[str, tuple[ModuleType, str]] = {
         "dictConfig": (logging.config, "dictConfig"),
         "fileConfig": (logging.config, "fileConfig"),
         "basicConfig": (logging, "basicConfig"),
@@ -341,11 +344,11 @@ def _patch_contrib_instrumentor(readopt: Callable[[int | None], None]) -> None:
 
 
 def _wrap(
-    original: Callable[..., Any],
+    original: Callable[..., object],
     readopt: Callable[[int | None], None],
     lift: logging.Handler | None = None,
-) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+) -> Callable[..., object]:
+    def wrapper(*args: object, **kwargs: object) -> object:
         root = logging.getLogger()
         before = root.level
         lifted = lift is not None and lift in root.handlers

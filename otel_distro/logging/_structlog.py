@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Callable
 
 import structlog
 from structlog.contextvars import merge_contextvars
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 from otel_distro._exception_origin import log_context
 from otel_distro._report import internal_error
@@ -80,7 +80,7 @@ def call_stack(limit: int) -> str:
     return stack_text(text.rstrip("\n"), limit)
 
 
-def take_stack_info(event_dict: MutableMapping[str, Any], limit: int) -> None:
+def take_stack_info(event_dict: EventDict, limit: int) -> None:
     """structlog's ``stack_info=True`` (consumed, as ``StackInfoRenderer`` does): the
     caller's stack as ``code.stacktrace``."""
     wanted = event_dict.pop("stack_info", None)
@@ -92,7 +92,7 @@ def take_stack_info(event_dict: MutableMapping[str, Any], limit: int) -> None:
         event_dict[CODE_STACKTRACE] = call_stack(limit)
 
 
-_NOTHING: tuple[tuple[()], dict[str, Any]] = ((), {})
+_NOTHING: tuple[tuple[()], dict[str, object]] = ((), {})
 
 
 class FinalProcessor:
@@ -106,8 +106,8 @@ class FinalProcessor:
         self._holder = holder
 
     def __call__(
-        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
-    ) -> tuple[tuple[()], dict[str, Any]]:
+        self, logger: WrappedLogger, method_name: str, event_dict: EventDict
+    ) -> tuple[tuple[()], dict[str, object]]:
         try:
             pipeline = self._holder.pipeline
             if pipeline is None:
@@ -145,11 +145,11 @@ class Sink:
         self.name = name
         self._output = output
 
-    def write(self, *args: Any, **kwargs: Any) -> None:
+    def write(self, *args: object, **kwargs: object) -> None:
         if not args and not kwargs:
             return
         try:
-            message: Any = args[0] if args else kwargs
+            message: object = args[0] if args else kwargs
             if isinstance(message, (bytes, bytearray)):
                 message = bytes(message).decode("utf-8", "backslashreplace")
             elif isinstance(message, dict):
@@ -167,12 +167,12 @@ class SinkFactory:
     def __init__(self, output: Output) -> None:
         self._output = output
 
-    def __call__(self, *args: Any) -> Sink:
+    def __call__(self, *args: object) -> Sink:
         name = args[0] if args and isinstance(args[0], str) else None
         return Sink(name, self._output)
 
 
-_installed: list[Any] = [None]
+_installed: list[list[Processor] | None] = [None]
 
 
 def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
@@ -180,7 +180,7 @@ def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
     application's ``configure_once`` still applies."""
     from otel_distro.logging import _ride
 
-    processors: list[Any] = [merge_contextvars, FinalProcessor(holder)]
+    processors: list[Processor] = [merge_contextvars, FinalProcessor(holder)]
     configure = _original_configure[0] if _original_configure else structlog.configure
     configure(
         processors=processors,
@@ -193,10 +193,10 @@ def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
     _ride.set_own(processors)
 
 
-_original_configure: list[Any] = []
+_original_configure: list[Callable[..., None]] = []
 
 
-def _configure(*args: Any, **kwargs: Any) -> None:
+def _configure(*args: object, **kwargs: object) -> None:
     """``structlog.configure``: over the distro's chain, the application starts from
     structlog's defaults, so what it does not pass is what it would be without the distro."""
     try:

@@ -13,10 +13,13 @@ import math
 import traceback
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TypeAlias
+
+from opentelemetry.util.types import AnyValue
 
 __all__ = [
     "CODE_STACKTRACE",
+    "Clean",
     "clean",
     "clean_mapping",
     "exception_attributes",
@@ -28,7 +31,9 @@ _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _MAX_DEPTH = 6
 _MAX_ITEMS = 256
-_PASS = (bool, type(None))
+
+#: A cleaned value: what both sinks take as they are (a kind of OpenTelemetry's ``AnyValue``).
+Clean: TypeAlias = "str | int | float | bool | list[Clean] | dict[str, Clean] | None"
 
 
 def safe_str(value: object, limit: int) -> str:
@@ -96,16 +101,15 @@ def _text(value: str, limit: int) -> str:
     return value
 
 
-def clean(value: Any, limit: int, depth: int = 0, seen: set[int] | None = None) -> Any:
+def clean(value: object, limit: int, depth: int = 0, seen: set[int] | None = None) -> Clean:
     """Return *value* as str/int/float/bool/None, or lists and str-keyed dicts of those."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return _text(value, limit)
-    if kind is int:
+    if type(value) is int:
         return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
-    if kind is float:
+    if type(value) is float:
         return value if math.isfinite(value) else str(value)
-    if value is None or kind in _PASS:
+    if value is None or type(value) is bool:
         return value
     try:
         return _clean_other(value, limit, depth, seen)
@@ -113,7 +117,7 @@ def clean(value: Any, limit: int, depth: int = 0, seen: set[int] | None = None) 
         return safe_str(value, limit)
 
 
-def _clean_other(value: Any, limit: int, depth: int, seen: set[int] | None) -> Any:
+def _clean_other(value: object, limit: int, depth: int, seen: set[int] | None) -> Clean:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return clean(bytes(value[: limit + 1]).decode("utf-8", "backslashreplace"), limit)
     if isinstance(value, enum.Enum):
@@ -147,8 +151,10 @@ def _clean_other(value: Any, limit: int, depth: int, seen: set[int] | None) -> A
     return safe_str(value, limit)
 
 
-def _clean_items(value: Mapping[Any, Any], limit: int, depth: int, seen: set[int]) -> Any:
-    out: dict[str, Any] = {}
+def _clean_items(
+    value: Mapping[object, object], limit: int, depth: int, seen: set[int]
+) -> dict[str, Clean]:
+    out: dict[str, Clean] = {}
     for n, (key, item) in enumerate(value.items()):
         if n >= _MAX_ITEMS:
             break
@@ -157,22 +163,21 @@ def _clean_items(value: Mapping[Any, Any], limit: int, depth: int, seen: set[int
     return out
 
 
-def clean_mapping(values: Mapping[str, Any], limit: int) -> dict[str, Any]:
-    """Clean every value of an event's attributes (keys become strings)."""
-    out: dict[str, Any] = {}
+def clean_mapping(values: Mapping[str, object], limit: int) -> dict[str, AnyValue]:
+    """Clean every value of an event's attributes (keys become strings); each is a ``Clean``."""
+    out: dict[str, AnyValue] = {}
     for key, value in values.items():
         if type(key) is not str or not key or not key.isascii():
             key = _text(safe_str(key, 256), 256) or "(empty)"
-        kind = type(value)
-        if kind is str:
+        if type(value) is str:
             if len(value) <= limit and value.isascii():
                 out[key] = value
                 continue
-        elif kind is int:
+        elif type(value) is int:
             if _INT64_MIN <= value <= _INT64_MAX:
                 out[key] = value
                 continue
-        elif kind is float and value - value == 0.0:  # finite: inf - inf, nan - nan are nan
+        elif type(value) is float and value - value == 0.0:  # finite: inf - inf, nan - nan are nan
             out[key] = value
             continue
         out[key] = clean(value, limit)

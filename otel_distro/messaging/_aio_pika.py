@@ -14,8 +14,8 @@ only their size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any, Protocol
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
@@ -34,11 +34,29 @@ _MAX_NAME = 255
 #: Queue names made by the server (``amq.gen-...``) or by aio-pika's robust queues.
 _GENERATED_QUEUE = re.compile(r"amq\.gen-|amq_[0-9a-f]{32}$")
 
+#: Semantic-convention attributes of a span (texts and sizes).
+Attributes = dict[str, str | int]
+_Call = Callable[..., Awaitable[object]]
+_Callback = Callable[["_Delivered"], Awaitable[object]]
 
-class _HeaderGetter(Getter[Mapping[str, Any]]):
+
+class _Exchange(Protocol):
+    """What a publish reads of aio-pika's ``Exchange``."""
+
+    name: str | None
+    channel: object
+
+
+class _Delivered(Protocol):
+    """What a consumer span reads of aio-pika's ``IncomingMessage``."""
+
+    headers: Mapping[str, object] | None
+
+
+class _HeaderGetter(Getter[Mapping[str, object]]):
     """Reads AMQP headers, whose string values may arrive as bytes."""
 
-    def get(self, carrier: Mapping[str, Any], key: str) -> list[str] | None:
+    def get(self, carrier: Mapping[str, object], key: str) -> list[str] | None:
         value = carrier.get(key)
         if value is None:
             return None
@@ -48,21 +66,21 @@ class _HeaderGetter(Getter[Mapping[str, Any]]):
             return [value]
         return None
 
-    def keys(self, carrier: Mapping[str, Any]) -> list[str]:
+    def keys(self, carrier: Mapping[str, object]) -> list[str]:
         return [str(key) for key in carrier]
 
 
 _GETTER = _HeaderGetter()
 
 
-def _redact(value: Any, key: str) -> str:
+def _redact(value: object, key: str) -> str:
     from otel_distro.redaction import get_redactor
 
     text = value if isinstance(value, str) else str(value)
     return str(get_redactor().redact_value(text[:_MAX_NAME], key=key))
 
 
-def _server(channel: Any) -> dict[str, Any]:
+def _server(channel: object) -> Attributes:
     connection = getattr(channel, "_connection", None) or getattr(channel, "connection", None)
     url = getattr(connection, "url", None)
     host = getattr(url, "host", None)
@@ -71,8 +89,8 @@ def _server(channel: Any) -> dict[str, Any]:
     return {"server.address": str(host), "server.port": int(getattr(url, "port", None) or 5672)}
 
 
-def _message_attributes(message: Any) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
+def _message_attributes(message: object) -> Attributes:
+    attributes: Attributes = {}
     message_id = getattr(message, "message_id", None)
     if message_id:
         attributes["messaging.message.id"] = _redact(message_id, "messaging.message.id")
@@ -88,12 +106,12 @@ def _message_attributes(message: Any) -> dict[str, Any]:
 
 
 def publish_attributes(
-    exchange: str, routing_key: str, message: Any, channel: Any
-) -> dict[str, Any]:
+    exchange: str, routing_key: str, message: object, channel: object
+) -> Attributes:
     """Semantic-convention attributes of a publish (names and ids redacted)."""
     exchange_name = _redact(exchange, "messaging.destination.name") if exchange else ""
     key = _redact(routing_key, "messaging.rabbitmq.destination.routing_key") if routing_key else ""
-    attributes: dict[str, Any] = {
+    attributes: Attributes = {
         "messaging.system": "rabbitmq",
         "messaging.operation.type": "send",
         "messaging.operation.name": "publish",
@@ -110,7 +128,7 @@ def publish_attributes(
     return attributes
 
 
-def _queue_label(queue: Any) -> str:
+def _queue_label(queue: object) -> str:
     """The queue's name, or ``(temporary)`` for exclusive and generated names (unbounded)."""
     name = str(getattr(queue, "name", "") or "")
     if not name or getattr(queue, "exclusive", False) is True or _GENERATED_QUEUE.match(name):
@@ -118,7 +136,7 @@ def _queue_label(queue: Any) -> str:
     return _redact(name, "messaging.destination.subscription.name")
 
 
-def consumer_attributes(message: Any, queue: Any) -> dict[str, Any]:
+def consumer_attributes(message: object, queue: object) -> Attributes:
     """Semantic-convention attributes of a delivered message (names and ids redacted)."""
     exchange = str(getattr(message, "exchange", "") or "")
     routing_key = str(getattr(message, "routing_key", "") or "")
@@ -132,7 +150,7 @@ def consumer_attributes(message: Any, queue: Any) -> dict[str, Any]:
         if queue_name != _TEMPORARY_QUEUE and queue_name != key:
             parts.append(queue_name)
         destination = ":".join(parts)
-    attributes: dict[str, Any] = {
+    attributes: Attributes = {
         "messaging.system": "rabbitmq",
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
@@ -146,8 +164,10 @@ def consumer_attributes(message: Any, queue: Any) -> dict[str, Any]:
     return attributes
 
 
-def _publish_wrapper(tracer: Tracer) -> Callable[..., Any]:
-    async def publish(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+def _publish_wrapper(tracer: Tracer) -> _Call:
+    async def publish(
+        wrapped: _Call, instance: _Exchange, args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> object:
         if not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
         try:
@@ -173,10 +193,8 @@ def _publish_wrapper(tracer: Tracer) -> Callable[..., Any]:
     return publish
 
 
-def _traced_callback(
-    tracer: Tracer, queue: Any, callback: Callable[[Any], Any]
-) -> Callable[[Any], Any]:
-    async def traced(message: Any) -> Any:
+def _traced_callback(tracer: Tracer, queue: object, callback: _Callback) -> _Callback:
+    async def traced(message: _Delivered) -> object:
         if not is_instrumentation_enabled():
             return await callback(message)
         try:
@@ -202,8 +220,11 @@ def _traced_callback(
     return traced
 
 
-def _consume_wrapper(tracer: Tracer) -> Callable[..., Any]:
-    async def consume(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+def _consume_wrapper(tracer: Tracer) -> _Call:
+    # the arguments of the application's ``Queue.consume`` call, as aio-pika (untyped) takes them
+    async def consume(
+        wrapped: _Call, instance: object, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> object:
         if args:
             args = (_traced_callback(tracer, instance, args[0]), *args[1:])
         elif "callback" in kwargs:
@@ -219,7 +240,7 @@ class AioPikaInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("aio-pika >= 7.2.0, < 11.0.0",)
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _instrument(self, **kwargs: Any) -> None:  # BaseInstrumentor.instrument's
         import wrapt
         from aio_pika import Exchange, Queue
 
@@ -229,7 +250,7 @@ class AioPikaInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         wrapt.wrap_function_wrapper(Exchange, "publish", _publish_wrapper(tracer))
         wrapt.wrap_function_wrapper(Queue, "consume", _consume_wrapper(tracer))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _uninstrument(self, **kwargs: object) -> None:
         from aio_pika import Exchange, Queue
 
         unwrap(Exchange, "publish")

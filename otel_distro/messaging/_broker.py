@@ -10,14 +10,16 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Link
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import Link, TracerProvider
 
+from otel_distro._asgi_types import Receive, Send
 from otel_distro._report import guarded, internal_error
 from otel_distro.messaging._connection import watch_connection
 from otel_distro.messaging._metrics import REASON, STREAM, flow_instruments, stream_label
 from otel_distro.messaging._shutdown import watch
 from otel_distro.messaging._sse import encode_event
-from otel_distro.messaging._stream import Receive, Send, serve
+from otel_distro.messaging._stream import serve
 from otel_distro.messaging._subscriber import SERVER_SHUTDOWN, SLOW_SUBSCRIBER, Subscriber
 
 __all__ = ["SSEBroker"]
@@ -29,7 +31,7 @@ CLOSE_GRACE_SECONDS = 5.0
 EVENT_BACKPRESSURE = "sse_backpressure"
 
 
-def _emit(level: str, event: str, fields: Mapping[str, Any]) -> None:
+def _emit(level: str, event: str, fields: Mapping[str, object]) -> None:
     from otel_distro.logging import get_logger
 
     getattr(get_logger("otel_distro.messaging"), level)(event, **fields)
@@ -52,8 +54,8 @@ class SSEBroker:
         keepalive: float | None = None,
         slow_subscriber: str | None = None,
         slow_subscriber_seconds: float | None = None,
-        meter_provider: Any = None,
-        tracer_provider: Any = None,
+        meter_provider: MeterProvider | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
@@ -91,7 +93,7 @@ class SSEBroker:
 
     # publishing -------------------------------------------------------------------
 
-    def publish(self, data: Any, event: str | None = None, id: Any = None) -> int:
+    def publish(self, data: object, event: str | None = None, id: object = None) -> int:
         """Offer one message to every subscriber without waiting; how many queued it.
 
         ``str`` and ``bytes`` are sent as text, anything else as JSON.  Safe to
@@ -125,7 +127,7 @@ class SSEBroker:
             span.end()
         return forwarded
 
-    def _encode(self, data: Any, event: str | None, id: Any) -> bytes:
+    def _encode(self, data: object, event: str | None, id: object) -> bytes:
         try:
             return encode_event(data, event, id)
         except (TypeError, ValueError):  # e.g. a circular structure: sent as its text

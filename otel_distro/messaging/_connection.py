@@ -19,7 +19,7 @@ EVENT = "otel_distro.amqp.connection.event"
 _watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _emit(level: str, event: str, fields: dict[str, Any]) -> None:
+def _emit(level: str, event: str, fields: dict[str, object]) -> None:
     from otel_distro.logging import get_logger
 
     getattr(get_logger("otel_distro.messaging"), level)(event, **fields)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry import metrics
-from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 __all__ = [
     "MAX_STREAMS",
@@ -85,7 +85,7 @@ class FlowInstruments:
     message.  Queue depth, episodes and closes are recorded as they happen.
     """
 
-    def __init__(self, meter_provider: Any = None) -> None:
+    def __init__(self, meter_provider: MeterProvider | None = None) -> None:
         from otel_distro import __version__
 
         self._totals: dict[str, StreamTotals] = {}
@@ -163,7 +163,7 @@ _global_instruments: list[FlowInstruments] = []
 _instruments_lock = threading.Lock()
 
 
-def flow_instruments(meter_provider: Any = None) -> FlowInstruments:
+def flow_instruments(meter_provider: MeterProvider | None = None) -> FlowInstruments:
     """The instruments of a meter provider (the global one when None), made once."""
     with _instruments_lock:
         if meter_provider is None:

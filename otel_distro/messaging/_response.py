@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from otel_distro.messaging._stream import SSE_HEADERS, Receive, Send, serve
+from otel_distro._asgi_types import Receive, Send
+from otel_distro.messaging._stream import SSE_HEADERS, serve
 
 if TYPE_CHECKING:
     from otel_distro.messaging._broker import SSEBroker

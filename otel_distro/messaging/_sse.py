@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 __all__ = ["KEEPALIVE", "encode_event"]
 
@@ -22,7 +21,7 @@ _FIELD_BREAKERS = re.compile(r"[\r\n\x00]")
 _MAX_FIELD = 256
 
 
-def _data_text(data: Any) -> str:
+def _data_text(data: object) -> str:
     if isinstance(data, str):
         return data
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -30,11 +29,11 @@ def _data_text(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _field(value: Any) -> str:
+def _field(value: object) -> str:
     return _FIELD_BREAKERS.sub("", str(value))[:_MAX_FIELD]
 
 
-def encode_event(data: Any, event: str | None = None, id: Any = None) -> bytes:
+def encode_event(data: object, event: str | None = None, id: object = None) -> bytes:
     """One SSE frame: ``str`` and ``bytes`` data as text, anything else as JSON."""
     parts: list[str] = []
     if event:

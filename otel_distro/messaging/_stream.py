@@ -10,9 +10,10 @@ connection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from otel_distro._asgi_types import Receive, Scope, Send
 from otel_distro.messaging._sse import KEEPALIVE
 from otel_distro.messaging._subscriber import CLIENT_GONE, ERROR, SERVER_SHUTDOWN, Subscriber
 
@@ -20,11 +21,6 @@ if TYPE_CHECKING:
     from otel_distro.messaging._broker import SSEBroker
 
 __all__ = ["SSE_HEADERS", "serve"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 SSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-type", b"text/event-stream; charset=utf-8"),

@@ -81,6 +81,11 @@ def _redact_path(path: str, rule_for: KeyRule, hits: list[str]) -> str:
             armed = max(armed - 1, 0)
             continue
         plain = unquote(segment) if "%" in segment else segment
+        # a marker left by an earlier pass is not part of what is judged (idempotence)
+        plain = plain.replace(REDACTED, "") if REDACTED in plain else plain
+        if not plain:
+            armed = max(armed - 1, 0)
+            continue
         if armed and looks_generated(plain):
             segments[index] = REDACTED
             hits.append(rule)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from otel_distro.context import sanitize_identifier
 from otel_distro.security._events import record_violation
 
@@ -11,13 +9,13 @@ __all__ = ["log_auth_violation", "log_tenant_violation", "log_token_anomaly"]
 
 
 def log_auth_violation(
-    request: Any = None,
+    request: object = None,
     violation: str = "unauthorized",
     http_status: int | None = None,
     detail: str | None = None,
     *,
     user_id: object = None,
-    **extra: Any,
+    **extra: object,
 ) -> None:
     """Record an authentication or authorization failure as one security event.
 
@@ -38,7 +36,7 @@ def log_auth_violation(
 
 
 def log_tenant_violation(
-    request: Any = None,
+    request: object = None,
     resource_tenant: object = None,
     resource: object = None,
     violation: str = "cross_tenant_access",
@@ -46,7 +44,7 @@ def log_tenant_violation(
     detail: str | None = None,
     *,
     user_id: object = None,
-    **extra: Any,
+    **extra: object,
 ) -> None:
     """Record an attempt to reach another tenant's resource.
 
@@ -54,7 +52,7 @@ def log_tenant_violation(
     resource's from ``resource_tenant`` (``otel_distro.security.resource_tenant``);
     ``resource`` names what was asked for.  Never raises.
     """
-    fields: dict[str, Any] = {}
+    fields: dict[str, object] = {}
     tenant = sanitize_identifier(resource_tenant)
     if tenant is not None:
         fields["otel_distro.security.resource_tenant"] = tenant
@@ -74,12 +72,12 @@ def log_tenant_violation(
 
 def log_token_anomaly(
     anomaly: str,
-    request: Any = None,
+    request: object = None,
     http_status: int | None = 401,
     detail: str | None = None,
     *,
     user_id: object = None,
-    **extra: Any,
+    **extra: object,
 ) -> None:
     """Record a token anomaly the app found itself (``"revoked_reuse"`` -> ``token_revoked_reuse``).
 

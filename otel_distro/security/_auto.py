@@ -9,9 +9,7 @@ rejection into a ``token_<reason>`` event, never with any part of the token.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
+from otel_distro._asgi_types import Message, Scope, Send
 from otel_distro._report import guarded, internal_error
 from otel_distro.security._events import record_violation
 from otel_distro.security._request import RequestMark, current_mark
@@ -19,7 +17,6 @@ from otel_distro.security._state import get_state
 
 __all__ = ["TOKEN_DETAILS", "record_token_rejection", "watch_response"]
 
-Send = Callable[[Any], Awaitable[None]]
 
 TOKEN_DETAILS = {
     "malformed": "bearer token is malformed",
@@ -36,7 +33,7 @@ TOKEN_DETAILS = {
 _AUTO_STATUSES = frozenset({401, 403})
 
 
-def watch_response(scope: Any, send: Send) -> Send:
+def watch_response(scope: Scope, send: Send) -> Send:
     """``send`` for one request, watching its status when automatic detection is on."""
     try:
         if not isinstance(scope, dict) or scope.get("type") != "http":
@@ -50,8 +47,8 @@ def watch_response(scope: Any, send: Send) -> Send:
     return _watching_send(scope, send, mark)
 
 
-def _watching_send(scope: dict[str, Any], send: Send, mark: RequestMark) -> Send:
-    async def watching_send(message: Any) -> None:
+def _watching_send(scope: Scope, send: Send, mark: RequestMark) -> Send:
+    async def watching_send(message: Message) -> None:
         if (
             not mark.recorded
             and type(message) is dict
@@ -65,7 +62,7 @@ def _watching_send(scope: dict[str, Any], send: Send, mark: RequestMark) -> Send
     return watching_send
 
 
-def _auto_event(scope: dict[str, Any], mark: RequestMark, status: int) -> None:
+def _auto_event(scope: Scope, mark: RequestMark, status: int) -> None:
     mark.recorded = True
     record_violation(
         "auth",
@@ -77,7 +74,7 @@ def _auto_event(scope: dict[str, Any], mark: RequestMark, status: int) -> None:
     )
 
 
-def record_token_rejection(scope: Any, reason: str) -> None:
+def record_token_rejection(scope: Scope, reason: str) -> None:
     """A rejected bearer token as a ``token_<reason>`` security event (never raises)."""
     with guarded("security.token"):
         current_mark(scope if isinstance(scope, dict) else None, create=True)

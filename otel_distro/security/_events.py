@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span
+from opentelemetry.util.types import AttributeValue
 
 from otel_distro._report import internal_error
 from otel_distro.context import current_tenant, sanitize_identifier
@@ -61,7 +61,7 @@ def _status(value: object) -> int | None:
     return value if 100 <= value <= 599 else None
 
 
-def _attribute(value: Any) -> Any:
+def _attribute(value: object) -> AttributeValue:
     """A redacted value as an attribute value (str, bool, int, float or a list of one)."""
     if isinstance(value, (str, bool, int, float)):
         return value[:MAX_EXTRA_VALUE] if isinstance(value, str) else value
@@ -73,7 +73,7 @@ def _attribute(value: Any) -> Any:
         return "<unprintable>"
 
 
-def _redacted(fields: Mapping[str, Any]) -> dict[str, Any]:
+def _redacted(fields: Mapping[str, object]) -> dict[str, AttributeValue]:
     from otel_distro.redaction import REDACTED, get_redactor
 
     try:
@@ -84,7 +84,7 @@ def _redacted(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _attribute(value) for key, value in redacted.items() if value is not None}
 
 
-def _emit_log(event: str, fields: dict[str, Any]) -> None:
+def _emit_log(event: str, fields: dict[str, AttributeValue]) -> None:
     from otel_distro.logging._pipeline import LEVELS
     from otel_distro.logging._structlog import Holder
 
@@ -97,7 +97,7 @@ def _emit_log(event: str, fields: dict[str, Any]) -> None:
     _stdlib_logger.warning("%s %s", event, fields)
 
 
-def _add_span_event(name: str, attributes: dict[str, Any]) -> None:
+def _add_span_event(name: str, attributes: dict[str, AttributeValue]) -> None:
     span: Span = trace.get_current_span()
     if span.is_recording():
         span.add_event(name, attributes)
@@ -110,8 +110,8 @@ def record_violation(
     http_status: object = None,
     detail: object = None,
     user_id: object = None,
-    fields: Mapping[str, Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    fields: Mapping[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
     explicit: bool = True,
 ) -> None:
     """Emit one security event (never raises; see the module docstring)."""
@@ -128,8 +128,8 @@ def _record(
     http_status: object,
     detail: object,
     user_id: object,
-    fields: Mapping[str, Any] | None,
-    extra: Mapping[str, Any] | None,
+    fields: Mapping[str, object] | None,
+    extra: Mapping[str, object] | None,
     explicit: bool,
 ) -> None:
     state = get_state()
@@ -137,7 +137,7 @@ def _record(
     status = _status(http_status)
     scope = scope_of(request)
     span = server_span()
-    raw: dict[str, Any] = {}
+    raw: dict[str, object] = {}
     for key, value in list((extra or {}).items())[:MAX_EXTRA_FIELDS]:
         if isinstance(key, str) and key:
             raw[key[:MAX_EXTRA_KEY]] = value
@@ -169,7 +169,10 @@ def _record(
     if span is not None and span.is_recording():
         span.set_attribute(SPAN_ATTRIBUTE, violation_type)
     _emit_log(LOG_EVENTS.get(category, "security_violation"), dict(attributes))
-    state.instruments.count_violation(violation_type, status, attributes.get("http.route"))
+    route = attributes.get("http.route")
+    state.instruments.count_violation(
+        violation_type, status, route if isinstance(route, str) else None
+    )
     _track_abuse(state, violation_type, address, user, attributes)
 
 
@@ -178,7 +181,7 @@ def _track_abuse(
     violation_type: str,
     address: str | None,
     user: str | None,
-    attributes: Mapping[str, Any],
+    attributes: Mapping[str, AttributeValue],
 ) -> None:
     crossings: list[tuple[str, Crossing]] = []
     if address is not None:
@@ -198,9 +201,9 @@ def _emit_abuse(
     kind: str,
     crossing: Crossing,
     violation_type: str,
-    attributes: Mapping[str, Any],
+    attributes: Mapping[str, AttributeValue],
 ) -> None:
-    raw: dict[str, Any] = {
+    raw: dict[str, object] = {
         KIND_ATTRIBUTE: kind,
         "client.address" if kind == "host" else "user.id": crossing.key,
         "otel_distro.security.abuse.count": crossing.count,

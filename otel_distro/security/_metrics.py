@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 from opentelemetry import metrics
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.util.types import AttributeValue
 
 __all__ = [
     "ABUSE_COUNTER",
@@ -63,7 +64,7 @@ def normalize_route(value: object) -> str | None:
 class Instruments:
     """The two counters, created from a meter provider (the global one by default)."""
 
-    def __init__(self, meter_provider: Any = None) -> None:
+    def __init__(self, meter_provider: MeterProvider | None = None) -> None:
         from otel_distro import __version__
 
         provider = meter_provider if meter_provider is not None else metrics.get_meter_provider()
@@ -89,7 +90,7 @@ class Instruments:
                     self._seen.add(key)
                 else:
                     key = (OTHER, status, None)
-        attributes: dict[str, Any] = {TYPE_ATTRIBUTE: key[0]}
+        attributes: dict[str, AttributeValue] = {TYPE_ATTRIBUTE: key[0]}
         if key[1] is not None:
             attributes[STATUS_ATTRIBUTE] = key[1]
         if key[2] is not None:

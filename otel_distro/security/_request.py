@@ -14,6 +14,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
+from otel_distro._asgi_types import Scope
 from otel_distro.context import RequestState, current_request
 
 __all__ = ["RequestMark", "current_mark", "request_fields", "scope_of", "server_span"]
@@ -28,7 +29,7 @@ class RequestMark:
 
     __slots__ = ("recorded", "scope", "state")
 
-    def __init__(self, state: RequestState | None, scope: dict[str, Any] | None) -> None:
+    def __init__(self, state: RequestState | None, scope: Scope | None) -> None:
         self.state = state
         self.scope = scope
         self.recorded = False
@@ -39,7 +40,7 @@ _mark: contextvars.ContextVar[RequestMark | None] = contextvars.ContextVar(
 )
 
 
-def current_mark(scope: dict[str, Any] | None = None, create: bool = False) -> RequestMark | None:
+def current_mark(scope: Scope | None = None, create: bool = False) -> RequestMark | None:
     """The mark of the request being served (created when ``create``), or None.
 
     A mark left from an earlier request in the same context (its request state is not
@@ -58,7 +59,7 @@ def current_mark(scope: dict[str, Any] | None = None, create: bool = False) -> R
     return mark
 
 
-def scope_of(request: object) -> dict[str, Any] | None:
+def scope_of(request: object) -> Scope | None:
     """The ASGI scope of a Starlette ``Request``, a scope itself, or the current request's.
 
     An object with ``method``/``url.path``/``client.host``/``headers`` but no scope dict
@@ -87,7 +88,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _scope_from_attributes(request: object) -> dict[str, Any] | None:
+def _scope_from_attributes(request: object) -> Scope | None:
     try:
         method = _text(getattr(request, "method", None))
         path = _text(getattr(getattr(request, "url", None), "path", None))
@@ -104,7 +105,7 @@ def _scope_from_attributes(request: object) -> dict[str, Any] | None:
         return None
     if method is None and path is None and host is None:
         return None
-    scope: dict[str, Any] = {"type": "http", "headers": headers}
+    scope: Scope = {"type": "http", "headers": headers}
     if method is not None:
         scope["method"] = method
     if path is not None:
@@ -120,7 +121,7 @@ def server_span() -> Span | None:
     return state.server_span if state is not None else None
 
 
-def _span_attribute(span: Span | None, *names: str) -> Any:
+def _span_attribute(span: Span | None, *names: str) -> object:
     attributes = getattr(span, "attributes", None)
     if not attributes:
         return None
@@ -134,7 +135,7 @@ def _span_attribute(span: Span | None, *names: str) -> Any:
     return None
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     for item in scope.get("headers") or ():
         try:
             key, value = item
@@ -145,7 +146,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-def route_of(scope: dict[str, Any] | None, span: Span | None) -> str | None:
+def route_of(scope: Scope | None, span: Span | None) -> str | None:
     """The route template: Starlette's matched route, else the server span's ``http.route``."""
     route = scope.get("route") if scope is not None else None
     path = getattr(route, "path", None) if route is not None else None
@@ -155,7 +156,7 @@ def route_of(scope: dict[str, Any] | None, span: Span | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def request_fields(scope: dict[str, Any] | None, span: Span | None) -> dict[str, Any]:
+def request_fields(scope: Scope | None, span: Span | None) -> dict[str, Any]:
     """Method, route, path and user agent of a request (not yet redacted)."""
     fields: dict[str, Any] = {}
     method = scope.get("method") if scope is not None else None
@@ -171,7 +172,7 @@ def request_fields(scope: dict[str, Any] | None, span: Span | None) -> dict[str,
         path = _span_attribute(span, "url.path", "http.target")
     if isinstance(path, str) and path:
         fields["url.path"] = path.split("?", 1)[0][:MAX_PATH]
-    agent = _header(scope, b"user-agent") if scope is not None else None
+    agent: object = _header(scope, b"user-agent") if scope is not None else None
     if agent is None:
         agent = _span_attribute(span, "user_agent.original", "http.user_agent")
     if isinstance(agent, str) and agent:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+
+from opentelemetry.metrics import MeterProvider
 
 from otel_distro.config import Network, Settings, get_settings
 from otel_distro.security._abuse import WindowCounter
@@ -15,7 +16,7 @@ __all__ = ["SecurityState", "get_state", "reset_state"]
 class SecurityState:
     """What every security event needs, derived once from the settings."""
 
-    def __init__(self, settings: Settings, meter_provider: Any = None) -> None:
+    def __init__(self, settings: Settings, meter_provider: MeterProvider | None = None) -> None:
         self.settings = settings
         self.auto: bool = bool(settings.security_auto)
         self.trusted_proxies: tuple[Network, ...] = tuple(settings.trusted_proxies)
@@ -67,7 +68,9 @@ def _set(state: SecurityState | None, pinned: bool) -> None:
     _pinned = pinned
 
 
-def reset_state(settings: Settings | None = None, meter_provider: Any = None) -> None:
+def reset_state(
+    settings: Settings | None = None, meter_provider: MeterProvider | None = None
+) -> None:
     """Forget the state (tests, or after changing settings); optionally build it now from
     ``settings`` (and ``meter_provider``), kept until the next call."""
     with _state_lock:

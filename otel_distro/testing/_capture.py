@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk._logs import LogRecordProcessor
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics.export import (
@@ -34,7 +36,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.trace import SpanKind
 
-from otel_distro.testing._otlp import OtlpReceiver
+from otel_distro.testing._otlp import OtlpReceiver, RemotePoint
 from otel_distro.testing._providers import active, providers
 from otel_distro.testing._records import (
     LogRecord,
@@ -82,8 +84,8 @@ class Capture:
         self.log_processors: list[LogRecordProcessor] = []
         self.sampler: Sampler
         self._saved_env: dict[str, str | None] = {}
-        self._saved_textmap: Any = None
-        self._saved_context: Any = None
+        self._saved_textmap: TextMapPropagator | None = None
+        self._saved_context: Context | None = None
         self._saved_root: tuple[list[logging.Handler], int] | None = None
         self.settings: Any = None
         self._receiver: OtlpReceiver | None = None
@@ -188,7 +190,7 @@ class Capture:
             if (name is None or s.name == name) and (wanted is None or s.kind == wanted)
         ]
 
-    def logs(self, event: Any = None, level: str | None = None) -> list[LogRecord]:
+    def logs(self, event: object = None, level: str | None = None) -> list[LogRecord]:
         """Exported log records, optionally only the ``event`` ones / of ``level``."""
         self._flush()
         low, high = level_range(level) if level is not None else (0, 1 << 30)
@@ -250,7 +252,7 @@ class Capture:
             self._receiver = OtlpReceiver()
         return self._receiver.endpoint
 
-    def _remote(self) -> tuple[list[SpanRecord], list[LogRecord], list[Any]]:
+    def _remote(self) -> tuple[list[SpanRecord], list[LogRecord], list[RemotePoint]]:
         if self._receiver is None:
             return [], [], []
         return self._receiver.snapshot()
@@ -335,12 +337,12 @@ def _reset_distro() -> None:
     reset_hook_state()
 
 
-def _text(item: Any) -> str:
+def _text(item: object) -> str:
     """Every string an item carries (keys and values, nested), as one searchable text."""
     return "\n".join(_strings(item, 0))
 
 
-def _strings(item: Any, depth: int) -> Iterator[str]:
+def _strings(item: object, depth: int) -> Iterator[str]:
     if depth > 20:
         return
     if isinstance(item, str):

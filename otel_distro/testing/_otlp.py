@@ -28,6 +28,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otel_distro.testing._records import LogRecord, SpanEvent, SpanRecord
 
@@ -46,8 +47,9 @@ _MAX_BODY = 64 * 1024 * 1024
 RemotePoint = tuple[str, str, bool, dict[str, Any], float, "int | None"]
 
 
-def decode_any_value(value: Any) -> Any:
-    """An OTLP ``AnyValue`` as plain Python (arrays -> list, kvlists -> dict)."""
+def decode_any_value(value: AnyValue) -> Any:
+    """An OTLP ``AnyValue`` as plain Python (arrays -> list, kvlists -> dict; ``Any``, as the
+    records' values: compared with an application's own literals)."""
     kind = value.WhichOneof("value")
     if kind is None:
         return None
@@ -58,7 +60,7 @@ def decode_any_value(value: Any) -> Any:
     return getattr(value, kind)
 
 
-def decode_attributes(items: Iterable[Any]) -> dict[str, Any]:
+def decode_attributes(items: Iterable[KeyValue]) -> dict[str, Any]:
     """OTLP attributes as a plain dict."""
     return {item.key: decode_any_value(item.value) for item in items}
 
@@ -67,7 +69,7 @@ def _hex(raw: bytes) -> str | None:
     return raw.hex() if raw and any(raw) else None
 
 
-def _spans(request: Any) -> list[SpanRecord]:
+def _spans(request: ExportTraceServiceRequest) -> list[SpanRecord]:
     found = []
     for resource_spans in request.resource_spans:
         resource = decode_attributes(resource_spans.resource.attributes)
@@ -100,7 +102,7 @@ def _spans(request: Any) -> list[SpanRecord]:
     return found
 
 
-def _logs(request: Any) -> list[LogRecord]:
+def _logs(request: ExportLogsServiceRequest) -> list[LogRecord]:
     found = []
     for resource_logs in request.resource_logs:
         for scope in resource_logs.scope_logs:
@@ -119,7 +121,7 @@ def _logs(request: Any) -> list[LogRecord]:
     return found
 
 
-def _points(request: Any) -> list[RemotePoint]:
+def _points(request: ExportMetricsServiceRequest) -> list[RemotePoint]:
     found: list[RemotePoint] = []
     for resource_metrics in request.resource_metrics:
         for scope in resource_metrics.scope_metrics:
@@ -187,13 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the receiver is not what the test is about."""
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    sink: Callable[[str, Any], None]
+    sink: Callable[[str, Message], None]
 
 
 class OtlpReceiver:
@@ -216,13 +218,13 @@ class OtlpReceiver:
         """The base URL for ``OTEL_EXPORTER_OTLP_ENDPOINT`` (``http://127.0.0.1:PORT``)."""
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def _receive(self, signal: str, request: Any) -> None:
+    def _receive(self, signal: str, request: Message) -> None:
         with self._lock:
-            if signal == "traces":
+            if isinstance(request, ExportTraceServiceRequest):
                 self.spans.extend(_spans(request))
-            elif signal == "logs":
+            elif isinstance(request, ExportLogsServiceRequest):
                 self.logs.extend(_logs(request))
-            else:
+            elif isinstance(request, ExportMetricsServiceRequest):
                 self.points.extend(_points(request))
 
     def snapshot(self) -> tuple[list[SpanRecord], list[LogRecord], list[RemotePoint]]:

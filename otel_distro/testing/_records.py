@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.util.types import AnyValue
 
 __all__ = ["LogRecord", "MetricPoint", "SpanEvent", "SpanRecord", "Trace", "level_range"]
 
@@ -34,7 +39,9 @@ def level_range(level: str) -> tuple[int, int]:
         raise ValueError(f"unknown log level {level!r}; use one of: {allowed}") from None
 
 
-def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+def _plain(attributes: Mapping[str, AnyValue] | None) -> dict[str, Any]:
+    """Attributes as a dict whose sequences are lists (values are ``Any``: an application's
+    tests compare them with literals of their own types)."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in (attributes or {}).items()}
 
 
@@ -67,7 +74,7 @@ class SpanRecord:
     resource: dict[str, Any]
 
     @classmethod
-    def of(cls, span: Any) -> SpanRecord:
+    def of(cls, span: ReadableSpan) -> SpanRecord:
         """The record of an SDK ``ReadableSpan``."""
         context = span.context
         parent = span.parent
@@ -107,7 +114,7 @@ class LogRecord:
         return self.event
 
     @classmethod
-    def of(cls, readable: Any) -> LogRecord:
+    def of(cls, readable: ReadableLogRecord) -> LogRecord:
         """The record of an SDK ``ReadableLogRecord``."""
         record = readable.log_record
         severity = record.severity_number

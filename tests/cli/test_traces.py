@@ -119,7 +119,8 @@ def test_terminal_control_sequences_from_telemetry_are_neutralised(
 def test_html_is_self_contained_and_escapes_telemetry(
     cli: Run, span_files: tuple[Path, TracerProvider], tmp_path: Path
 ) -> None:
-    """One file, no script and no external asset; a hostile span name is text, not markup."""
+    """One file, no script and no external asset (its one link is to the trace UI); a
+    hostile span name is text, not markup."""
     folder, provider = span_files
     tracer = provider.get_tracer("t")
     hostile = '<script>alert(1)</script><img src="http://x/y">'
@@ -131,7 +132,11 @@ def test_html_is_self_contained_and_escapes_telemetry(
     page = out.read_text()
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert not re.search(r"(src|href)=\"?https?:", page)
+    assert not re.search(r"src=\"?https?:", page)
+    # the one address in the page is the trace UI link, a plain anchor (nothing is loaded)
+    assert re.findall(r"href=\"?(https?:[^\" >]*)", page) == [
+        f"http://localhost:16686/trace/{trace_id_of(root)}"
+    ]
     assert "default-src 'none'" in page
 
 
@@ -162,3 +167,91 @@ def test_html_renders_in_headless_chromium(
         assert name in dom
     shot = chromium_screenshot(page, tmp_path / "trace.png")
     assert shot.distinct_colours > 3  # bars and text, not a blank page
+
+
+def _log_record(trace_id: str, span_id: str, time_ns: int, body: str, **attrs: str) -> dict:
+    return {
+        "timeUnixNano": str(time_ns),
+        "severityText": "INFO",
+        "body": {"stringValue": body},
+        "traceId": trace_id,
+        "spanId": span_id,
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+    }
+
+
+def _write_logs(folder: Path, records: list[dict]) -> None:
+    line = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}
+    (folder / "logs.jsonl").write_text(json.dumps(line) + "\n")
+
+
+def _log_event(span: trace.Span, time_ns: int, message: str) -> None:
+    """What OTEL_DISTRO_LOGS_AS_SPAN_EVENTS adds to a span for one log record."""
+    span.add_event(
+        "log", {"log.severity": "INFO", "log.message": message, "log.logger": "app"}, time_ns
+    )
+
+
+def test_a_log_record_that_is_also_a_span_event_is_shown_once(
+    cli: Run, span_files: tuple[Path, TracerProvider]
+) -> None:
+    """With logs as span events each record is exported twice (record and ``log`` event):
+    the waterfall pairs them by span, timestamp and message and shows the line once; two
+    identical log calls stay two lines; another span event is still shown."""
+    folder, provider = span_files
+    t0 = 1_700_000_000_000_000_000
+    with provider.get_tracer("t").start_as_current_span("GET /sites") as root:
+        _log_event(root, t0, "site_read")
+        _log_event(root, t0 + 5, "site_read")  # the same call again, later
+        _log_event(root, t0 + 9, "cache_warm")
+        root.add_event("cache_miss", {"key.kind": "site"}, t0 + 7)
+    trace_id, span_id = trace_id_of(root), format(root.get_span_context().span_id, "016x")
+    _write_logs(
+        folder,
+        [
+            _log_record(trace_id, span_id, t0, "site_read", site_id="s-1"),
+            _log_record(trace_id, span_id, t0 + 5, "site_read", site_id="s-1"),
+            _log_record(trace_id, span_id, t0 + 9, "cache_warm"),
+        ],
+    )
+    done = cli("traces", "show", trace_id, "--dir", str(folder), "--ascii")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len([line for line in lines if re.search(r"INFO\s+site_read\s+site_id=s-1", line)]) == 2
+    assert len([line for line in lines if "cache_warm" in line]) == 1
+    assert not any("log.message" in line or re.search(r"EVENT\s+log\b", line) for line in lines)
+    assert re.search(r"EVENT\s+cache_miss\s+key.kind=site", done.stdout)
+
+
+def test_a_log_event_without_its_record_is_shown_as_its_log_line() -> None:
+    """Jaeger holds only the span: its ``log`` events read as the log lines they carry."""
+    span = SpanView("t", "a", "", "GET /x", "s", 0, 10)
+    span.logs.append(
+        LogView(
+            3,
+            "EVENT",
+            "log",
+            {"log.severity": "WARN", "log.message": "slow_query", "db.ms": 812},
+            source="event",
+        )
+    )
+    (shown,) = build_trace("t", [span], []).spans[0].logs
+    assert (shown.severity, shown.body, shown.attributes) == ("WARN", "slow_query", {"db.ms": 812})
+
+
+def test_show_and_html_link_the_trace_in_the_trace_ui(
+    cli: Run, span_files: tuple[Path, TracerProvider], tmp_path: Path
+) -> None:
+    """The waterfall and the page carry the trace's link from OTEL_DISTRO_TRACE_URL_TEMPLATE
+    (the link Sentry events carry), the default being the local Jaeger UI."""
+    folder, provider = span_files
+    trace_id = _request(provider)
+    done = cli("traces", "show", trace_id, "--dir", str(folder))
+    assert f"open in the trace UI: http://localhost:16686/trace/{trace_id}" in done.stdout
+    template = {"OTEL_DISTRO_TRACE_URL_TEMPLATE": "https://ui.test/t?id={trace_id}&x=1"}
+    done = cli("traces", "show", trace_id, "--dir", str(folder), env=template)
+    assert f"open in the trace UI: https://ui.test/t?id={trace_id}&x=1" in done.stdout
+    page = tmp_path / "trace.html"
+    args = ("traces", "html", trace_id, "-o", str(page), "--dir", str(folder))
+    assert cli(*args, env=template).returncode == 0
+    assert f'<a href="https://ui.test/t?id={trace_id}&amp;x=1">' in page.read_text()

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from examples.screenshot import PORTS
 from tests.support import require
 
 __all__ = [
@@ -52,17 +53,9 @@ HOST = "127.0.0.1"
 _PORT_RANGE = (20000, 32000)
 _START_ATTEMPTS = 3
 
-# stack.sh's port variables; each gets its own free port.
-_PORT_VARS = (
-    "OTELCOL_OTLP_GRPC_PORT",
-    "OTELCOL_OTLP_HTTP_PORT",
-    "OTELCOL_HEALTH_PORT",
-    "OTELCOL_METRICS_PORT",
-    "JAEGER_OTLP_GRPC_PORT",
-    "JAEGER_QUERY_HTTP_PORT",
-    "JAEGER_QUERY_GRPC_PORT",
-    "JAEGER_HEALTH_PORT",
-)
+# stack.sh's port variables (the screenshot's private stack uses the same); each gets its
+# own free port.
+_PORT_VARS = PORTS
 
 Trace = dict[str, Any]
 Record = dict[str, Any]

@@ -18,13 +18,15 @@ BIN = Path(sys.executable).parent / "otel-distro"
 
 def test_traces_show_reads_the_file_output_of_a_real_launch(tmp_path: Path) -> None:
     """The app writes OTLP-JSON files; the CLI finds the request's trace with its tenant,
-    its spans and its log records."""
+    its spans and its log records, each record once although logs as span events export
+    it a second time as a ``log`` event of its span."""
     files = tmp_path / "telemetry"
     env = {
         "OTEL_TRACES_EXPORTER": "otel_distro_file",
         "OTEL_LOGS_EXPORTER": "otel_distro_file",
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_DISTRO_FILE_FALLBACK_DIR": str(files),
+        "OTEL_DISTRO_LOGS_AS_SPAN_EVENTS": "true",
     }
     token = make_token("u-7", "t-cli")
     with launch_app(env=env) as app:
@@ -47,7 +49,11 @@ def test_traces_show_reads_the_file_output_of_a_real_launch(tmp_path: Path) -> N
     assert f"trace {trace_id}" in done.stdout
     assert "tenant t-cli" in done.stdout
     assert "POST /sites" in done.stdout
-    assert "site_created" in done.stdout or "http_request" in done.stdout  # its log records
+    created = [line for line in done.stdout.splitlines() if "site_created" in line]
+    assert len(created) == 1 and "INFO" in created[0], done.stdout
+    assert "log.message" not in done.stdout
+    exported = (files / "traces.jsonl").read_text()
+    assert '"log.message"' in exported and "site_created" in exported  # it was on the span too
     listing = subprocess.run(
         [str(BIN), "traces", "show", "--dir", str(files)],
         capture_output=True,

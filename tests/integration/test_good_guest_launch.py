@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import secrets
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support import OtlpCapture
-from tests.support.ci import require
-from tests.support.launch import BIN_DIR, FAST_EXPORT, REPO_ROOT, clean_environ
+from tests.support.launch import run_script
 
 pytestmark = pytest.mark.integration
 
@@ -36,24 +34,8 @@ def run(
     capture: OtlpCapture | None,
 ) -> subprocess.CompletedProcess[str]:
     """The script, under opentelemetry-instrument when *capture* is given."""
-    child = clean_environ({"OTEL_SERVICE_NAME": "good-guest", **FAST_EXPORT, **env})
-    child["PYTHONPATH"] = str(REPO_ROOT)
-    launcher: list[str] = []
-    if capture is not None:
-        require(
-            (BIN_DIR / "opentelemetry-instrument").exists(),
-            f"opentelemetry-instrument is not installed in {BIN_DIR}",
-        )
-        launcher = [str(BIN_DIR / "opentelemetry-instrument")]
-        child["OTEL_EXPORTER_OTLP_ENDPOINT"] = capture.endpoint
-    workdir.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [*launcher, sys.executable, str(SCRIPT), mode],
-        cwd=workdir,
-        env=child,
-        capture_output=True,
-        text=True,
-        timeout=90,
+    return run_script(
+        SCRIPT, [mode], service="good-guest", workdir=workdir, capture=capture, env=env
     )
 
 

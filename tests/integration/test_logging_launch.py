@@ -140,7 +140,8 @@ def test_exception_escaping_a_request_is_logged_on_its_trace(
 ) -> None:
     """uvicorn's "Exception in ASGI application", logged after the server span ended,
     carries that span's trace and span id, the exception and the request's tenant,
-    in the exported record and in the stdout line."""
+    in the exported record and in the stdout line.  The span is ERROR with one
+    ``exception`` event."""
     env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
     with launch_app(f"tests.integration.error_app:{target}", capture=otlp_capture, env=env) as app:
         assert app.client().get("/fail").status_code == 500
@@ -148,6 +149,9 @@ def test_exception_escaping_a_request_is_logged_on_its_trace(
             lambda: [s for s in otlp_capture.spans(kind="SERVER") if _path(s) == "/fail"],
             message="the server span",
         )
+        assert span.status_code == "ERROR"
+        assert [e.name for e in span.events] == ["exception"]
+        assert span.events[0].attributes["exception.type"].endswith("RequestFailed")
         app.stop()
         lines = json_lines(app.stdout_text())
     escaped = [
@@ -168,6 +172,37 @@ def test_exception_escaping_a_request_is_logged_on_its_trace(
     ]
     assert (line["trace_id"], line["span_id"]) == (span.trace_id, span.span_id)
     assert line["tenant.id"] == "t-fail" and line["exception.message"] == "failed on purpose"
+
+
+@pytest.mark.parametrize("target", ["app", "starlette_app", "raw_app"])
+def test_500_of_an_escaping_exception_carries_the_trace_headers(
+    otlp_capture: OtlpCapture, target: str
+) -> None:
+    """The client's 500 carries the request id and ``traceresponse`` of the server span,
+    also when a bare ASGI app raised before starting a response (the distro then sends
+    the server's 500 itself) and when Starlette's ServerErrorMiddleware answers outside
+    the instrumentor's middleware: uvicorn still logs the exception exactly once."""
+    env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO"}
+    with launch_app(f"tests.integration.error_app:{target}", capture=otlp_capture, env=env) as app:
+        response = app.client().get("/fail")
+        (span,) = otlp_capture.wait_for(
+            lambda: [s for s in otlp_capture.spans(kind="SERVER") if _path(s) == "/fail"],
+            message="the server span",
+        )
+        app.stop()
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert response.headers["traceresponse"].startswith(f"00-{span.trace_id}-{span.span_id}-")
+    assert response.headers["x-request-id"] == span.trace_id
+    escaped = otlp_capture.wait_for(
+        lambda: [
+            log
+            for log in otlp_capture.logs()
+            if str(log.body).startswith("Exception in ASGI application")
+        ],
+        message="uvicorn's record of the exception",
+    )
+    assert [(log.trace_id, log.severity_text) for log in escaped] == [(span.trace_id, "ERROR")]
 
 
 def _path(span: CapturedSpan) -> Any:

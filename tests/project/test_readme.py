@@ -36,3 +36,18 @@ def test_the_two_commands_exist() -> None:
     for target in ("demo", "test"):
         assert f"make {target}" in README
         assert re.search(rf"^{target}:", makefile, re.M)
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository() -> None:
+    """The first screen's pictures (the waterfall, the trace in Jaeger's UI) exist as PNGs."""
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert {"docs/waterfall.png", "docs/jaeger-trace.png"} <= set(pictures)
+    for picture in pictures:
+        assert (ROOT / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
+
+
+def test_make_screenshot_is_documented_and_defined() -> None:
+    """The command that remakes docs/jaeger-trace.png is a make target the README names."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "make screenshot" in README and re.search(r"^screenshot:", makefile, re.M)
+    assert "JAEGER_UI_SRC=" in README and "build.sh jaeger-ui" in README

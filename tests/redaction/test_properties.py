@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from otel_distro.redaction import REDACTED, Redactor
@@ -38,6 +38,7 @@ def _size(value: Any) -> int:
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(_TEXT)
+@example("/password0KeyError:4111.1111.1111.1111")  # the marker made a path segment look generated
 def test_text_redaction_is_idempotent(text: str) -> None:
     """Redacting redacted text changes nothing."""
     for redactor in (_REDACTOR, _PII):

@@ -17,6 +17,8 @@ folder removed after the ``with`` block; read it (and ``app.stdout_text()``) ins
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,7 @@ __all__ = [
     "clean_environ",
     "free_port",
     "launch_app",
+    "run_script",
 ]
 
 
@@ -85,3 +88,37 @@ def launch_app(
         workdir=workdir,
     ) as process:
         yield process
+
+
+def run_script(
+    script: Path,
+    args: Sequence[str],
+    *,
+    service: str,
+    workdir: Path,
+    capture: OtlpCapture | None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> subprocess.CompletedProcess[str]:
+    """``python script args`` in ``workdir`` with the repository importable, under
+    ``opentelemetry-instrument`` exporting to ``capture`` when one is given (else plain)."""
+    child = clean_environ({"OTEL_SERVICE_NAME": service, **FAST_EXPORT, **(env or {})})
+    child["PYTHONPATH"] = str(REPO_ROOT)
+    launcher: list[str] = []
+    if capture is not None:
+        require(
+            (BIN_DIR / "opentelemetry-instrument").exists(),
+            f"opentelemetry-instrument is not installed in {BIN_DIR}",
+        )
+        launcher = [str(BIN_DIR / "opentelemetry-instrument")]
+        child["OTEL_EXPORTER_OTLP_ENDPOINT"] = capture.endpoint
+    workdir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [*launcher, sys.executable, str(script), *args],
+        cwd=workdir,
+        env=child,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
