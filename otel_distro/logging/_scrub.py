@@ -257,7 +257,7 @@ def _redacted_exc_info(
     record: logging.LogRecord, exc_info: _ExcInfo, redactor: Any, report: Any
 ) -> _ExcInfo:
     """``exc_info`` with a look-alike exception whose messages are redacted (the same
-    tuple when nothing changes); the values found are kept for :func:`_format`."""
+    tuple when nothing changes); the values found are kept for :func:`_formatted`."""
     parts: list[str] = []
     value = redactor.redact_exception(exc_info[1], report=report, parts=parts)
     if parts:
@@ -279,9 +279,8 @@ _original_format: Callable[[logging.Handler, logging.LogRecord], str] | None = N
 _ours: list[logging.Handler | None] = [None]
 
 
-def _format(self: logging.Handler, record: logging.LogRecord) -> str:
-    """``logging.Handler.format``, redacting the text of a record carrying an exception."""
-    text = _original_format(self, record)  # type: ignore[misc]
+def _formatted(self: logging.Handler, record: logging.LogRecord, text: str) -> str:
+    """*text*, formatted by handler *self*, redacted when *record* carries an exception."""
     if self is _ours[0] or not _carries_exception(record) or _engine[0] is None:
         return text
     try:
@@ -340,10 +339,18 @@ def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None =
     _ours[0] = ours
     _bind()
     if _original_format is None:
-        _original_format = logging.Handler.format
-        _format.__doc__ = _original_format.__doc__
-        _format.__wrapped__ = _original_format  # type: ignore[attr-defined]
-        logging.Handler.format = _format  # type: ignore[method-assign]
+        format_original = logging.Handler.format
+        _original_format = format_original
+        after = _formatted
+
+        # stays on the stack while formatters run (structlog's CallsiteParameterAdder
+        # in a ProcessorFormatter walks out from there): a frame of logging's
+        def format(self: logging.Handler, record: logging.LogRecord) -> str:
+            return after(self, record, format_original(self, record))
+
+        format.__doc__ = format_original.__doc__
+        format.__wrapped__ = format_original  # type: ignore[attr-defined]
+        logging.Handler.format = in_frames_of("logging._otel_distro", format)  # type: ignore[method-assign]
     if _original_handle is not None:
         return
     handle_original = logging.Logger.handle
