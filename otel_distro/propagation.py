@@ -241,7 +241,7 @@ class TrustedBaggagePropagator(TextMapPropagator):
                 if reason is None:
                     trusted = True
                 else:
-                    context = with_violation(context, reason)
+                    context = with_violation(context, reason, carrier)
             for key, value in entries.items():
                 if not trusted and key in protected:
                     continue
