@@ -11,14 +11,13 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import aio_pika
 import pytest
 
 from tests.support import AppProcess, OtlpCapture, launch_app
 from tests.support.rabbitmq import Broker, rabbitmq_broker
 
 pytestmark = pytest.mark.integration
-
-aio_pika = pytest.importorskip("aio_pika")
 
 APP = "tests.integration.signed_app:app"
 KEY = secrets.token_urlsafe(32)
