@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import baggage, context, trace
+from opentelemetry import baggage, context, propagate, trace
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from otel_distro.http import create_external_async_client, create_external_client
@@ -224,6 +224,46 @@ def test_baggage_reaches_an_allowed_internal_host(
     with create_external_client("billing", third_party.base_url, **telemetry.providers) as client:
         received = with_baggage(client)
     assert received["baggage"].startswith("tenant.id=team-")
+
+
+def test_a_baggage_signature_is_sent_but_never_recorded(
+    third_party: AppProcess, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With signing keys, an internal host gets the signed tenant; the record shows the
+    baggage header with the signature's value masked (it vouches for the tenant)."""
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from otel_distro import set_tenant
+    from otel_distro.config import get_settings
+    from otel_distro.propagation import TrustedBaggagePropagator
+
+    configure(monkeypatch, OTEL_DISTRO_BAGGAGE_SIGNING_KEYS=f"k1:{secrets.token_urlsafe(32)}")
+    saved = propagate.get_global_textmap()
+    propagate.set_global_textmap(
+        CompositePropagator(
+            [TraceContextTextMapPropagator(), TrustedBaggagePropagator(get_settings())]
+        )
+    )
+    try:
+        with (
+            create_external_client(
+                "billing", third_party.base_url, **telemetry.providers
+            ) as client,
+            set_tenant(tenant_id="team-a", user_id="user-1"),
+        ):
+            received = client.get("/echo").json()["headers"]["baggage"]
+    finally:
+        propagate.set_global_textmap(saved)
+    [signature] = [
+        m.split("=", 1)[1] for m in received.split(",") if m.startswith("otel_distro.sig=")
+    ]
+    mac = signature.rsplit(".", 1)[1]
+    _, fields = only_record(telemetry)
+    recorded = fields["http.request.header.baggage"]
+    assert "tenant.id=team-a" in recorded
+    assert "otel_distro.sig=REDACTED" in recorded
+    assert mac not in telemetry.everything()
 
 
 def test_a_timeout_is_always_set(monkeypatch: pytest.MonkeyPatch) -> None:
