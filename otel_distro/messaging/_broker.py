@@ -237,7 +237,8 @@ class SSEBroker:
             )
         return subscriber
 
-    def _close(self, subscriber: Subscriber, reason: str) -> None:
+    def _close(self, subscriber: Subscriber, reason: str, error: str | None = None) -> None:
+        """Release *subscriber*; count and log why (*error*: the exception type, if any)."""
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
         with self._totals.lock:
@@ -260,6 +261,8 @@ class SSEBroker:
                 "dropped": subscriber.dropped,
                 "backpressure_episodes": subscriber.episodes,
             }
+            if error is not None:
+                fields["error.type"] = error
             _emit("info" if reason != "error" else "warning", "sse_subscriber_closed", fields)
 
     # serving ------------------------------------------------------------------------
