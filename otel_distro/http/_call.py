@@ -185,8 +185,16 @@ def _allowed(host: str) -> bool:
     return bool(policy.allows(host))
 
 
+def _cancelled(exc: BaseException | None) -> bool:
+    """Whether the caller stopped waiting (``CancelledError``...): no failure of the peer."""
+    return exc is not None and not isinstance(exc, Exception)
+
+
 def _level(exc: BaseException | None, status: int | None) -> str:
-    """info for 1xx-3xx, warning for 4xx, error for 5xx and for no answer at all."""
+    """info for 1xx-3xx, warning for 4xx and cancelled calls, error for 5xx and transport
+    errors."""
+    if _cancelled(exc):
+        return "warning"
     if exc is not None or status is None or status >= 500:
         return "error"
     return "warning" if status >= 400 else "info"
@@ -294,11 +302,13 @@ class CallTelemetry:
                 outcome["http.request.resend_count"] = self.attempts - 1
             if status is not None:
                 outcome["http.response.status_code"] = status
+            cancelled = _cancelled(exc)
             if error_type is not None:
                 outcome["error.type"] = error_type
-                span.set_status(Status(StatusCode.ERROR))
+                if not cancelled:
+                    span.set_status(Status(StatusCode.ERROR))
             span.set_attributes(outcome)
-            if exc is not None:
+            if exc is not None and not cancelled:
                 span.record_exception(exc)
             self._emit(response, exc, status, error_type)
         finally:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry import baggage, context, propagate, trace
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from otel_distro.http import create_external_async_client, create_external_client
 from tests.http.conftest import Telemetry, configure
@@ -397,3 +397,30 @@ def test_concurrent_async_calls_keep_their_own_spans_and_restore_the_context(
     assert {value.split("-")[2] for value in sent} == {
         format_span_id(span.context.span_id) for span in children
     }
+
+
+def test_a_cancelled_call_is_a_warning_and_not_a_failure_of_the_third_party(
+    third_party: AppProcess, telemetry: Telemetry
+) -> None:
+    """The app giving up (a cancelled task) reaches the app unchanged; the record says
+    cancelled at warning, the span has no error status and no failure is counted."""
+
+    async def main() -> None:
+        async with create_external_async_client(
+            "billing", third_party.base_url, **telemetry.providers
+        ) as client:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.get("/slow", params={"seconds": "3"}), 0.2)
+
+    asyncio.run(main())
+    level, fields = only_record(telemetry)
+    assert (level, fields["error.type"], fields["otel_distro.failure"]) == (
+        "warning",
+        "CancelledError",
+        "cancelled",
+    )
+    [span] = telemetry.spans()
+    assert span.status.status_code is StatusCode.UNSET
+    assert dict(span.attributes or {})["error.type"] == "CancelledError"
+    assert not [event for event in span.events if event.name == "exception"]
+    assert telemetry.points("otel_distro.external_http.failures") == []
