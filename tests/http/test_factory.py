@@ -290,6 +290,18 @@ def test_a_per_request_timeout_none_still_times_out(
         client.get("/slow", params={"seconds": "3"}, timeout=None)
 
 
+def test_a_per_request_timeout_with_a_none_part_still_times_out(
+    third_party: AppProcess, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``timeout=httpx.Timeout(5, read=None)`` on one call: the read gets the default too."""
+    configure(monkeypatch, EXTERNAL_HTTP_TIMEOUT_SECONDS="0.2")
+    with (
+        create_external_client("billing", third_party.base_url, **telemetry.providers) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get("/slow", params={"seconds": "3"}, timeout=httpx.Timeout(5.0, read=None))
+
+
 @pytest.mark.parametrize(
     "bad",
     ["api.stripe.com", "ftp://files.example.com", "https://", "//api.example.com", "http://[::1"],
