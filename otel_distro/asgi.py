@@ -38,6 +38,7 @@ from otel_distro._error_response import (
 )
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
+from otel_distro._signature_events import claim_for_request
 from otel_distro._state import Slot, slot
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
@@ -121,6 +122,7 @@ def server_request_hook(span: Span, scope: Scope) -> None:
     try:
         begin_request(span)  # first: the request state must exist whatever fails below
         guard_server_span(span)  # one bounded ``exception`` event per escaping exception
+        claim_for_request(scope)  # a refused baggage signature of an unsampled request
         state = _state()
         headers = scope.get("headers") or ()
         if state.request_id_header and span.is_recording():

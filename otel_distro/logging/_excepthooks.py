@@ -11,8 +11,9 @@
   (``logging.captureWarnings`` sends warnings through logging records instead, which
   are redacted there).
 
-Hooks the application installed itself are left alone; a clean text is printed
-exactly as before.
+Hooks the application installed itself are left alone (the ``exceptiongroup``
+backport's ``sys.excepthook`` on Python 3.10 counts as Python's: it is replaced, and
+prints a clean traceback as before); a clean text is printed exactly as before.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> Non
     try:
         text = "".join(_originals["format_exception"](kind, value, tb))
         redacted = _redact(text, "exception.stacktrace")
-    except Exception:  # the application's exception cannot be formatted: Python's own hook
-        sys.__excepthook__(kind, value, tb)
+    except Exception:  # the application's exception cannot be formatted: the replaced hook
+        _originals.get("excepthook", sys.__excepthook__)(kind, value, tb)
         return
     if redacted == text:
-        sys.__excepthook__(kind, value, tb)
+        _originals.get("excepthook", sys.__excepthook__)(kind, value, tb)
     else:
         _write(None, redacted)
     export = _export[0]
@@ -134,6 +135,18 @@ def _showwarning(
         _write(file, redacted)
 
 
+def _default_excepthook(hook: Any) -> bool:
+    """Python's hook, or the one the ``exceptiongroup`` backport puts in its place on
+    import (Python 3.10, imported by anyio and pytest): it prints like Python's own, with
+    exception groups, and is as unredacted."""
+    if hook is sys.__excepthook__:
+        return True
+    return (
+        getattr(hook, "__module__", None) == "exceptiongroup._formatting"
+        and getattr(hook, "__name__", None) == "exceptiongroup_excepthook"
+    )
+
+
 def install(export: Export) -> None:
     """Install the hooks above where Python's defaults are in place (idempotent)."""
     _export[0] = export
@@ -141,7 +154,7 @@ def install(export: Export) -> None:
     if traceback.print_exception is not _print_exception:
         _originals["print_exception"] = traceback.print_exception
         traceback.print_exception = _print_exception  # type: ignore[assignment]
-    if sys.excepthook is sys.__excepthook__:
+    if _default_excepthook(sys.excepthook):
         _originals["excepthook"] = sys.excepthook
         sys.excepthook = _excepthook
     if threading.excepthook is threading.__excepthook__:

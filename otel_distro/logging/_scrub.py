@@ -13,9 +13,20 @@ distro exports is redacted once, on the log worker, and the caller pays nothing 
 * a mapping argument (``%(password)s``) is redacted by key first, and structlog's
   event dict (``ProcessorFormatter.wrap_for_formatter``) value by value;
 * ``extra=`` values, by their key;
-* the traceback text: when redaction changes it, ``exc_text`` holds the redacted text,
-  which every ``logging.Formatter`` prints instead of formatting ``exc_info`` again;
+* the exception: when redaction changes its traceback, ``exc_text`` holds the redacted
+  text (which every ``logging.Formatter`` prints instead of formatting ``exc_info``
+  again) and ``exc_info`` a look-alike exception with redacted messages, notes and
+  chain (same type name, traceback and frames: ``Redactor.redact_exception``), for
+  formatters that read the exception themselves (structlog's ``format_exc_info`` and
+  ``dict_tracebacks`` under ``ProcessorFormatter``); likewise ``exc_info`` in structlog's
+  event dict;
 * ``stack_info``.
+
+A formatter may show more of an exception than the record holds (the frames' local
+variables: ``dict_tracebacks``, rich tracebacks), so ``logging.Handler.format`` is
+wrapped too: for a record carrying an exception, every handler's formatted text but the
+distro's is redacted, and the values found in the exception's messages are masked
+wherever else they show (a local variable holding the same token).
 
 The message passes through its logger's carry (``_carries``; one step per record,
 in the order ``Logger.handle`` sees them), so a PEM block or a ``password:`` value
@@ -34,7 +45,12 @@ logs; ``opentelemetry.*`` records (export failures) still do.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
+import threading
+import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +66,6 @@ __all__ = ["RECORD_REPORT", "Entries", "install", "redact_record", "uninstall"]
 
 RECORD_REPORT = "_otel_distro_redacted"
 _limit = [65536]  # OTEL_DISTRO_REDACT_MAX_SCAN, set by install()
-_formatter = logging.Formatter()
 # Keys of structlog's event dict that are not data (left as they are).
 _STRUCTLOG_KEYS = frozenset({"exc_info", "stack_info", "_record", "_from_structlog"})
 
@@ -64,7 +79,7 @@ class Entries(tuple):  # type: ignore[type-arg]
 _NONE = Entries()  # redacted here, nothing replaced
 
 # the redaction engine, bound by install() (None: not installed, records pass as made)
-_engine: list[Any] = [None, None, None]  # [get_redactor, RedactionReport, TextCarry]
+_engine: list[Any] = [None, None, None, None]  # [get_redactor, RedactionReport, TextCarry, mask]
 _message_of: list[Callable[[logging.LogRecord, int], Any]] = []
 
 
@@ -79,11 +94,12 @@ _carries = slot("logging.record_carries", _new_carries)
 def _bind() -> None:
     try:
         from otel_distro.redaction import RedactionReport, TextCarry, get_redactor
+        from otel_distro.redaction._exceptions import mask_parts
 
-        _engine[:] = [get_redactor, RedactionReport, TextCarry]
+        _engine[:] = [get_redactor, RedactionReport, TextCarry, mask_parts]
     except Exception:
         internal_error("logging.record_redaction_bind")
-        _engine[:] = [None, None, None]
+        _engine[:] = [None, None, None, None]
     if _carries.value is None:
         _carries.reset()
     from otel_distro.logging._stdlib import message_of
@@ -105,7 +121,7 @@ def _unchanged(value: Any, new: Any) -> bool:
 
 def redact_record(record: logging.LogRecord, reserved: frozenset[str], limit: int) -> None:
     """Redact *record* in place (see the module docstring); never raises."""
-    get_redactor, report_type, _ = _engine
+    get_redactor, report_type = _engine[0], _engine[1]
     if get_redactor is None:
         return
     try:
@@ -143,6 +159,12 @@ def _message(
     msg, args = record.msg, record.args
     if type(msg) is dict and not args:  # structlog's event dict for ProcessorFormatter
         new = _redacted_dict(msg, redactor, report)
+        exc_info = _exc_info(msg.get("exc_info"))
+        if exc_info is not None:
+            redacted = _redacted_exc_info(record, exc_info, redactor, report)
+            if redacted is not exc_info:
+                new = dict(new if new is not None else msg)
+                new["exc_info"] = redacted
         if new is not None:
             record.msg = new
         return
@@ -198,13 +220,102 @@ def _extras(record: logging.LogRecord, keys: Any, redactor: Any, report: Any) ->
 
 
 def _exception(record: logging.LogRecord, redactor: Any, report: Any) -> None:
-    try:
-        text = _formatter.formatException(record.exc_info)  # type: ignore[arg-type]
+    exc_info = record.exc_info
+    kind, value = exc_info[0], exc_info[1]  # type: ignore[index]
+    if value is None:
+        return
+    try:  # the unpatched formatter: traceback.print_exception prints redacted text
+        text = "".join(traceback.format_exception(kind, value, exc_info[2]))  # type: ignore[index]
     except Exception:  # the application's exception cannot be formatted
         return
+    text = text[:-1] if text.endswith("\n") else text
     redacted = redactor.redact_text(text, report=report, path="exception.stacktrace")
     if redacted != text:
         record.exc_text = redacted
+        record.exc_info = _redacted_exc_info(record, exc_info, redactor, None)  # type: ignore[arg-type]
+
+
+_ExcInfo = tuple[Any, Any, Any]
+# record -> the values found in its exception's messages (masked in formatted output)
+_found: weakref.WeakKeyDictionary[logging.LogRecord, tuple[str, ...]] = weakref.WeakKeyDictionary()
+_found_lock = threading.Lock()
+
+
+def _exc_info(value: Any) -> _ExcInfo | None:
+    """structlog's ``exc_info`` (``True``, an exception, a tuple) as a tuple, or None."""
+    if isinstance(value, BaseException):
+        return (type(value), value, value.__traceback__)
+    if isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], BaseException):
+        return value
+    if value is True:
+        current = sys.exc_info()
+        return current if current[1] is not None else None
+    return None
+
+
+def _redacted_exc_info(
+    record: logging.LogRecord, exc_info: _ExcInfo, redactor: Any, report: Any
+) -> _ExcInfo:
+    """``exc_info`` with a look-alike exception whose messages are redacted (the same
+    tuple when nothing changes); the values found are kept for :func:`_formatted`."""
+    parts: list[str] = []
+    value = redactor.redact_exception(exc_info[1], report=report, parts=parts)
+    if parts:
+        with _found_lock:
+            _found[record] = tuple(dict.fromkeys(parts + list(_found.get(record, ()))))
+    if value is exc_info[1]:
+        return exc_info
+    return (type(value), value, exc_info[2])
+
+
+def _carries_exception(record: logging.LogRecord) -> bool:
+    if record.exc_info:
+        return True
+    msg = record.msg
+    return type(msg) is dict and bool(msg.get("exc_info"))
+
+
+_original_format: Callable[[logging.Handler, logging.LogRecord], str] | None = None
+_ours: list[logging.Handler | None] = [None]
+
+
+def _formatted(self: logging.Handler, record: logging.LogRecord, text: str) -> str:
+    """*text*, formatted by handler *self*, redacted when *record* carries an exception."""
+    if self is _ours[0] or not _carries_exception(record) or _engine[0] is None:
+        return text
+    try:
+        if type(text) is not str:
+            return text
+        with _found_lock:
+            parts = _found.get(record, ())
+        if parts:
+            text = _engine[3](text, parts)
+        return _redact_output(text, _engine[0]())
+    except Exception:
+        internal_error("logging.format_redaction")
+        return text
+
+
+def _redact_output(text: str, redactor: Any) -> str:
+    """A handler's formatted text redacted whole: never cut at the scan limit (a long
+    text is read line by line, a long JSON line as one document)."""
+    limit = _limit[0]
+    if len(text) <= limit:
+        return str(redactor.redact_text(text, path="formatted"))
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if len(line) <= limit:
+            out.append(redactor.redact_text(line, path="formatted"))
+            continue
+        body = line.rstrip("\r\n")
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            out.append(redactor.redact_text(line, path="formatted"))
+            continue
+        redacted = redactor.redact_value(parsed, path="formatted")
+        out.append(line if redacted == parsed else json.dumps(redacted) + line[len(body) :])
+    return "".join(out)
 
 
 _original_handle: Callable[[logging.Logger, logging.LogRecord], Any] | None = None
@@ -220,11 +331,26 @@ def _other_consumer(record: logging.LogRecord, ours: logging.Handler | None) -> 
 
 
 def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None = None) -> None:
-    """Wrap ``logging.Logger.handle`` (idempotent; *limit*: longest text scanned; *ours*:
-    the distro's root handler, which redacts on its worker thread)."""
-    global _original_handle
+    """Wrap ``logging.Logger.handle`` and ``logging.Handler.format`` (idempotent; *limit*:
+    longest text scanned; *ours*: the distro's root handler, which redacts on its worker
+    thread)."""
+    global _original_handle, _original_format
     _limit[0] = limit
+    _ours[0] = ours
     _bind()
+    if _original_format is None:
+        format_original = logging.Handler.format
+        _original_format = format_original
+        after = _formatted
+
+        # stays on the stack while formatters run (structlog's CallsiteParameterAdder
+        # in a ProcessorFormatter walks out from there): a frame of logging's
+        def format(self: logging.Handler, record: logging.LogRecord) -> str:
+            return after(self, record, format_original(self, record))
+
+        format.__doc__ = format_original.__doc__
+        format.__wrapped__ = format_original  # type: ignore[attr-defined]
+        logging.Handler.format = in_frames_of("logging._otel_distro", format)  # type: ignore[method-assign]
     if _original_handle is not None:
         return
     handle_original = logging.Logger.handle
@@ -247,8 +373,12 @@ def install(reserved: frozenset[str], limit: int, ours: logging.Handler | None =
 
 
 def uninstall() -> None:
-    """Restore ``logging.Logger.handle`` (tests)."""
-    global _original_handle
+    """Restore ``logging.Logger.handle`` and ``logging.Handler.format`` (tests)."""
+    global _original_handle, _original_format
     if _original_handle is not None:
         logging.Logger.handle = _original_handle  # type: ignore[method-assign,assignment]
         _original_handle = None
+    if _original_format is not None:
+        logging.Handler.format = _original_format  # type: ignore[method-assign,assignment]
+        _original_format = None
+    _ours[0] = None

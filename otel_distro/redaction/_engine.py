@@ -19,6 +19,7 @@ from otel_distro._report import internal_error
 
 from ._cache import CleanCache
 from ._carry import TextCarry
+from ._exceptions import redact_exception
 from ._keys import KeyRules
 from ._marker import REDACTED
 from ._report import RedactionReport
@@ -173,6 +174,31 @@ class Redactor:
             result = REDACTED
         self._tally(sink, before)
         return result
+
+    def redact_exception(
+        self,
+        exc: BaseException,
+        *,
+        report: RedactionReport | None = None,
+        path: str = "exception",
+        parts: list[str] | None = None,
+    ) -> BaseException:
+        """``exc``, or a look-alike of it whose message, ``args``, notes, attributes and
+        chained exceptions are redacted (same type name, traceback and frames); ``parts``
+        collects the replaced substrings (see :mod:`._exceptions`)."""
+        sink = RedactionReport() if report is None else report
+
+        def text(value: str, where: str) -> str:
+            return self.redact_text(value, report=sink, path=where)
+
+        def value(item: Any, key: str | None, where: str) -> Any:
+            return self.redact_value(item, key, report=sink, path=where)
+
+        try:
+            return redact_exception(exc, text, value, path, parts)
+        except Exception:  # the application's exception misbehaves: the traceback text is
+            internal_error("redaction.exception")  # redacted where it is printed
+            return exc
 
     def counts(self) -> dict[str, int]:
         """Replacements so far in this process, by rule name."""

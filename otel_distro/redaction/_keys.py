@@ -57,6 +57,8 @@ _FIELD_NAME = re.compile(r"[a-z][a-z_]{0,31}")
 # Short flags that take a password in common tools (``mysql -p``, ``redis-cli -a``).
 _SHORT_SECRET_FLAGS = frozenset({"p", "a"})
 _PORTISH = re.compile(r"[0-9][0-9:./\-]*|[./~\\].*|[A-Za-z]:[\\/].*")
+# ``2fa`` as a word of the key (``user_2fa``, ``2fa-code``), never inside a hex id
+_TWO_FACTOR = re.compile(r"(?:^|_)2fa(?:_|$)|two_?factor")
 _CODE_KEYS = {"code": (6, 8), "pin": (4, 8), "otp": (4, 8), "passcode": (4, 8)}
 
 # Cyrillic and Greek letters that look like Latin ones (``password`` typed with a
@@ -282,9 +284,7 @@ class KeyRules:
         rule = _word_rule(words)
         if rule is not None:
             return rule
-        if ("2fa" in norm or "two_factor" in norm or "twofactor" in norm) and not _described(
-            words, len(words)
-        ):
+        if _TWO_FACTOR.search(norm) is not None and not _described(words, len(words)):
             return "password"
         if _header_style(key, norm) and _credential_header(words):
             return "api_key"

@@ -155,6 +155,28 @@ QUERY_ONLY_KEYS: dict[str, str] = {
     "reset": "token",
     "verify": "token",
     "confirm": "token",
+    "key_pair_id": "api_key",  # CloudFront signed URLs (with ``Signature`` and ``Policy``)
+    "googleaccessid": "api_key",  # GCS V2 signed URLs (``GoogleAccessId`` + ``Signature``)
+    "x_goog_credential": "api_key",
+    "x_amz_credential": "api_key",
+    "sas_token": "token",
+}
+
+# Query parameters that hold a credential when their value looks generated and is not a
+# time: CAS ``st`` / SAS-style short names (``st=<token>``, while Azure SAS's own ``st``
+# is a start time, kept), CloudFront ``Policy`` (base64 JSON; ``policy=strict`` stays),
+# one-letter token parameters (``?t=<token>``, ``?k=<key>``; ``t=1714550400`` stays).
+QUERY_SHAPED_KEYS: dict[str, str] = {
+    "st": "auth",
+    "policy": "signature",
+    "t": "token",
+    "tk": "token",
+    "k": "api_key",
+    "s": "token",
+    "sk": "api_key",
+    "h": "signature",
+    "auth_token": "token",
+    "nonce": "auth",
 }
 
 # A word after (or ``max``/``min``/``num`` before) a sensitive word that makes the key

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from ._marker import REDACTED
 from ._shapes import looks_generated
 
-__all__ = ["SENSITIVE_SEGMENTS", "redact_paths"]
+__all__ = ["SENSITIVE_SEGMENTS", "redact_paths", "segment_rule"]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -45,7 +45,7 @@ _PATH = re.compile(
 )
 
 
-def _segment_rule(segment: str, rule_for: KeyRule) -> str | None:
+def segment_rule(segment: str, rule_for: KeyRule) -> str | None:
     lowered = segment.lower()
     if lowered in SENSITIVE_SEGMENTS:
         return "url_path"
@@ -97,7 +97,7 @@ def _redact_path(path: str, rule_for: KeyRule, hits: list[str]) -> str:
             hits.append("url_path")
             changed = True
             continue
-        found = _segment_rule(plain, rule_for)
+        found = segment_rule(plain, rule_for)
         if found is not None:
             armed, rule = _AFTER, found
         else:

@@ -139,7 +139,7 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
     _p(
         "auth_scheme",
         r"(?<![A-Za-z0-9])((?i:bearer|basic|token|api-?key|ssws|splunk|dsn|hmac|sso-key)"
-        r"[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)",
+        r"[ \t]{1,4})([A-Za-z0-9._~+/\-]{8,}=*)(?![A-Za-z0-9._~+/\-=])",
         r"(?i:bearer|basic|token|api-?key|ssws|splunk|dsn|hmac|sso-key)",
         group=2,
         validator=_auth_scheme,

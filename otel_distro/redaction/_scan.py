@@ -2,7 +2,8 @@
 
 Order: PEM blocks, URLs (with scheme, scheme-relative userinfo, ``?query`` and
 ``#fragment`` parameters of relative URLs), ``key=value`` fragments, validation
-errors, path segments, value patterns, PII patterns, user patterns, Python rules.
+errors, path segments, dotted and colon-joined names, numeric codes in prose, value
+patterns, PII patterns, user patterns, Python rules.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from ._codes import CODE_HINT, redact_codes
 from ._keys import KeyRules
 from ._marker import REDACTED
+from ._names import NAME_HINT, redact_names
 from ._paths import redact_paths
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
 from ._prose import redact_encoded_pairs, redact_spaced, redact_xml
@@ -65,8 +68,10 @@ _GATE_LITERALS = (
     "</",
 )
 _DIGITS = re.compile(r"[0-9]{4}")
+_THREE_DIGITS = re.compile(r"[0-9]{3}")
 _PASSES = 3
-_GLUED = re.compile(r"[A-Za-z0-9_]REDACTED|REDACTED[A-Za-z0-9_]")
+# a replacement that joins a word (or a dotted/colon-joined name) may make a new context
+_GLUED = re.compile(r"[A-Za-z0-9_.:]REDACTED|REDACTED[A-Za-z0-9_.:]")
 # a path segment long enough to be replaced (8+ characters; see ._paths)
 _LONG_SEGMENT = re.compile(r"/[A-Za-z0-9_.~%+=\-@!$*,;:]{8}")
 _ENCODED = re.compile(r"%7[Bb]|eyJ|eyAi|W3si|WyI")
@@ -211,6 +216,12 @@ class TextScanner:
                     continue
                 text = apply(pattern, text, hits)
                 lower = None
+        if ("." in text or ":" in text) and NAME_HINT.search(text) is not None:
+            text = redact_names(text, rule_for, hits)
+        if digits or _THREE_DIGITS.search(text) is not None:  # ``482 913``
+            lowered = text.lower()
+            if any(word in lowered for word in CODE_HINT):
+                text = redact_codes(text, hits)
         for pattern, hint in self._pii:
             if (
                 any(word in text for word in hint[1])

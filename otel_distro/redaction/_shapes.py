@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 
-__all__ = ["entropy", "looks_generated"]
+__all__ = ["entropy", "looks_generated", "looks_like_time"]
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.~:")
 
@@ -30,7 +30,7 @@ def looks_generated(text: str, *, strict: bool = False, minimum: int = 8) -> boo
     Lenient (after a sensitive name): at least ``minimum`` characters, and a part
     (between ``-_.~+=:``) where letters and digits alternate (``a8f3k29d``), a UUID
     or 16+ hex digits, upper-case letters with digits (``T0ABCDEFG``), irregular
-    mixed case (12+), or 16+ unseparated letters of high entropy.  Human-made
+    mixed case (12+), or 16+ unseparated letters (and digits) of high entropy.  Human-made
     names are not: all-digit ids, words with a number at one end
     (``report-2024.pdf``, ``sha256``, ``v2``), ``CamelCaseWords``, separated
     lower-case words (``reset-password``).  Strict (no sensitive name next to
@@ -61,7 +61,7 @@ def looks_generated(text: str, *, strict: bool = False, minimum: int = 8) -> boo
         return True
     if upper and lower and length >= 12 and any(_irregular_case(part) for part in parts):
         return True
-    return any(len(part) >= 16 and part.isalpha() and entropy(part) >= 3.3 for part in parts)
+    return any(len(part) >= 16 and part.isalnum() and entropy(part) >= 3.3 for part in parts)
 
 
 _PARTS = re.compile(r"[-_.~+=:/]")
@@ -101,3 +101,16 @@ def _irregular_case(part: str) -> bool:
             humps += 1
         previous = char
     return humps * 4 > len(part)
+
+
+_TIME = re.compile(
+    r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}(?:[Tt ]?[0-9]{2}:?[0-9]{2}(?::?[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"(?:[Zz]|[+\-][0-9]{2}:?[0-9]{2})?)?"
+    r"|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"|[0-9]+(?:\.[0-9]+)?(?:ns|us|ms|s|m|h|d)?"
+)
+
+
+def looks_like_time(text: str) -> bool:
+    """A date, a time, a timestamp (ISO 8601, compact, epoch) or a duration (``900s``)."""
+    return _TIME.fullmatch(text) is not None

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, unquote, unquote_plus
 
 from ._keys import counts_tokens, query_rule
+from ._keytables import QUERY_SHAPED_KEYS
 from ._marker import REDACTED
+from ._shapes import looks_generated, looks_like_time
 
 __all__ = [
     "FRAGMENT_IN_TEXT",
@@ -64,6 +66,19 @@ def _nested(value: str, rule_for: KeyRule, hits: list[str], depth: int) -> str |
     return redacted
 
 
+def _shaped_rule(name: str, value: str) -> str | None:
+    """The rule for a parameter decided by its value: a short signed-link name holding a
+    generated value that is not a time, or any parameter holding a strongly token-like
+    value (24+ characters mixing cases and digits, high entropy)."""
+    plain = unquote(value) if "%" in value else value  # ``+`` kept: base64 values hold it
+    rule = QUERY_SHAPED_KEYS.get(name.lower().replace("-", "_"))
+    if rule is not None and looks_generated(plain) and not looks_like_time(plain):
+        return rule
+    if len(plain) >= 24 and looks_generated(plain, strict=True):
+        return "url_query"
+    return None
+
+
 def redact_query(query: str, rule_for: KeyRule, hits: list[str]) -> str:
     """Redact sensitive parameter values in ``a=1&b=2`` (``;`` also separates).
 
@@ -84,6 +99,8 @@ def _redact_query(query: str, rule_for: KeyRule, hits: list[str], depth: int) ->
             continue
         decoded = unquote_plus(name[:256]) if "%" in name or "+" in name else name[:256]
         rule = query_rule(decoded, rule_for)
+        if rule is None:
+            rule = _shaped_rule(decoded, value)
         if rule is None or counts_tokens(rule, decoded, value):
             inner = None if rule is not None else _nested(value, rule_for, hits, depth)
             if inner is not None:

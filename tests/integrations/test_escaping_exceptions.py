@@ -35,6 +35,11 @@ from otel_distro.asgi import (
 )
 from tests.support.logs import Logs
 
+if sys.version_info >= (3, 11):
+    from builtins import ExceptionGroup
+else:  # the backport (pytest depends on it there); the same ``exceptions`` member
+    from exceptiongroup import ExceptionGroup
+
 pytestmark = pytest.mark.usefixtures("clean_logging_state")
 
 
@@ -190,22 +195,12 @@ def test_wrapped_exception_uses_the_remembered_request(
     assert log_setup.attributes()["tenant.id"] == "t-chain"
 
 
-def _exception_group() -> type[BaseException]:
-    """The built-in ``ExceptionGroup`` (3.11+), or the ``exceptiongroup`` backport that
-    task-group libraries raise on 3.10 (pytest depends on it there)."""
-    if sys.version_info >= (3, 11):
-        return ExceptionGroup  # noqa: F821
-    from exceptiongroup import ExceptionGroup as Backport
-
-    return Backport  # type: ignore[no-any-return]
-
-
 def test_exception_group_member_uses_the_remembered_request(
     log_setup: Logs, tracing: tuple[TracerProvider, InMemorySpanExporter]
 ) -> None:
     """A task group's ExceptionGroup holding a marked exception is correlated."""
     inner, ids = _escaped_inside_span(tracing[0])
-    group = _exception_group()("tasks", [ValueError("other"), inner])  # type: ignore[call-arg]
+    group = ExceptionGroup("tasks", [ValueError("other"), inner])
     logging.getLogger("outer").error("failed", exc_info=group)
     assert _record_ids(log_setup) == ids
 

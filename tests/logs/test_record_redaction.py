@@ -210,11 +210,6 @@ def test_clean_traceback_prints_as_before(log_setup: Logs) -> None:
     assert stream.getvalue() == expected
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 11),
-    strict=True,
-    reason="on Python 3.10 the uncaught-exception hook prints the traceback unredacted (known)",
-)
 def test_default_excepthook_prints_redacted_and_exports(
     log_setup: Logs, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -232,3 +227,39 @@ def test_default_excepthook_prints_redacted_and_exports(
     assert record.log_record.severity_text == "FATAL"
     attributes = dict(record.log_record.attributes or {})
     assert attributes["exception.type"] == "RuntimeError" and secret not in str(attributes)
+
+
+def test_exceptiongroup_backport_hook_counts_as_pythons(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``exceptiongroup`` backport replaces ``sys.excepthook`` on import (Python 3.10):
+    that hook is replaced too, prints a clean traceback itself and is put back after."""
+    from otel_distro.logging import _excepthooks
+
+    printed: list[BaseException] = []
+
+    def exceptiongroup_excepthook(
+        kind: type[BaseException], value: BaseException, tb: object
+    ) -> None:
+        printed.append(value)
+
+    exceptiongroup_excepthook.__module__ = "exceptiongroup._formatting"
+    exported: list[str] = []
+    _excepthooks.uninstall()
+    monkeypatch.setattr(sys, "excepthook", exceptiongroup_excepthook)
+    _excepthooks.install(lambda name, exc_info: exported.append(name))
+    try:
+        assert sys.excepthook is not exceptiongroup_excepthook
+        secret = plant()
+        for message in ("clean failure", f"boot failed token={secret}"):
+            try:
+                raise RuntimeError(message)
+            except RuntimeError:
+                sys.excepthook(*sys.exc_info())
+    finally:
+        _excepthooks.uninstall()
+    assert [str(value) for value in printed] == ["clean failure"]
+    err = capsys.readouterr().err
+    assert "RuntimeError: boot failed token=REDACTED" in err and secret not in err
+    assert exported == ["sys.excepthook", "sys.excepthook"]
+    assert sys.excepthook is exceptiongroup_excepthook
