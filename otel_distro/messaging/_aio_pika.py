@@ -8,7 +8,8 @@ CONSUMER span, child of the publisher's context from the headers and linked to
 it; baggage read from a message is untrusted (protected keys are dropped by the
 propagator).  Attributes follow the messaging semantic conventions; routing
 keys, ids and names go through the redactor first.  Bodies are never recorded,
-only their size.
+only their size.  ``Queue.iterator()`` consumes through its own callback, so its
+CONSUMER spans cover the hand-over into the iterator, not the loop body.
 """
 
 from __future__ import annotations
