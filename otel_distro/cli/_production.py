@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
@@ -56,11 +57,9 @@ def _log_file(settings: Settings) -> Check:
     if not settings.log_to_file:
         return Check(name, True, "LOG_TO_FILE is off")
     folder = os.path.abspath(settings.log_dir)
-    probe = folder
-    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
-        probe = os.path.dirname(probe)
-    if not os.access(probe, os.W_OK):
-        return Check(name, False, f"LOG_DIR={settings.log_dir!r} is not writable")
+    problem = _unwritable(folder, settings.log_file_name)
+    if problem:
+        return Check(name, False, f"LOG_DIR={settings.log_dir!r} is not writable ({problem})")
     if settings.log_file_max_bytes <= 0 or settings.log_file_backup_count <= 0:
         return Check(
             name,
@@ -69,6 +68,30 @@ def _log_file(settings: Settings) -> Check:
             "(set LOG_FILE_MAX_BYTES and LOG_FILE_BACKUP_COUNT above 0)",
         )
     return Check(name, True, f"{folder} (rotated at {settings.log_file_max_bytes} bytes)")
+
+
+def _unwritable(folder: str, file_name: str) -> str | None:
+    """Why the app could not create and append to ``folder/file_name``, or None.
+
+    A real write probe (a temporary file, removed at once) in the nearest existing folder:
+    permission bits say nothing for root or on a read-only mount.
+    """
+    probe = folder
+    while not os.path.lexists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        return f"{probe} is not a folder"
+    target = os.path.join(folder, file_name)
+    try:
+        if os.path.lexists(target):
+            with open(target, "a", encoding="utf-8"):
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=probe):
+                pass
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
 
 
 def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:

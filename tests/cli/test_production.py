@@ -6,6 +6,7 @@ import json
 import secrets
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,22 @@ def test_log_file_without_rotation_fails(cli: Run, listener: str) -> None:
     env = {**_safe(listener), "LOG_TO_FILE": "true", "LOG_FILE_BACKUP_COUNT": "0"}
     done = cli("doctor", "--production", env=env)
     assert "FAIL  log file writable: LOG_TO_FILE=true without rotation" in done.stdout
+
+
+def test_an_unwritable_log_folder_fails(cli: Run, listener: str, tmp_path: Path) -> None:
+    """LOG_DIR below a regular file cannot be created: the check fails, whoever runs it
+    (permission bits alone would pass for root), and a creatable folder passes."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = {**_safe(listener), "LOG_TO_FILE": "true", "LOG_DIR": str(blocker / "logs")}
+    done = cli("doctor", "--production", env=env)
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert line.startswith("FAIL  log file writable: LOG_DIR=") and "is not a folder" in line
+    assert done.returncode == 1
+    env["LOG_DIR"] = str(tmp_path / "new" / "logs")
+    done = cli("doctor", "--production", env=env)
+    assert "PASS  log file writable:" in done.stdout and done.returncode == 0, done.stdout
+    assert not (tmp_path / "new").exists(), "the check creates nothing"
 
 
 def test_json_output_for_ci(cli: Run, listener: str) -> None:
