@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from otel_distro.config import Settings, load_settings
-from otel_distro.config._otlp_checks import SIGNALS, default_endpoint
+from otel_distro.config._otlp_checks import EXPORTER_ENV, OTLP_NAMES, SIGNALS, default_endpoint
 
 __all__ = ["Check", "production_checks", "render_checks", "render_json"]
 
@@ -29,18 +29,46 @@ class Check:
     detail: str
 
 
-def _endpoints(env: Mapping[str, str]) -> list[str]:
-    """Where each signal is exported (per-signal variable, general variable, default)."""
-    found: list[str] = []
+def _exports_otlp(signal: str, env: Mapping[str, str]) -> bool:
+    """Whether the signal's exporter list (``OTEL_<SIGNAL>_EXPORTER``, default otlp) has OTLP."""
+    names = env.get(EXPORTER_ENV[signal], "otlp").split(",")
+    return any(name.strip() in OTLP_NAMES for name in names)
+
+
+def _endpoints(env: Mapping[str, str]) -> dict[str, list[str]]:
+    """Where each signal exporting over OTLP goes (per-signal variable, general variable,
+    default): endpoint -> the signals sent there."""
+    found: dict[str, list[str]] = {}
     for signal in SIGNALS:
+        if not _exports_otlp(signal, env):
+            continue
         endpoint = (
             env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or default_endpoint(signal, env)
         ).strip()
-        if endpoint not in found:
-            found.append(endpoint)
+        found.setdefault(endpoint, []).append(signal)
     return found
+
+
+def _plaintext(endpoint: str, signals: list[str], env: Mapping[str, str]) -> bool:
+    """Whether an exporter sends to ``endpoint`` without TLS, as the SDK's exporters decide:
+    ``https://`` is TLS and ``http://`` is not, whatever ``*_INSECURE`` says; a bare
+    ``host:port`` (gRPC only) is TLS unless ``OTEL_EXPORTER_OTLP[_<SIGNAL>]_INSECURE=true``."""
+    scheme = endpoint.split("://", 1)[0].lower() if "://" in endpoint else ""
+    if scheme in ("http", "https"):
+        return scheme == "http"
+    for signal in signals:
+        insecure = env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_INSECURE") or env.get(
+            "OTEL_EXPORTER_OTLP_INSECURE", ""
+        )
+        if insecure.strip().lower() == "true":
+            return True
+    return False
+
+
+def _as_url(endpoint: str) -> str:
+    return endpoint if "://" in endpoint else f"grpc://{endpoint}"
 
 
 def _loopback(host: str) -> bool:
@@ -98,22 +126,28 @@ def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
     from otel_distro.exporters.files import endpoint_reachable
 
     endpoints = _endpoints(env)
+    if not endpoints:
+        detail = "no signal exports over OTLP (OTEL_*_EXPORTER)"
+        return [
+            Check("OTLP endpoint answers", True, detail),
+            Check("TLS for non-loopback endpoints", True, detail),
+        ]
     down = [e for e in endpoints if not endpoint_reachable(e, timeout=1.0)]
     answers = Check(
         "OTLP endpoint answers",
         not down,
         f"{', '.join(down)} does not answer" if down else ", ".join(endpoints),
     )
-    plain = []
-    for endpoint in endpoints:
-        parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-        insecure = env.get("OTEL_EXPORTER_OTLP_INSECURE", "").strip().lower() == "true"
-        if (parts.scheme != "https" or insecure) and not _loopback(parts.hostname or ""):
-            plain.append(endpoint)
+    plain = [
+        endpoint
+        for endpoint, signals in endpoints.items()
+        if _plaintext(endpoint, signals, env)
+        and not _loopback(urlsplit(_as_url(endpoint)).hostname or "")
+    ]
     tls = Check(
         "TLS for non-loopback endpoints",
         not plain,
-        f"{', '.join(plain)} is not https" if plain else "every remote endpoint uses https",
+        f"{', '.join(plain)} is sent without TLS" if plain else "every remote endpoint uses TLS",
     )
     return [answers, tls]
 

@@ -80,6 +80,69 @@ def test_a_remote_plain_http_endpoint_fails_the_tls_check(cli: Run, listener: st
     assert "FAIL  TLS for non-loopback endpoints: http://collector.example:4318" in done.stdout
 
 
+def _line(stdout: str, check: str) -> str:
+    (line,) = [x for x in stdout.splitlines() if x[6:].startswith(f"{check}:")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("extra", "passed"),
+    [
+        # the gRPC exporter sends to a bare host:port over TLS unless *_INSECURE=true
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector.example:4317"}, True),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector.example:4317",
+                "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "true",
+            },
+            False,
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector.example:4317"}, True),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "collector.example:4317",
+                "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            },
+            False,
+        ),
+        # https is TLS whatever *_INSECURE says; http never is
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector.example:4317",
+                "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            },
+            True,
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example:4317"}, False),
+    ],
+)
+def test_the_tls_check_follows_the_grpc_exporter(
+    cli: Run, listener: str, extra: dict[str, str], passed: bool
+) -> None:
+    """TLS is judged as the SDK's gRPC exporter decides it, per signal."""
+    env = {**_safe(listener), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", **extra}
+    done = cli("doctor", "--production", env=env)
+    line = _line(done.stdout, "TLS for non-loopback endpoints")
+    assert line.startswith("PASS" if passed else "FAIL"), done.stdout
+
+
+def test_signals_not_exported_over_otlp_are_not_checked(cli: Run, listener: str) -> None:
+    """Only the endpoints of signals whose exporter is OTLP must answer: with metrics and
+    logs off, the default endpoint they would use is not probed."""
+    env = {
+        **{k: v for k, v in _safe(listener).items() if k != "OTEL_EXPORTER_OTLP_ENDPOINT"},
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": listener,
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "otel_distro_file",
+    }
+    done = cli("doctor", "--production", env=env)
+    assert _line(done.stdout, "OTLP endpoint answers") == f"PASS  OTLP endpoint answers: {listener}"
+    assert done.returncode == 0, done.stdout
+    env["OTEL_TRACES_EXPORTER"] = "none"
+    done = cli("doctor", "--production", env=env)
+    assert "no signal exports over OTLP" in _line(done.stdout, "OTLP endpoint answers")
+
+
 def test_sentry_required_by_the_flag(cli: Run, listener: str) -> None:
     """--require-sentry fails when Sentry is off; a DSN makes it pass and is never printed."""
     done = cli("doctor", "--production", "--require-sentry", env=_safe(listener))
