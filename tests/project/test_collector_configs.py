@@ -95,17 +95,19 @@ def test_the_gateway_samples_after_computing_span_metrics() -> None:
 
 
 def test_the_gateway_keeps_errors_security_events_and_slow_traces() -> None:
-    """The tail-sampling policies name errors, both security-event names and a latency bound."""
+    """The tail-sampling policies name errors, a latency bound, and the security marks
+    exactly as the distro writes them: the server span's attribute and both span events."""
+    from otel_distro.security._events import ABUSE_EVENT, SPAN_ATTRIBUTE, VIOLATION_EVENT
+
     policies = {
         p["name"]: p for p in _load("gateway.yaml")["processors"]["tail_sampling"]["policies"]
     }
     assert policies["errors"]["status_code"]["status_codes"] == ["ERROR"]
-    conditions = " ".join(
-        policies["security"]["ottl_condition"]["span"]
-        + policies["security"]["ottl_condition"]["spanevent"]
+    security = policies["security"]["ottl_condition"]
+    assert security["span"] == [f'attributes["{SPAN_ATTRIBUTE}"] != nil']
+    assert sorted(security["spanevent"]) == sorted(
+        f'name == "{name}"' for name in (VIOLATION_EVENT, ABUSE_EVENT)
     )
-    for name in ("otel_distro.security.violation", "security.violation", "abuse_signal_detected"):
-        assert name in conditions
     assert policies["slow"]["type"] == "latency"
     assert policies["the-rest"]["type"] == "probabilistic"
 
