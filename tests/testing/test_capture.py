@@ -286,3 +286,79 @@ def test_span(otel_capture):
     otel_capture.assert_no_secret(secret)
 """,
     )
+
+
+def test_a_fastapi_app_with_fastapis_test_client(pytester: pytest.Pytester) -> None:
+    """A FastAPI app wrapped by ``instrument`` runs as under ``opentelemetry-instrument``:
+    one server span named by its route, one access-log record, the distro's hook (the
+    client's request id recorded, ``traceresponse`` sent) and no token anywhere."""
+    _passes(
+        pytester,
+        """
+import secrets
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from otel_distro.asgi import instrument
+from otel_distro.security import log_auth_violation
+
+api = FastAPI()
+
+@api.post("/api/v1/admin/{item}")
+async def admin(item: str, request: Request):
+    log_auth_violation(request=request, violation="missing_permission", http_status=403)
+    return {"item": item}
+
+app = instrument(api)
+
+def test_fastapi(otel_capture):
+    token = secrets.token_urlsafe(24)
+    response = TestClient(app).post(
+        "/api/v1/admin/7", headers={"authorization": f"Bearer {token}", "x-request-id": "r-1"}
+    )
+    assert response.status_code == 200
+    (server,) = otel_capture.spans(kind="server")
+    assert server.name == "POST /api/v1/admin/{item}"
+    assert server.attributes["http.request.header.x-request-id"] == ["r-1"]
+    assert response.headers["traceresponse"].split("-")[1] == server.trace_id
+    (access,) = otel_capture.logs(event="http_request")
+    assert access.trace_id == server.trace_id
+    assert access.attributes["http.route"] == "/api/v1/admin/{item}"
+    (record,) = otel_capture.logs(event="auth_violation")
+    assert record.attributes["http.route"] == "/api/v1/admin/{item}"
+    otel_capture.assert_no_secret(token)
+""",
+    )
+
+
+def test_assert_no_secret_searches_log_records_and_metric_points(
+    pytester: pytest.Pytester,
+) -> None:
+    """A value that reached only a log record, or only a metric point's attributes, is
+    found there: the failure names that signal."""
+    pytester.makepyfile(
+        test_user="""
+import secrets
+from opentelemetry import metrics
+from otel_distro.logging import get_logger
+
+def test_only_in_a_record(otel_capture):
+    value = secrets.token_hex(8)
+    get_logger("user").info("order_placed", reference=value)
+    assert otel_capture.find(value) == ["log record 'order_placed'"]
+    otel_capture.assert_no_secret(value)
+
+def test_only_in_a_metric(otel_capture):
+    value = secrets.token_hex(8)
+    metrics.get_meter("user").create_counter("user.orders").add(1, {"reference": value})
+    assert otel_capture.find(value) == ["metric 'user.orders'"]
+    otel_capture.assert_no_secret(value)
+"""
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: a secret (16 characters) was exported in: log record 'order_placed'",
+            "*AssertionError: a secret (16 characters) was exported in: metric 'user.orders'",
+        ]
+    )
