@@ -161,11 +161,26 @@ def production_checks(
     signing = bool(settings.baggage_signing_keys) or settings.baggage_require_signature
     sampler = env.get("OTEL_TRACES_SAMPLER", "").strip()
     config_file = env.get("OTEL_CONFIG_FILE", "").strip()
+    sdk_disabled = env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
     checks = [
         Check(
             "settings valid",
             not settings.problems,
             "; ".join(settings.problems) if settings.problems else "every value is allowed",
+        ),
+        Check(
+            "telemetry enabled",
+            settings.enable_opentelemetry and not sdk_disabled,
+            "OTEL_SDK_DISABLED=true: nothing is exported"
+            if sdk_disabled
+            else f"ENABLE_OPENTELEMETRY={str(settings.enable_opentelemetry).lower()}",
+        ),
+        Check(
+            "internal errors contained",
+            not settings.raise_internal_errors,
+            "OTEL_DISTRO_RAISE_INTERNAL_ERRORS=true: a fault in the distro raises into the app"
+            if settings.raise_internal_errors
+            else "the distro's own faults are counted, never raised",
         ),
         Check(
             "ENVIRONMENT=production",

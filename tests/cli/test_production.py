@@ -194,3 +194,21 @@ def test_an_invalid_value_fails_the_settings_check(cli: Run, listener: str) -> N
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
     assert line.startswith("FAIL  settings valid:") and "LOG_FILE_MAX_BYTES" in line
     assert "lots" in line and done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "check"),
+    [
+        ({"ENABLE_OPENTELEMETRY": "false"}, "telemetry enabled"),
+        ({"OTEL_SDK_DISABLED": "true"}, "telemetry enabled"),
+        ({"OTEL_DISTRO_RAISE_INTERNAL_ERRORS": "true"}, "internal errors contained"),
+    ],
+)
+def test_telemetry_off_or_raising_internal_errors_fails(
+    cli: Run, listener: str, extra: dict[str, str], check: str
+) -> None:
+    """Production with telemetry switched off, or with the test suites' switch that lets
+    the distro's own faults raise into the app, fails that one named check."""
+    done = cli("doctor", "--production", env={**_safe(listener), **extra})
+    failed = [x[6:].split(":")[0] for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert failed == [check] and done.returncode == 1, done.stdout
