@@ -118,3 +118,28 @@ def test_the_agent_routes_traces_and_logs_by_trace_id() -> None:
     assert exporters["load_balancing/traces"]["routing_key"] == "traceID"
     assert exporters["load_balancing/logs"]["routing_key"] == "traceID"
     assert exporters["load_balancing/metrics"]["routing_key"] == "service"
+
+
+@pytest.mark.parametrize(
+    ("variables", "topology"), [((), "single"), (("TOPOLOGY=gateway",), "gateway")]
+)
+def test_make_stack_starts_the_chosen_topology(variables: tuple[str, ...], topology: str) -> None:
+    """`make stack` runs stack.sh in the single-collector topology unless TOPOLOGY says
+    otherwise; `make stack-down` needs no TOPOLOGY (it stops either)."""
+    import subprocess
+
+    def planned(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "--no-print-directory", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return [line for line in done.stdout.splitlines() if "stack.sh" in line]
+
+    assert planned("stack", *variables) == [
+        f"STACK_TOPOLOGY={topology} bash collector/scripts/stack.sh up"
+    ]
+    assert planned("stack-down", *variables) == ["bash collector/scripts/stack.sh down"]
