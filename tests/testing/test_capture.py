@@ -362,3 +362,28 @@ def test_only_in_a_metric(otel_capture):
             "*AssertionError: a secret (16 characters) was exported in: metric 'user.orders'",
         ]
     )
+
+
+def test_inbound_context_goes_through_the_distros_propagators(sample: pytest.Pytester) -> None:
+    """The capture installs the distro's propagators: a client's traceparent continues its
+    trace, and the tenant it claims in baggage is not trusted (no tenant.id anywhere)."""
+    _passes(
+        sample,
+        """
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_inbound(otel_capture):
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    TestClient(app).get(
+        "/orders/4", headers={"traceparent": parent, "baggage": "tenant.id=other-tenant"}
+    )
+    (server,) = otel_capture.spans(kind="server")
+    assert server.trace_id == "0af7651916cd43dd8448eb211c80319c"
+    assert server.parent_span_id == "b7ad6b7169203331"
+    (record,) = otel_capture.logs(event="order_viewed")
+    assert record.trace_id == server.trace_id
+    assert "tenant.id" not in server.attributes and "tenant.id" not in record.attributes
+    otel_capture.assert_no_secret("other-tenant")
+""",
+    )
