@@ -212,3 +212,12 @@ def test_telemetry_off_or_raising_internal_errors_fails(
     done = cli("doctor", "--production", env={**_safe(listener), **extra})
     failed = [x[6:].split(":")[0] for x in done.stdout.splitlines() if x.startswith("FAIL")]
     assert failed == [check] and done.returncode == 1, done.stdout
+
+
+@pytest.mark.parametrize("option", ["--json", "--require-sentry"])
+def test_production_options_without_production_are_refused(cli: Run, option: str) -> None:
+    """`doctor --json` alone would print text to a pipeline expecting JSON: it is a usage
+    error (exit 2) naming --production, and nothing is checked."""
+    done = cli("doctor", option)
+    assert done.returncode == 2 and "--production" in done.stderr
+    assert done.stdout == ""
