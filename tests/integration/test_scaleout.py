@@ -110,8 +110,10 @@ def _spans_by_gateway(stack: GatewayStack) -> dict[str, dict[str, list[dict[str,
     return found
 
 
-def _wait_kept(stack: GatewayStack, wanted: set[str], timeout: float = 60.0) -> dict[str, Any]:
-    """Poll until every trace id of ``wanted`` has both spans on some gateway."""
+def _wait_kept(
+    stack: GatewayStack, wanted: set[str], timeout: float = 60.0, min_spans: int = 2
+) -> dict[str, Any]:
+    """Poll until every trace id of ``wanted`` has ``min_spans`` spans on some gateway."""
     deadline = time.monotonic() + timeout
     while True:
         by_gateway = _spans_by_gateway(stack)
@@ -119,7 +121,7 @@ def _wait_kept(stack: GatewayStack, wanted: set[str], timeout: float = 60.0) -> 
             trace_id
             for traces in by_gateway.values()
             for trace_id, spans in traces.items()
-            if len(spans) >= 2
+            if len(spans) >= min_spans
         }
         if wanted <= whole or time.monotonic() > deadline:
             return by_gateway
@@ -179,7 +181,10 @@ def _span_metric_calls(stack: GatewayStack) -> int:
     for gateway in GATEWAYS:
         for line in stack.gateway_output(gateway, "metrics"):
             for rm in line.get("resourceMetrics", []):
-                service = json.dumps(rm.get("resource", {}).get("attributes", []), sort_keys=True)
+                resource = rm.get("resource", {}).get("attributes", [])
+                if _value(resource, "service.name") not in ("scaleout-root", "scaleout-child"):
+                    continue  # the distro app of a later test
+                service = json.dumps(resource, sort_keys=True)
                 for sm in rm.get("scopeMetrics", []):
                     for metric in sm.get("metrics", []):
                         if not metric["name"].endswith("calls"):
@@ -304,6 +309,40 @@ def test_app_metrics_are_routed_by_service_and_never_sampled(
     for per_gateway in found.values():
         assert len(per_gateway) == 1, per_gateway
         assert sum(per_gateway.values()) == len(plan)
+
+
+def test_a_distro_apps_security_events_are_kept(first_run: Any, gateways: GatewayStack) -> None:
+    """End to end with the distro: a real app's 403 with a security violation (neither an
+    error nor slow) is kept by the gateways' security policy every time, through the
+    marks the distro writes; its spans carry a service.instance.id."""
+    from types import SimpleNamespace
+
+    from tests.support import launch_app
+
+    receiver = SimpleNamespace(endpoint=gateways.otlp_http_endpoint)
+    env = {"OTEL_SERVICE_NAME": "scaleout-distro"}
+    with launch_app(
+        "tests.integration.security_app:app",
+        env=env,
+        capture=receiver,  # type: ignore[arg-type]
+    ) as app:
+        trace_ids = []
+        for _ in range(8):  # all 8 kept by the 30 % share alone: a 1 in 15,000 chance
+            response = app.client().get("/admin")
+            assert response.status_code == 403
+            trace_ids.append(response.headers["traceresponse"].split("-")[1])
+        app.stop()
+    by_gateway = _wait_kept(gateways, set(trace_ids), timeout=60, min_spans=1)
+    kept = {t for traces in by_gateway.values() for t in traces}
+    assert set(trace_ids) <= kept
+    instances = set()
+    for gateway in GATEWAYS:
+        for line in gateways.gateway_output(gateway, "traces"):
+            for rs in line.get("resourceSpans", []):
+                attributes = rs.get("resource", {}).get("attributes", [])
+                if _value(attributes, "service.name") == "scaleout-distro":
+                    instances.add(_value(attributes, "service.instance.id"))
+    assert len(instances) == 1 and all(instances), instances
 
 
 def test_kept_traces_are_complete_in_jaeger(first_run: Any, gateways: GatewayStack) -> None:
