@@ -72,9 +72,12 @@ def test_the_agent_redacts_exactly_like_the_single_collector(processor: str) -> 
     )
 
 
-@pytest.mark.parametrize("name", ["agent.yaml", "gateway.yaml"])
+@pytest.mark.parametrize(
+    "name", ["agent.yaml", "gateway.yaml", "jaeger/config.yaml", "jaeger/config-badger.yaml"]
+)
 def test_every_tier_variable_is_documented(name: str) -> None:
-    """docs/collector.md names every ${env:...} variable of the agent and gateway configs."""
+    """docs/collector.md names every ${env:...} variable of the agent, gateway and Jaeger
+    configs."""
     lines = (COLLECTOR / name).read_text().splitlines()
     settings = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     used = set(re.findall(r"\$\{env:([A-Z0-9_]+)", settings))
