@@ -387,3 +387,25 @@ def test_inbound(otel_capture):
     otel_capture.assert_no_secret("other-tenant")
 """,
     )
+
+
+def test_stdlib_logging_is_bridged_into_the_capture(pytester: pytest.Pytester) -> None:
+    """A record from the standard library's logging reaches ``logs()`` through the
+    distro's bridge, correlated with the current span and redacted like any other."""
+    _passes(
+        pytester,
+        """
+import logging
+import secrets
+from opentelemetry import trace
+
+def test_stdlib(otel_capture):
+    secret = secrets.token_hex(16)
+    with trace.get_tracer("work").start_as_current_span("job") as span:
+        logging.getLogger("billing").warning("charge failed password=%s", secret)
+    (record,) = otel_capture.logs(level="warning")
+    assert record.event.startswith("charge failed") and record.level == "WARN"
+    assert record.trace_id == format(span.get_span_context().trace_id, "032x")
+    otel_capture.assert_no_secret(secret)
+""",
+    )
