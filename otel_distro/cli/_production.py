@@ -67,6 +67,18 @@ def _plaintext(endpoint: str, signals: list[str], env: Mapping[str, str]) -> boo
     return False
 
 
+def _shown(endpoints: list[str]) -> str:
+    """Endpoints for a report line, credentials in their user part hidden."""
+    shown = []
+    for endpoint in endpoints:
+        scheme, sep, rest = endpoint.rpartition("://")
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            authority = "<redacted>@" + authority.rsplit("@", 1)[1]
+        shown.append(f"{scheme}{sep}{authority}{slash}{path}")
+    return ", ".join(shown)
+
+
 def _as_url(endpoint: str) -> str:
     return endpoint if "://" in endpoint else f"grpc://{endpoint}"
 
@@ -136,7 +148,7 @@ def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
     answers = Check(
         "OTLP endpoint answers",
         not down,
-        f"{', '.join(down)} does not answer" if down else ", ".join(endpoints),
+        f"{_shown(down)} does not answer" if down else _shown(list(endpoints)),
     )
     plain = [
         endpoint
@@ -147,7 +159,7 @@ def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
     tls = Check(
         "TLS for non-loopback endpoints",
         not plain,
-        f"{', '.join(plain)} is sent without TLS" if plain else "every remote endpoint uses TLS",
+        f"{_shown(plain)} is sent without TLS" if plain else "every remote endpoint uses TLS",
     )
     return [answers, tls]
 

@@ -221,3 +221,15 @@ def test_production_options_without_production_are_refused(cli: Run, option: str
     done = cli("doctor", option)
     assert done.returncode == 2 and "--production" in done.stderr
     assert done.stdout == ""
+
+
+def test_credentials_in_an_endpoint_are_never_printed(cli: Run, listener: str) -> None:
+    """An endpoint with a user and password in it is named without them, in text and JSON."""
+    password = secrets.token_hex(12)
+    remote = f"http://svc:{password}@127.0.0.1:{_closed_port()}/otlp"
+    env = {**_safe(listener), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": remote}
+    for extra in ((), ("--json",)):
+        done = cli("doctor", "--production", *extra, env=env)
+        assert done.returncode == 1
+        assert password not in done.stdout + done.stderr
+        assert "http://<redacted>@127.0.0.1:" in done.stdout
