@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from otel_distro.cli._model import printable
 from otel_distro.config import Settings, load_settings
 from otel_distro.config._otlp_checks import EXPORTER_ENV, OTLP_NAMES, SIGNALS, default_endpoint
+from otel_distro.redaction import Redactor
 
 __all__ = ["Check", "production_checks", "render_checks", "render_json"]
 
@@ -67,16 +69,9 @@ def _plaintext(endpoint: str, signals: list[str], env: Mapping[str, str]) -> boo
     return False
 
 
-def _shown(endpoints: list[str]) -> str:
-    """Endpoints for a report line, credentials in their user part hidden."""
-    shown = []
-    for endpoint in endpoints:
-        scheme, sep, rest = endpoint.rpartition("://")
-        authority, slash, path = rest.partition("/")
-        if "@" in authority:
-            authority = "<redacted>@" + authority.rsplit("@", 1)[1]
-        shown.append(f"{scheme}{sep}{authority}{slash}{path}")
-    return ", ".join(shown)
+def _shown(endpoints: list[str], redactor: Redactor) -> str:
+    """Endpoints for a report line, through the redactor (credentials in a URL hidden)."""
+    return ", ".join(printable(redactor.redact_text(e), 160) for e in endpoints)
 
 
 def _as_url(endpoint: str) -> str:
@@ -134,7 +129,7 @@ def _unwritable(folder: str, file_name: str) -> str | None:
     return None
 
 
-def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
+def _endpoint_checks(env: Mapping[str, str], redactor: Redactor) -> list[Check]:
     from otel_distro.exporters.files import endpoint_reachable
 
     endpoints = _endpoints(env)
@@ -148,7 +143,7 @@ def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
     answers = Check(
         "OTLP endpoint answers",
         not down,
-        f"{_shown(down)} does not answer" if down else _shown(list(endpoints)),
+        f"{_shown(down, redactor)} does not answer" if down else _shown(list(endpoints), redactor),
     )
     plain = [
         endpoint
@@ -159,7 +154,9 @@ def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
     tls = Check(
         "TLS for non-loopback endpoints",
         not plain,
-        f"{_shown(plain)} is sent without TLS" if plain else "every remote endpoint uses TLS",
+        f"{_shown(plain, redactor)} is sent without TLS"
+        if plain
+        else "every remote endpoint uses TLS",
     )
     return [answers, tls]
 
@@ -212,7 +209,7 @@ def production_checks(
             f"{str(settings.external_http_enable_body_logging).lower()}",
         ),
         _sentry(settings, require_sentry),
-        *_endpoint_checks(env),
+        *_endpoint_checks(env, Redactor.from_settings(settings)),
         Check(
             "sampling configured",
             bool(sampler),

@@ -232,4 +232,4 @@ def test_credentials_in_an_endpoint_are_never_printed(cli: Run, listener: str) -
         done = cli("doctor", "--production", *extra, env=env)
         assert done.returncode == 1
         assert password not in done.stdout + done.stderr
-        assert "http://<redacted>@127.0.0.1:" in done.stdout
+        assert "http://REDACTED:REDACTED@127.0.0.1:" in done.stdout
