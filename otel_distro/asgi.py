@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -160,12 +161,18 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     """Wrap any ASGI app with the OpenTelemetry middleware and the distro's hook.
 
     Returns the wrapped app; extra keyword arguments go to ``OpenTelemetryMiddleware``.
+    A FastAPI app is instrumented in place, as ``opentelemetry-instrument`` does it (the
+    FastAPI instrumentor with the distro's hook, keyword arguments going to its
+    ``instrument_app``), and returned: wrapped from outside, FastAPI's own telemetry
+    would record a second server span and access-log record per request.
     """
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.util.http import get_excluded_urls
 
     settings = get_settings()
     user_hook = kwargs.pop("server_request_hook", None)
+    if _is_fastapi(app):
+        return _instrument_fastapi(app, settings, user_hook, kwargs)
     kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
     if not settings.asgi_internal_spans:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
@@ -174,6 +181,25 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     )
     _wrap_inner_app(middleware)
     return middleware
+
+
+def _is_fastapi(app: object) -> bool:
+    fastapi = sys.modules.get("fastapi")  # an app of it exists only once it is imported
+    return fastapi is not None and isinstance(app, fastapi.FastAPI)
+
+
+def _instrument_fastapi(
+    app: Any, settings: Settings, user_hook: ServerRequestHook | None, kwargs: dict[str, Any]
+) -> Any:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    mark_escaping_exceptions()  # before the middleware stack (and its middleware) is built
+    if not settings.asgi_internal_spans:
+        kwargs.setdefault("exclude_spans", ["receive", "send"])
+    FastAPIInstrumentor.instrument_app(
+        app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
+    )
+    return app
 
 
 class _MarkEscaping:
