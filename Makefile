@@ -11,8 +11,10 @@ VENV310 := .venv310
 # Contrib instrumentations installed next to the distro on purpose, without their
 # dependencies (their semantic-conventions pin may trail the SDK's): the tests prove the
 # distro's aio-pika tracing still gives one span per publish/delivery with the contrib's
-# entry point present.
-SIDE_BY_SIDE := opentelemetry-instrumentation-aio-pika==0.66b1
+# entry point present, and that the contrib structlog instrumentation, loaded or called by
+# the app, never adds a second or unredacted copy of a record.
+SIDE_BY_SIDE := opentelemetry-instrumentation-aio-pika==0.66b1 \
+	opentelemetry-instrumentation-structlog==0.66b1
 
 .PHONY: venv test test-py310 unit integration lint typecheck demo screenshot stack stack-build stack-down stack-status bench clean peer-suites
 
