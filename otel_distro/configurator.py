@@ -6,7 +6,8 @@ Data path for each signal (everything before an exporter runs in-process):
   redacting exporter wrapper (export thread) -> OTLP or file exporter;
 * logs: structlog/stdlib bridge (redacts once) -> tenant copier -> redaction
   for foreign records -> batch processor -> OTLP or file exporter;
-* metrics: periodic reader -> redacting exporter wrapper -> OTLP or file exporter.
+* metrics: periodic reader -> redacting exporter wrapper -> OTLP or file exporter;
+  no attribute a client chooses on the contrib server metrics (:mod:`._metric_bounds`).
 
 Our failures never reach the app: a broken setup is reported in one line and
 the app runs with less (or no) telemetry.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
+from otel_distro._metric_bounds import bound_server_metric_attributes
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.config._environ import overlaid, patched_environ, sdk_overrides
 from otel_distro.config._otlp_checks import (
@@ -306,6 +308,7 @@ def configure_sdk(
     try:
         _wrap_metric_exporters()
         _observe_redactions()
+        bound_server_metric_attributes()  # before any instrumentor creates its instruments
         # reliability: outages said once, drops counted, final export bounded
         from otel_distro.exporters._reliability import install_reliability
 
