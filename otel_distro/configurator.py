@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
+from otel_distro._header_warnings import quiet_header_warnings
 from otel_distro._metric_bounds import bound_server_metric_attributes
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.config._environ import overlaid, patched_environ, sdk_overrides
@@ -182,6 +183,7 @@ def install_propagators(settings: Settings) -> None:
                     f"OTEL_PROPAGATORS={raw!r} names {name!r}, which cannot be loaded; skipping it"
                 )
     set_global_textmap(CompositePropagator([ContainedPropagator(p) for p in propagators]))
+    quiet_header_warnings()  # a client's over-long headers: not one warning per request
     install_response_headers(settings)
 
 
