@@ -5,7 +5,9 @@
 error behaviour: an attribute that cannot be encoded is skipped) several times
 faster: it builds no intermediate protobuf objects and hashes each distinct
 Resource once per batch instead of once per span.  :func:`use_fast_span_encoder`
-makes the OTLP/HTTP span exporter use it.
+makes the OTLP/HTTP span exporter use it, encoding in slices of
+:data:`~otel_distro.exporters._slices.SLICE` spans with the GIL offered to other
+threads between slices.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from otel_distro.exporters._otlp_logs import (
     _scope,
     _varint,
 )
+from otel_distro.exporters._slices import sliced
 
 __all__ = ["encode_spans_request", "restore_span_encoder", "use_fast_span_encoder"]
 
@@ -287,7 +290,7 @@ class _Encoded:
 
 def _encode_spans(spans: Sequence[ReadableSpan]) -> Any:
     try:
-        return _Encoded(_request(spans))
+        return _Encoded(_request(sliced(spans)))
     except Exception:
         # the stock encoder decides (and raises) as it always did for this batch;
         # when it succeeds, the direct encoder failed where it must not: ours to count

@@ -1,8 +1,8 @@
-"""The OTLP/HTTP span exporter with the direct encoder: what it sends, and its fallback."""
+"""The OTLP/HTTP span exporter with the direct encoder: what it sends, its fallback, its slices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -11,13 +11,15 @@ from opentelemetry.exporter.otlp.proto.http import trace_exporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, SpanKind
 
 from otel_distro import _state
 from otel_distro._report import internal_error_counts
-from otel_distro.exporters import _otlp_spans
+from otel_distro.exporters import _otlp_spans, _slices
 from otel_distro.exporters._otlp_spans import restore_span_encoder, use_fast_span_encoder
+from otel_distro.exporters.redacting import RedactingSpanExporter
+from otel_distro.redaction import Redactor
 from tests.support import OtlpCapture
 
 RESOURCE = Resource({"service.name": "svc"})
@@ -94,3 +96,54 @@ def test_a_batch_the_stock_encoder_refuses_too_fails_the_export_as_before(
     assert exporter.export(batch) is SpanExportResult.FAILURE
     exporter.shutdown()
     assert internal_error_counts() == {}  # the stock encoder refused it as well: not ours
+
+
+# --- slices -------------------------------------------------------------------------
+
+
+class _Recorder(SpanExporter):
+    def __init__(self) -> None:
+        self.batches: list[list[ReadableSpan]] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.batches.append(list(spans))
+        return SpanExportResult.SUCCESS
+
+
+@pytest.fixture
+def offers(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Each time the export work offered the GIL (``time.sleep``), with what argument."""
+    calls: list[float] = []
+    monkeypatch.setattr(_slices.time, "sleep", calls.append)
+    return calls
+
+
+def test_sliced_hands_on_every_item_and_offers_the_gil_between_slices(
+    offers: list[float],
+) -> None:
+    seen = []
+    for item in _slices.sliced(range(10), 4):
+        seen.append((item, len(offers)))
+    assert seen == [(0, 0), (1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1), (7, 1), (8, 2), (9, 2)]
+    assert offers == [0, 0]
+
+
+def test_redaction_offers_the_gil_between_slices_and_exports_the_same(
+    offers: list[float],
+) -> None:
+    """A 512-span batch is redacted in slices; the exported batch is unchanged by them."""
+    batch = _spans(512, password="hunter2")
+    inner = _Recorder()
+    RedactingSpanExporter(inner, Redactor()).export(batch)
+    (exported,) = inner.batches
+    assert len(offers) == 512 // _slices.SLICE - 1
+    assert [s.context.span_id for s in exported] == [s.context.span_id for s in batch]
+    assert all(s.attributes["password"] != "hunter2" for s in exported)
+
+
+def test_the_exporter_encodes_in_slices(fast_encoder: None, offers: list[float]) -> None:
+    """The patched encoder offers the GIL between slices and still writes the stock bytes."""
+    batch = _spans(100)
+    data = trace_exporter.encode_spans(batch).SerializePartialToString()
+    assert len(offers) == -(-100 // _slices.SLICE) - 1
+    assert data == encode_spans(batch).SerializeToString()
