@@ -147,3 +147,28 @@ def test_the_exporter_encodes_in_slices(fast_encoder: None, offers: list[float])
     data = trace_exporter.encode_spans(batch).SerializePartialToString()
     assert len(offers) == -(-100 // _slices.SLICE) - 1
     assert data == encode_spans(batch).SerializeToString()
+
+
+def test_log_redaction_offers_the_gil_between_slices_and_exports_the_same(
+    offers: list[float],
+) -> None:
+    """The redacting log exporter works in slices too; every record comes out redacted."""
+    from opentelemetry._logs import LogRecord
+    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+    from otel_distro.exporters.redacting import RedactingLogRecordExporter
+
+    batch = [
+        ReadableLogRecord(
+            LogRecord(timestamp=n + 1, body="b", attributes={"password": "hunter2", "n": n}),
+            resource=RESOURCE,
+        )
+        for n in range(40)
+    ]
+    memory = InMemoryLogRecordExporter()
+    RedactingLogRecordExporter(memory, Redactor()).export(batch)
+    exported = memory.get_finished_logs()
+    assert len(offers) == -(-40 // _slices.SLICE) - 1
+    assert [r.log_record.timestamp for r in exported] == list(range(1, 41))
+    assert all(r.log_record.attributes["password"] != "hunter2" for r in exported)
