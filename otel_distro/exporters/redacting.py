@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
@@ -87,6 +88,21 @@ class _RedactedSpan(ReadableSpan):
         return self._dropped_counts[2]
 
 
+_SDK_ATTRIBUTES = ReadableSpan.attributes
+
+
+def _plain(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The dict inside the SDK's ``BoundedAttributes`` (same items, much cheaper to walk)."""
+    return attributes._dict if type(attributes) is BoundedAttributes else attributes
+
+
+def _span_attributes(span: ReadableSpan) -> Mapping[str, Any] | None:
+    """A span's attributes without the read-only proxy the SDK's property wraps them in."""
+    if type(span).attributes is _SDK_ATTRIBUTES:
+        return _plain(span._attributes)
+    return span.attributes
+
+
 def redact_span(
     span: ReadableSpan, redactor: Redactor, resource: Resource | None = None
 ) -> ReadableSpan:
@@ -96,7 +112,7 @@ def redact_span(
     """
     report = RedactionReport()
     name = redactor.redact_text(span.name, report=report, path="name")
-    attributes = redactor.redact_mapping(span.attributes, report=report)
+    attributes = redactor.redact_mapping(_span_attributes(span), report=report)
     status = span.status
     if status.description:
         description = redactor.redact_text(status.description, report=report, path="status")
@@ -105,7 +121,7 @@ def redact_span(
     events = [
         _RedactedEvent(
             redactor.redact_text(event.name, report=report, path=f"events[{i}]"),
-            redactor.redact_mapping(event.attributes, report=report, path=f"events[{i}]"),
+            redactor.redact_mapping(_plain(event.attributes), report=report, path=f"events[{i}]"),
             event.timestamp,
             event.dropped_attributes,
         )
@@ -114,7 +130,7 @@ def redact_span(
     links = [
         _RedactedLink(
             link.context,
-            redactor.redact_mapping(link.attributes, report=report, path=f"links[{i}]"),
+            redactor.redact_mapping(_plain(link.attributes), report=report, path=f"links[{i}]"),
             link.dropped_attributes,
         )
         for i, link in enumerate(span.links)
