@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanKind, Status
 
 from otel_distro._report import internal_error
 from otel_distro._state import Slot, on_reset
@@ -152,8 +154,10 @@ def _items(attributes: Any) -> Any:
     return attributes._dict if type(attributes) is BoundedAttributes else attributes
 
 
-def _span(span: Any) -> bytes:
+def _span(span: ReadableSpan) -> bytes:
     context = span.get_span_context()
+    if context is None:  # the stock encoder fails on it too
+        raise ValueError("a span without a context")
     parts: list[bytes] = [
         b"\x0a\x10" + context.trace_id.to_bytes(16, "big"),
         b"\x12\x08" + context.span_id.to_bytes(8, "big"),
@@ -199,7 +203,7 @@ def _span(span: Any) -> bytes:
     return b"".join(parts)
 
 
-def _status(status: Any) -> bytes:
+def _status(status: Status | None) -> bytes:
     if status is None:
         return b""
     code = status.status_code.value
@@ -212,7 +216,7 @@ def _status(status: Any) -> bytes:
     return _field(b"\x7a", body)
 
 
-def _event(event: Any) -> bytes:
+def _event(event: Event) -> bytes:
     parts = []
     if event.timestamp:
         parts.append(b"\x09" + _fixed64(event.timestamp))
@@ -225,7 +229,7 @@ def _event(event: Any) -> bytes:
     return b"".join(parts)
 
 
-def _link(link: Any) -> bytes:
+def _link(link: Link) -> bytes:
     context = link.context
     parts = [
         b"\x0a\x10" + context.trace_id.to_bytes(16, "big"),
@@ -239,8 +243,8 @@ def _link(link: Any) -> bytes:
     return b"".join(parts)
 
 
-def _request(spans: Iterable[Any]) -> bytes:
-    resources: dict[Any, dict[Any, list[bytes]]] = {}
+def _request(spans: Iterable[ReadableSpan]) -> bytes:
+    resources: dict[Resource, dict[InstrumentationScope | None, list[bytes]]] = {}
     groups: dict[tuple[int, int], list[bytes]] = {}
     for span in spans:
         resource = span.resource
