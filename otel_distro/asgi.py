@@ -48,6 +48,7 @@ from otel_distro.security._auto import record_token_rejection, watch_response
 
 __all__ = [
     "instrument",
+    "lean_server",
     "mark_escaping_exceptions",
     "reset_hook_state",
     "server_request_hook",
@@ -154,10 +155,20 @@ def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
     return hook
 
 
+_LEAN_KWARGS = frozenset({"excluded_urls", "tracer_provider", "meter_provider"})
+
+
+def lean_server(settings: Settings) -> bool:
+    """Whether the distro's own server middleware traces requests (else the contrib one)."""
+    return settings.server_middleware == "lean" and not settings.asgi_internal_spans
+
+
 def instrument(app: Any, **kwargs: Any) -> Any:
     """Wrap any ASGI app with the OpenTelemetry middleware and the distro's hook.
 
-    Returns the wrapped app; extra keyword arguments go to ``OpenTelemetryMiddleware``.
+    Returns the wrapped app: the lean middleware (:mod:`otel_distro._server_middleware`),
+    or, with ``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib`` or keyword arguments only it takes,
+    ``OpenTelemetryMiddleware`` (extra keyword arguments go to it).
     """
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.util.http import get_excluded_urls
@@ -165,6 +176,12 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     settings = get_settings()
     user_hook = kwargs.pop("server_request_hook", None)
     kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
+    if lean_server(settings) and set(kwargs) <= _LEAN_KWARGS:
+        from otel_distro._server_middleware import LeanServerMiddleware
+
+        return LeanServerMiddleware(
+            app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
+        )
     if not settings.asgi_internal_spans:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
     middleware = OpenTelemetryMiddleware(

@@ -107,12 +107,22 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         except ImportError:
             pass
         if name in ("fastapi", "starlette"):
-            from otel_distro.asgi import chain_hooks, mark_escaping_exceptions, server_request_hook
+            from otel_distro.asgi import (
+                chain_hooks,
+                lean_server,
+                mark_escaping_exceptions,
+                server_request_hook,
+            )
 
             mark_escaping_exceptions()
             kwargs["server_request_hook"] = chain_hooks(
                 server_request_hook, kwargs.get("server_request_hook")
             )
+            if lean_server(settings):  # our middleware, in every Starlette/FastAPI app
+                from otel_distro._server_install import install_lean
+
+                install_lean(kwargs["server_request_hook"])
+                return
             if name == "fastapi" and not settings.asgi_internal_spans:
                 kwargs.setdefault("exclude_spans", ["receive", "send"])
         if name == "httpx":

@@ -1,0 +1,156 @@
+"""The lean server middleware in every Starlette and FastAPI app, where contrib put its own.
+
+With ``OTEL_DISTRO_SERVER_MIDDLEWARE=lean`` the distro does not load the contrib FastAPI and
+Starlette instrumentors; instead ``Starlette.build_middleware_stack`` is wrapped (once) to
+place :class:`~otel_distro._server_middleware.LeanServerMiddleware` where they would:
+
+- a FastAPI app: outside a second ``ServerErrorMiddleware`` (the app's handler and debug
+  setting), whose app records an exception on the server span before it answers;
+- a Starlette app: the outermost of the app's own middleware (inside its
+  ``ServerErrorMiddleware``).
+
+An app a contrib instrumentor instrumented itself (``instrument_app``) is left to it.
+FastAPI's background tasks get their ``BackgroundTask <name>`` span, as with contrib, and
+FastAPI's own telemetry (0.165+) stands aside, as it does for the contrib middleware.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.trace import Status, StatusCode, get_current_span
+
+from otel_distro._asgi_types import ASGIApp, Receive, Scope, Send
+from otel_distro._error_response import _WithErrorHeaders
+from otel_distro._report import internal_error
+from otel_distro._server_semconv import FASTAPI, STARLETTE, mode
+
+__all__ = ["install_lean", "lean_stack", "uninstall_lean"]
+
+ServerRequestHook = Callable[..., None]
+_hook: list[ServerRequestHook | None] = [None]
+
+
+class _RecordException:
+    """Inside FastAPI's inner ``ServerErrorMiddleware``: the exception on the server span."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            span = get_current_span()
+            if span.is_recording():
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            raise
+
+
+def _is_fastapi(app: object) -> bool:
+    return any(kind.__module__.startswith("fastapi.") for kind in type(app).__mro__)
+
+
+def lean_stack(app: Any, stack: Any, hook: ServerRequestHook | None = None) -> Any:
+    """``stack`` (what ``build_middleware_stack`` built for ``app``) with the lean middleware."""
+    from starlette.middleware.errors import ServerErrorMiddleware
+
+    from otel_distro._server_middleware import LeanServerMiddleware
+
+    if getattr(app, "_is_instrumented_by_opentelemetry", False):
+        return stack  # instrumented by a contrib instrumentor's instrument_app
+    if not isinstance(stack, ServerErrorMiddleware):
+        return stack  # not Starlette's own stack: left as it is
+    if _is_fastapi(app):
+        _trace_background_tasks()
+        _without_native_telemetry(app)
+        inner = ServerErrorMiddleware(
+            app=_RecordException(stack.app), handler=stack.handler, debug=stack.debug
+        )
+        traced = LeanServerMiddleware(inner, FASTAPI, server_request_hook=hook)
+        return ServerErrorMiddleware(app=traced)
+    stack.app = LeanServerMiddleware(stack.app, STARLETTE, server_request_hook=hook)
+    return stack
+
+
+def _without_native_telemetry(app: Any) -> None:
+    """FastAPI's own telemetry stands aside for the contrib middleware it recognises in
+    the stack; the lean middleware takes the same place, so it stands aside for it too."""
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(tracing=False, metrics=False, logs=False)
+
+
+def _wrapping_build(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(original)
+    def build_middleware_stack(self: Any) -> Any:
+        stack = original(self)
+        try:
+            if isinstance(stack, _WithErrorHeaders):  # around a Starlette app's stack
+                stack.app = lean_stack(self, stack.app, _hook[0])
+                return stack
+            return lean_stack(self, stack, _hook[0])
+        except Exception:
+            internal_error("server middleware install")
+            return stack
+
+    build_middleware_stack._otel_distro_lean = original  # type: ignore[attr-defined]
+    return build_middleware_stack
+
+
+def _app_classes() -> list[Any]:
+    """Starlette, and FastAPI (which builds its own stack), where importable."""
+    classes: list[Any] = []
+    try:
+        from starlette.applications import Starlette
+
+        classes.append(Starlette)
+        from fastapi import FastAPI
+
+        classes.append(FastAPI)
+    except ImportError:
+        pass
+    return classes
+
+
+def install_lean(hook: ServerRequestHook | None) -> None:
+    """Wrap ``build_middleware_stack`` of Starlette and FastAPI (once) for the lean middleware."""
+    _hook[0] = hook
+    try:
+        mode()  # read OTEL_SEMCONV_STABILITY_OPT_IN now, as the contrib instrumentors do
+        for kind in _app_classes():
+            current = kind.__dict__.get("build_middleware_stack")
+            if current is not None and not hasattr(current, "_otel_distro_lean"):
+                kind.build_middleware_stack = _wrapping_build(current)
+    except Exception:
+        internal_error("server middleware install")
+
+
+def uninstall_lean() -> None:
+    """Undo :func:`install_lean` where it is the outermost wrapper (tests)."""
+    for kind in _app_classes():
+        original = getattr(kind.__dict__.get("build_middleware_stack"), "_otel_distro_lean", None)
+        if original is not None:
+            kind.build_middleware_stack = original
+    _hook[0] = None
+
+
+def _trace_background_tasks() -> None:
+    """``BackgroundTask <function name>`` spans, as the contrib FastAPI instrumentor adds."""
+    from starlette.background import BackgroundTask
+
+    if hasattr(BackgroundTask, "_otel_original_call"):
+        return
+    original = BackgroundTask.__call__
+    tracer = FASTAPI.tracer(mode(), None)
+
+    async def traced_call(self: BackgroundTask) -> None:
+        name = getattr(self.func, "__name__", type(self.func).__name__)
+        with tracer.start_as_current_span(f"BackgroundTask {name}"):
+            await original(self)
+
+    BackgroundTask._otel_original_call = original  # type: ignore[attr-defined]
+    BackgroundTask.__call__ = traced_call  # type: ignore[method-assign]
