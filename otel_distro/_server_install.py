@@ -17,7 +17,7 @@ FastAPI's own telemetry (0.165+) stands aside, as it does for the contrib middle
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from opentelemetry.trace import Status, StatusCode, get_current_span
@@ -26,11 +26,23 @@ from otel_distro._asgi_types import ASGIApp, Receive, Scope, Send
 from otel_distro._error_response import _WithErrorHeaders
 from otel_distro._report import internal_error
 from otel_distro._server_semconv import FASTAPI, STARLETTE, mode
+from otel_distro._state import Slot, slot
 
 __all__ = ["install_lean", "lean_stack", "uninstall_lean"]
 
 ServerRequestHook = Callable[..., None]
-_hook: list[ServerRequestHook | None] = [None]
+FRAMEWORKS = ("fastapi", "starlette")
+
+
+class _Lean:
+    """The hook the lean middlewares get, and the frameworks whose apps get one."""
+
+    def __init__(self) -> None:
+        self.hook: ServerRequestHook | None = None
+        self.frameworks: set[str] = set()
+
+
+_lean: Slot[_Lean] = slot("server.lean", _Lean)
 
 
 class _RecordException:
@@ -54,7 +66,7 @@ def _is_fastapi(app: object) -> bool:
     return any(kind.__module__.startswith("fastapi.") for kind in type(app).__mro__)
 
 
-def lean_stack(app: Any, stack: Any, hook: ServerRequestHook | None = None) -> Any:
+def lean_stack(app: Any, stack: Any) -> Any:
     """``stack`` (what ``build_middleware_stack`` built for ``app``) with the lean middleware."""
     from starlette.middleware.errors import ServerErrorMiddleware
 
@@ -64,7 +76,11 @@ def lean_stack(app: Any, stack: Any, hook: ServerRequestHook | None = None) -> A
         return stack  # instrumented by a contrib instrumentor's instrument_app
     if not isinstance(stack, ServerErrorMiddleware):
         return stack  # not Starlette's own stack: left as it is
-    if _is_fastapi(app):
+    fastapi = _is_fastapi(app)
+    if ("fastapi" if fastapi else "starlette") not in _lean.value.frameworks:
+        return stack  # that framework's instrumentation is disabled
+    hook = _lean.value.hook
+    if fastapi:
         _trace_background_tasks()
         _without_native_telemetry(app)
         inner = ServerErrorMiddleware(
@@ -90,9 +106,9 @@ def _wrapping_build(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         stack = original(self)
         try:
             if isinstance(stack, _WithErrorHeaders):  # around a Starlette app's stack
-                stack.app = lean_stack(self, stack.app, _hook[0])
+                stack.app = lean_stack(self, stack.app)
                 return stack
-            return lean_stack(self, stack, _hook[0])
+            return lean_stack(self, stack)
         except Exception:
             internal_error("server middleware install")
             return stack
@@ -116,9 +132,11 @@ def _app_classes() -> list[Any]:
     return classes
 
 
-def install_lean(hook: ServerRequestHook | None) -> None:
-    """Wrap ``build_middleware_stack`` of Starlette and FastAPI (once) for the lean middleware."""
-    _hook[0] = hook
+def install_lean(hook: ServerRequestHook | None, frameworks: Iterable[str] = FRAMEWORKS) -> None:
+    """Give the apps of ``frameworks`` the lean middleware, with ``hook``: wraps
+    ``build_middleware_stack`` of Starlette and FastAPI (once)."""
+    _lean.value.hook = hook
+    _lean.value.frameworks.update(frameworks)
     try:
         mode()  # read OTEL_SEMCONV_STABILITY_OPT_IN now, as the contrib instrumentors do
         for kind in _app_classes():
@@ -135,7 +153,7 @@ def uninstall_lean() -> None:
         original = getattr(kind.__dict__.get("build_middleware_stack"), "_otel_distro_lean", None)
         if original is not None:
             kind.build_middleware_stack = original
-    _hook[0] = None
+    _lean.reset()
 
 
 def _trace_background_tasks() -> None:

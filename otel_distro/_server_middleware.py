@@ -44,6 +44,7 @@ from opentelemetry.util.http import (
 )
 
 from otel_distro._asgi_types import ASGIApp, Message, Receive, Scope, Send
+from otel_distro._server_attributes import decode_header, request_attributes
 from otel_distro._server_semconv import (
     PLAIN,
     Flavour,
@@ -56,9 +57,6 @@ from otel_distro._server_semconv import (
 __all__ = ["LeanServerMiddleware"]
 
 # the contrib ASGI package's helpers (untyped there), typed as used here
-_request_attributes = cast(
-    Callable[[Scope, _StabilityMode], dict[str, Any]], contrib_asgi.collect_request_attributes
-)
 _host_port_url = cast(Callable[[Scope], tuple[str, Any, str]], contrib_asgi.get_host_port_url_tuple)
 _captured_headers = cast(
     Callable[[Mapping[str, Any], SanitizeValue, list[str], Callable[[str], str]], dict[str, Any]],
@@ -67,9 +65,6 @@ _captured_headers = cast(
 _set_status_code = cast(
     Callable[[Span, Any, dict[str, Any], _StabilityMode], None], contrib_asgi.set_status_code
 )
-_header_values = cast(
-    Callable[[Mapping[str, Any], str], "list[str] | None"], contrib_asgi.asgi_getter.get
-)
 asgi_getter = contrib_asgi.asgi_getter
 asgi_setter = contrib_asgi.asgi_setter
 
@@ -77,14 +72,15 @@ ServerRequestHook = Callable[[Span, Scope], None]
 _HTTP_ROUTE = "http.route"
 
 
-def _int_header(message: Message, name: str) -> int | None:
-    values = _header_values(message, name)
-    if not values:
-        return None
-    try:
-        return int(values[0])
-    except ValueError:
-        return None
+def _content_length(message: Message) -> int | None:
+    """A response start's first ``content-length`` as a number (as contrib reads it)."""
+    for key, value in message.get("headers") or ():
+        if isinstance(key, bytes) and key.lower() == b"content-length":
+            try:
+                return int(decode_header(value))
+            except ValueError:
+                return None
+    return None
 
 
 class LeanServerMiddleware:
@@ -169,6 +165,7 @@ class _Request:
         "attributes",
         "kind",
         "middleware",
+        "request_size",
         "response_size",
         "route",
         "scope",
@@ -187,7 +184,8 @@ class _Request:
         self.route: str | None = None
         self.response_size: int | None = None
         flavour = middleware.flavour
-        self.attributes = attributes = _request_attributes(scope, middleware.semconv)
+        attributes, self.request_size = request_attributes(scope, middleware.semconv)
+        self.attributes = attributes
         if trace.get_current_span() is trace.INVALID_SPAN:
             parent = extract(cast(dict[str, Any], scope), getter=asgi_getter)
             span_kind = SpanKind.SERVER
@@ -247,9 +245,10 @@ class _Request:
                     context=trace.set_span_in_context(span, otel_context.Context()),
                     setter=asgi_setter,
                 )
-            size = _int_header(message, "content-length")
-            if size is not None:
-                self.response_size = size
+            if "headers" in message:
+                size = _content_length(message)
+                if size is not None:
+                    self.response_size = size
             await send(message)
             if kind == "http.response.body" and not message.get("more_body", False):
                 self._end()
@@ -306,7 +305,7 @@ class _Request:
             target,
             default_timer() - self.start,
             self.response_size,
-            _int_header(scope, "content-length"),
+            self.request_size,
         )
         assert self.active is not None
         instruments.active.add(-1, self.active)

@@ -121,7 +121,7 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             if lean_server(settings):  # our middleware, in every Starlette/FastAPI app
                 from otel_distro._server_install import install_lean
 
-                install_lean(kwargs["server_request_hook"])
+                install_lean(kwargs["server_request_hook"], (name,))
                 return
             if name == "fastapi" and not settings.asgi_internal_spans:
                 kwargs.setdefault("exclude_spans", ["receive", "send"])
