@@ -5,7 +5,9 @@ The same mapping as ``opentelemetry.instrumentation.asgi.collect_request_attribu
 (each decoding every header name) and its second computation of the host and URL: one pass
 finds ``host``, ``user-agent`` and ``content-length`` (kept for the request-size metric).
 A scope whose header names are not bytes (outside the ASGI spec) goes to the contrib
-function itself.
+function itself.  Where the contrib getter raises (a header neither UTF-8 nor valid with
+escapes, such as ``b"\\x80\\\\"``, anywhere in the list), the request is still served
+and its attributes recorded.
 """
 
 from __future__ import annotations
@@ -49,11 +51,17 @@ _DEFAULT_SERVER = ("0.0.0.0", 80)
 
 
 def decode_header(raw: bytes) -> str:
-    """A header name or value as text: UTF-8, else with escapes (as the contrib getter)."""
+    """A header name or value as text: UTF-8, else with escapes (as the contrib getter),
+    else Latin-1 where the contrib getter raises (``b"\\x80\\\\"``: a hostile header
+    must not fail the request)."""
     try:
         return raw.decode("utf-8")
     except ValueError:
+        pass
+    try:
         return raw.decode("unicode_escape")
+    except ValueError:
+        return raw.decode("latin-1")
 
 
 class _Headers:

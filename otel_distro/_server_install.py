@@ -154,6 +154,13 @@ def uninstall_lean() -> None:
         if original is not None:
             kind.build_middleware_stack = original
     _lean.reset()
+    try:
+        from starlette.background import BackgroundTask
+    except ImportError:
+        return
+    if getattr(BackgroundTask.__call__, "_otel_distro_lean", False):
+        BackgroundTask.__call__ = BackgroundTask._otel_original_call  # type: ignore[attr-defined, method-assign]
+        del BackgroundTask._otel_original_call  # type: ignore[attr-defined]
 
 
 def _trace_background_tasks() -> None:
@@ -170,5 +177,6 @@ def _trace_background_tasks() -> None:
         with tracer.start_as_current_span(f"BackgroundTask {name}"):
             await original(self)
 
+    traced_call._otel_distro_lean = True  # type: ignore[attr-defined]
     BackgroundTask._otel_original_call = original  # type: ignore[attr-defined]
     BackgroundTask.__call__ = traced_call  # type: ignore[method-assign]
