@@ -48,7 +48,12 @@ from typing import Any
 import httpx
 
 from benchmarks._http_report import print_table, write_chart
-from benchmarks._http_variants import Variant, core_variants, peer_variants
+from benchmarks._http_variants import (
+    Variant,
+    contrib_server_variant,
+    core_variants,
+    peer_variants,
+)
 from examples.panel.runner import REPO_ROOT, AppProcess, AppStartError, clean_environ, free_port
 
 CONNECTIONS = 16
@@ -291,9 +296,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where http.json/png go")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--logs", type=Path, help="keep each server's stdout/stderr here")
+    parser.add_argument(
+        "--contrib-server",
+        action="store_true",
+        help="also otel-distro with the contrib ASGI middleware (OTEL_DISTRO_SERVER_MIDDLEWARE)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     variants = core_variants() + (peer_variants() if args.peers else [])
+    if args.contrib_server:
+        variants.append(contrib_server_variant())
     started = time.monotonic()
     results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
