@@ -17,9 +17,10 @@ FastAPI's own telemetry (0.165+) stands aside, as it does for the contrib middle
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.trace import Status, StatusCode, get_current_span
 
 from otel_distro._asgi_types import ASGIApp, Receive, Scope, Send
@@ -28,7 +29,13 @@ from otel_distro._report import internal_error
 from otel_distro._server_semconv import FASTAPI, STARLETTE, mode
 from otel_distro._state import Slot, slot
 
-__all__ = ["install_lean", "lean_stack", "uninstall_lean"]
+__all__ = [
+    "SERVER_ENTRY_POINT",
+    "ServerInstrumentor",
+    "install_lean",
+    "lean_stack",
+    "uninstall_lean",
+]
 
 ServerRequestHook = Callable[..., None]
 FRAMEWORKS = ("fastapi", "starlette")
@@ -180,3 +187,24 @@ def _trace_background_tasks() -> None:
     traced_call._otel_distro_lean = True  # type: ignore[attr-defined]
     BackgroundTask._otel_original_call = original  # type: ignore[attr-defined]
     BackgroundTask.__call__ = traced_call  # type: ignore[method-assign]
+
+
+SERVER_ENTRY_POINT = "otel_distro_server"
+
+
+class ServerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """The ``otel_distro_server`` instrumentor entry point: Starlette apps get the lean
+    middleware without the contrib Starlette instrumentation installed.
+
+    The distro acts on the entry point itself (:meth:`OtelDistro.load_instrumentor`);
+    loaded by another distro, this instrumentor does nothing.
+    """
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("starlette >= 0.13",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        return None
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        return None

@@ -1,8 +1,9 @@
 """ASGI integration: the server request hook and ``instrument(app)`` for any ASGI app.
 
-FastAPI and Starlette apps are instrumented by their contrib instrumentors;
-the distro hands them :func:`server_request_hook`.  Any other ASGI app is
-wrapped with :func:`instrument`.  The hook starts the request state, records a
+FastAPI and Starlette apps get the distro's lean server middleware
+(:mod:`otel_distro._server_install`; with ``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib``, the
+contrib instrumentors' middleware), which calls :func:`server_request_hook`.  Any other
+ASGI app is wrapped with :func:`instrument`.  The hook starts the request state, records a
 client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
 

@@ -65,7 +65,8 @@ REQUEST: tuple[Variable[object], ...] = (
         "Server middleware of FastAPI, Starlette and `instrument(app)` apps: `lean` (the "
         "distro's own: the contrib middleware's spans and metrics for less work per request; "
         "the contrib instrumentors add none) or `contrib` (the contrib ASGI middleware, also "
-        "used whenever `OTEL_DISTRO_ASGI_INTERNAL_SPANS` is on).",
+        "used whenever `OTEL_DISTRO_ASGI_INTERNAL_SPANS` is on; Starlette apps then need "
+        "`otel-distro[contrib-starlette]`).",
     ),
     Variable(
         "OTEL_DISTRO_TRUSTED_PEERS",

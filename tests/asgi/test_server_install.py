@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from otel_distro._server_install import install_lean, uninstall_lean
-from otel_distro.asgi import chain_hooks, server_request_hook
+from otel_distro.asgi import chain_hooks, server_request_hook, unmark_escaping_exceptions
 from otel_distro.testing import Capture
 
 
@@ -82,3 +82,38 @@ def test_an_app_the_contrib_instrumentor_instrumented_keeps_only_its_middleware(
     finally:
         FastAPIInstrumentor.uninstrument_app(app)
     assert _server_spans(capture) == [("GET /f/{n}", "opentelemetry.instrumentation.fastapi")]
+
+
+def _load(name: str, value: str) -> None:
+    from importlib.metadata import EntryPoint
+
+    from otel_distro.distro import OtelDistro
+
+    OtelDistro().load_instrumentor(EntryPoint(name, value, "opentelemetry_instrumentor"))
+
+
+SERVER = ("otel_distro_server", "otel_distro._server_install:ServerInstrumentor")
+
+
+@pytest.mark.parametrize(
+    ("env", "traced"),
+    [
+        ({}, True),
+        ({"OTEL_DISTRO_SERVER_MIDDLEWARE": "contrib"}, False),
+        ({"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "httpx, starlette"}, False),
+    ],
+)
+def test_the_distro_entry_point_traces_starlette_apps_without_the_contrib_instrumentor(
+    env: dict[str, str], traced: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with Capture(env) as capture:
+        try:
+            _load(*SERVER)
+            assert TestClient(_starlette()).get("/s/4").status_code == 200
+        finally:
+            uninstall_lean()
+            unmark_escaping_exceptions()
+        expected = [("GET /s/{n}", "opentelemetry.instrumentation.starlette")] if traced else []
+        assert _server_spans(capture) == expected
