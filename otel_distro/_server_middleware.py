@@ -215,6 +215,7 @@ class _Request:
         middleware = self.middleware
         span = self.span
         propagator = get_global_response_propagator()  # type: ignore[no-untyped-call]
+        alone = trace.set_span_in_context(span, otel_context.Context())  # built once
 
         async def traced_send(message: Message) -> None:
             kind = message["type"]
@@ -242,7 +243,7 @@ class _Request:
             if propagator:
                 propagator.inject(
                     message,
-                    context=trace.set_span_in_context(span, otel_context.Context()),
+                    context=alone,
                     setter=asgi_setter,
                 )
             if "headers" in message:
