@@ -32,7 +32,10 @@ def _scope(**overrides: Any) -> dict[str, Any]:
 
 
 def _contrib_size(scope: dict[str, Any]) -> int | None:
-    values = asgi_getter.get(scope, "content-length")
+    try:
+        values = asgi_getter.get(scope, "content-length")
+    except UnicodeDecodeError:  # contrib fails the request; no number either way
+        return None
     if not values:
         return None
     try:
