@@ -205,9 +205,16 @@ def _span(span: Any, ids: dict[int, int]) -> dict[str, Any]:
     }
 
 
-def _run(kind: str, semconv: str, server: str, make: Callable[[str], Any]) -> tuple[Any, Any]:
+def _run(
+    kind: str,
+    semconv: str,
+    server: str,
+    make: Callable[[str], Any],
+    extra: dict[str, str] | None = None,
+) -> tuple[Any, Any]:
     _OpenTelemetrySemanticConventionStability._initialized = False
     env = {**ENV, "OTEL_SEMCONV_STABILITY_OPT_IN": semconv, "OTEL_DISTRO_SERVER_MIDDLEWARE": server}
+    env.update(extra or {})
     with Capture(env) as capture:
         mark_escaping_exceptions()
         if server == "lean":
@@ -286,3 +293,15 @@ def test_lean_middleware_records_what_contrib_records(kind: str, semconv: str) -
         assert _differences(lean, contrib) == []
     assert lean_metrics == contrib_metrics
     assert any(contrib_metrics.values())
+
+
+@pytest.mark.parametrize("kind", ["fastapi", "starlette", "bare"])
+def test_unsampled_requests_have_the_same_metrics(kind: str) -> None:
+    """With every trace dropped by the sampler, no server span, and the same metric points."""
+    unsampled = {"OTEL_TRACES_SAMPLER": "always_off"}
+    contrib_spans, contrib_metrics = _run(kind, "http/dup", "contrib", _contrib, unsampled)
+    lean_spans, lean_metrics = _run(kind, "http/dup", "lean", _lean, unsampled)
+    assert [s for s in lean_spans if s["kind"] == "SERVER"] == []
+    assert [s for s in contrib_spans if s["kind"] == "SERVER"] == []
+    assert lean_metrics == contrib_metrics
+    assert contrib_metrics["http.server.request.duration"]
