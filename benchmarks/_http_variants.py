@@ -88,6 +88,15 @@ def core_variants() -> list[Variant]:
     ]
 
 
+def contrib_server_variant() -> Variant:
+    """otel-distro with the contrib ASGI middleware instead of its own (the before figure)."""
+    return Variant(
+        "otel-distro-contrib",
+        "otel-distro with OTEL_DISTRO_SERVER_MIDDLEWARE=contrib",
+        {"OTEL_PYTHON_DISTRO": "otel_distro", "OTEL_DISTRO_SERVER_MIDDLEWARE": "contrib"},
+    )
+
+
 @dataclass(frozen=True)
 class Peer:
     name: str

@@ -50,7 +50,13 @@ from typing import Any
 import httpx
 
 from benchmarks._http_report import print_table, write_chart
-from benchmarks._http_variants import Variant, core_variants, peer_variants, revision_variant
+from benchmarks._http_variants import (
+    Variant,
+    contrib_server_variant,
+    core_variants,
+    peer_variants,
+    revision_variant,
+)
 from examples.panel.runner import REPO_ROOT, AppProcess, AppStartError, clean_environ, free_port
 
 CONNECTIONS = 16
@@ -300,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REVISION",
         help="also run otel-distro as of this git revision (repeatable): before/after in one run",
     )
+    parser.add_argument(
+        "--contrib-server",
+        action="store_true",
+        help="also otel-distro with the contrib ASGI middleware (OTEL_DISTRO_SERVER_MIDDLEWARE)",
+    )
     parser.add_argument("--rounds", type=int, help="rounds instead of the plan's")
     parser.add_argument("--seconds", type=float, help="seconds per variant and round")
     args = parser.parse_args(argv)
@@ -312,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-http-revisions-") as revisions:
         variants = core_variants()
         variants += [revision_variant(r, Path(revisions)) for r in args.compare]
+        variants += [contrib_server_variant()] if args.contrib_server else []
         variants += peer_variants() if args.peers else []
         results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
