@@ -112,7 +112,7 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
         if rule is None and match.start() > 0 and text[match.start() - 1] in "?&;":
             rule = query_rule(key, rule_for)
         shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
-        if flag is None and not shaped and looks_generated(key, strict=True):
+        if flag is None and looks_generated(key, strict=True):
             # a token as a dict key (also one that happens to hold a key word: ``...2pwP``)
             out.append(text[last : match.start(2) if match.group(2) else match.start(5)])
             out.append(REDACTED)

@@ -34,10 +34,22 @@ def clock(caplog: pytest.LogCaptureFixture) -> Iterator[Clock]:
     ticks = Clock()
     quiet = HeaderWarningFilter(clock=ticks, interval=60.0)
     logger = logging.getLogger(LOGGER)
+    # the distro's own filter (installed by an earlier test's configure) shares the state
+    installed = [f for f in logger.filters if isinstance(f, HeaderWarningFilter)]
+    for each in installed:
+        logger.removeFilter(each)
+    # an earlier test's dictConfig may have disabled it: captured here, once, either way
+    disabled, propagate = logger.disabled, logger.propagate
+    logger.disabled, logger.propagate = False, False
     logger.addFilter(quiet)
+    logger.addHandler(caplog.handler)
     caplog.set_level(logging.WARNING, logger=LOGGER)
     yield ticks
+    logger.removeHandler(caplog.handler)
     logger.removeFilter(quiet)
+    logger.disabled, logger.propagate = disabled, propagate
+    for each in installed:
+        logger.addFilter(each)
     _held.reset()
 
 
