@@ -13,8 +13,11 @@ VENV310 := .venv310
 # distro's aio-pika tracing still gives one span per publish/delivery with the contrib's
 # entry point present, and that the contrib structlog instrumentation, loaded or called by
 # the app, never adds a second or unredacted copy of a record.
+# The contrib Starlette instrumentation (0.66b1, the latest) is what the lean server
+# middleware's parity tests compare with.
 SIDE_BY_SIDE := opentelemetry-instrumentation-aio-pika==0.66b1 \
-	opentelemetry-instrumentation-structlog==0.66b1
+	opentelemetry-instrumentation-structlog==0.66b1 \
+	opentelemetry-instrumentation-starlette==0.66b1
 
 .PHONY: venv test test-py310 unit integration lint typecheck demo screenshot stack stack-build stack-down stack-status bench clean peer-suites
 

@@ -65,8 +65,10 @@ REQUEST: tuple[Variable[object], ...] = (
         "Server middleware of FastAPI, Starlette and `instrument(app)` apps: `lean` (the "
         "distro's own: the contrib middleware's spans and metrics for less work per request; "
         "the contrib instrumentors add none) or `contrib` (the contrib ASGI middleware, also "
-        "used whenever `OTEL_DISTRO_ASGI_INTERNAL_SPANS` is on; Starlette apps then need "
-        "`otel-distro[contrib-starlette]`).",
+        "used whenever `OTEL_DISTRO_ASGI_INTERNAL_SPANS` is on; Starlette apps then need the "
+        "contrib Starlette instrumentation, whose latest release pins an older "
+        "semantic-conventions package: `pip install --no-deps "
+        "opentelemetry-instrumentation-starlette`).",
     ),
     Variable(
         "OTEL_DISTRO_TRUSTED_PEERS",

@@ -50,3 +50,16 @@ def test_distinct_hosts_give_one_attribute_set() -> None:
         for n in range(1000)
     }
     assert len(sets) == 1
+
+
+def test_the_security_counters_know_the_sdks_limit() -> None:
+    """The cap of the security counters is set below the SDK's own default limit."""
+    from opentelemetry.sdk.metrics._internal._view_instrument_match import (
+        _DEFAULT_CARDINALITY_LIMIT,
+    )
+
+    from otel_distro.security import MAX_ATTRIBUTE_SETS
+    from otel_distro.security._metrics import SDK_CARDINALITY_LIMIT
+
+    assert SDK_CARDINALITY_LIMIT == _DEFAULT_CARDINALITY_LIMIT == 2000
+    assert MAX_ATTRIBUTE_SETS < SDK_CARDINALITY_LIMIT
