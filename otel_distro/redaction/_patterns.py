@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._checksums import iban_valid, luhn_valid
+from ._marker import REDACTED
+from ._shapes import looks_generated
 
 __all__ = ["BUILTIN_PATTERNS", "PII_PATTERNS", "ValuePattern", "custom_pattern"]
 
@@ -88,6 +90,18 @@ def _ipv4(match: re.Match[str]) -> bool:
 def _random_tail(match: re.Match[str]) -> bool:
     tail = match.group(match.lastindex or 0)
     return any(c.isdigit() for c in tail) or (tail.lower() != tail and tail.upper() != tail)
+
+
+def _strong_tail(match: re.Match[str]) -> bool:
+    return looks_generated(match.group(1), strict=True)
+
+
+def _email(match: re.Match[str]) -> bool:
+    # ``REDACTED:REDACTED@db.internal``: a redacted userinfo before a host, not an address
+    start = match.start()
+    return not (
+        match.group(0).startswith(REDACTED + "@") and match.string[start - 1 : start] == ":"
+    )
 
 
 def _ipv6(match: re.Match[str]) -> bool:
@@ -190,6 +204,18 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         "vendor_token",
         _RUN + r"(?:SK|AC|key-)[0-9a-f]{32}(?![A-Za-z0-9_\-])",
         r"SK|AC|key-",
+        needs="run",
+    ),
+    _p(
+        "prefixed_token",
+        # a credential-naming word joined to a strongly token-like tail (``tok_<t>``,
+        # ``live_<t>``, ``pwreset-<t>``): the prefixed key formats many services issue
+        _RUN + r"(?i:tok|token|key|apikey|api|secret|sess|session|pat|live|prod|access|refresh"
+        r"|auth|pwreset|reset|invite|magic|otp|sk|rk|ak)[_\-]([A-Za-z0-9]{24,512})"
+        r"(?![A-Za-z0-9_\-])",
+        r"(?i:tok|key|api|secret|sess|pat_|pat-|live|prod|access|refresh|auth|reset|invite"
+        r"|magic|otp|sk_|sk-|rk_|rk-|ak_|ak-)",
+        validator=_strong_tail,
         needs="run",
     ),
     _p(
@@ -304,6 +330,7 @@ PII_PATTERNS: tuple[ValuePattern, ...] = (
         r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
         r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
         r"@",
+        validator=_email,
     ),
     _p(
         "pii_ip",

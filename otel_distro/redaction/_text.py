@@ -17,13 +17,14 @@ __all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
 KeyRule = Callable[[str], "str | None"]
 
 # ``--flag value`` / ``--flag=value``, or ``key=value`` / ``key: value`` /
-# ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``), or a
+# ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``, escaped again
+# as a repr of JSON text shows them), or a
 # ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
 # key may only start at a run boundary.
 _KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script (look-alikes)
 _PAIR = re.compile(
     r"(?<![\w.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
-    r"|(" + _KEY + r")(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"|(" + _KEY + r")(?:\\{0,7}[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
     r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"'])"
     # a quoted dict key that starts with a digit (``{'3x6s...': ...}``): only ever a token
     r"|(?<=[\"'])([0-9][\w.\-]{23,63})(?=[\"'][ \t]{0,3}:))"
@@ -61,9 +62,14 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
         first = text[start]
     if first in "\"'":
         return start + 1, _closing_quote(text, first, start + 1)
-    if first == "\\" and text[start + 1 : start + 2] in ("'", '"'):  # escaped JSON
-        end = text.find(text[start : start + 2], start + 2)
-        return start + 2, len(text) if end == -1 else end
+    if first == "\\":  # escaped JSON, also escaped again as a repr of JSON text shows it
+        after = start
+        while after < len(text) and after - start < 8 and text[after] == "\\":
+            after += 1
+        opener = text[start : after + 1]
+        if opener[-1:] in ("'", '"'):
+            end = text.find(opener, after + 1)
+            return after + 1, len(text) if end == -1 else end
     if first in "{[":
         return start, start
     if _PLACEHOLDER.match(text, start) is not None or text.startswith(REDACTED, start):
