@@ -92,6 +92,11 @@ def _random_tail(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in tail) or (tail.lower() != tail and tail.upper() != tail)
 
 
+def _random_tail_whole(match: re.Match[str]) -> bool:
+    tail = match.group(0)[4:]
+    return any(c.isdigit() for c in tail) and tail.lower() != tail and tail.upper() != tail
+
+
 def _strong_tail(match: re.Match[str]) -> bool:
     return looks_generated(match.group(1), strict=True)
 
@@ -204,6 +209,29 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         "vendor_token",
         _RUN + r"(?:SK|AC|key-)[0-9a-f]{32}(?![A-Za-z0-9_\-])",
         r"SK|AC|key-",
+        needs="run",
+    ),
+    _p(
+        "password",
+        # ``mysql -uroot -pSECRET``: the clients that take the password glued to ``-p``
+        r"(?<![\w\-/.])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump)?)"
+        r"(?:[ \t]{1,4}[^\s]{1,256}){0,16}?[ \t]{1,4}-p([^\s'\"]{1,256})",
+        r"mysql|mariadb",
+        group=1,
+    ),
+    _p(
+        "password_hash",
+        # crypt(3)/PHC strings: bcrypt, sha-crypt, argon2, scrypt, pbkdf2 (offline-crackable)
+        r"(?<![A-Za-z0-9$])\$(?:2[abxy]\$[0-9]{2}|[156]|5\$rounds=[0-9]{1,7}|6\$rounds=[0-9]{1,7}"
+        r"|argon2(?:id|i|d)|scrypt|pbkdf2(?:-sha(?:1|256|512))?|y)\$[A-Za-z0-9./+=$,\-]{20,512}",
+        r"\$(?:2|1\$|5\$|6\$|argon2|scrypt|pbkdf2|y\$)",
+    ),
+    _p(
+        "vendor_token",
+        # Square access tokens (``EAAA`` + 60), Twitter/X app bearer tokens
+        _RUN + r"(?:EAAA[A-Za-z0-9_\-]{60}|A{20,24}[A-Za-z0-9%]{60,200})(?![A-Za-z0-9_\-%])",
+        r"EAAA|AAAAAAAAAAAAAAAAAAAA",
+        validator=_random_tail_whole,
         needs="run",
     ),
     _p(
@@ -325,6 +353,13 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
 )
 
 PII_PATTERNS: tuple[ValuePattern, ...] = (
+    _p(
+        "pii_email",
+        # percent-encoded in a path or a query (``/users/bob%40example.org/``)
+        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._+\-]{1,64}%40[A-Za-z0-9\-]{1,63}"
+        r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
+        r"%40",
+    ),
     _p(
         "pii_email",
         r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"

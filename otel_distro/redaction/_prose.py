@@ -35,10 +35,13 @@ _SPACED = re.compile(
 _LEVELS = 3
 # ``<input name="csrfmiddlewaretoken" value="...">``, ``<meta name="csrf-token" content="...">``
 # (the tag may be cut: a span name or a repr shortened before its ``>``)
-_TAG = re.compile(r"(?i)<(?:input|meta)\b([^<>]{1,1024})")
+# (any element: ``<add key="ApiKey" value="...">`` in .NET configuration too)
+_TAG = re.compile(r"<[A-Za-z][\w:.\-]{0,63}[ \t]([^<>]{1,1024})")
 _ATTR = re.compile(
-    r"(?i)(?<![\w\-])(name|id|value|content)[ \t]*=[ \t]*([\"'])([^\"'<>]{0,4096})(?:\2|$)"
+    r"(?i)(?<![\w\-])(name|id|key|value|content)[ \t]*=[ \t]*([\"'])([^\"'<>]{0,4096})(?:\2|$)"
 )
+# a ``.netrc`` line: ``machine <host> login <user> password <password>``
+_NETRC = re.compile(r"(?<![\w.\-])login[ \t]+[^\s]{1,256}[ \t]+password[ \t]+([^\s]{1,256})")
 # a multipart part: ``form-data; name="password"``, its headers, a blank line, the value
 _PART = re.compile(
     # (line breaks as written, or as a repr shows them: ``\\r\\n``)
@@ -104,13 +107,13 @@ def redact_spaced(text: str, rule_for: KeyRule, hits: list[str]) -> str:
 
 
 def redact_form_fields(text: str, rule_for: KeyRule, hits: list[str]) -> str:
-    """Replace the value of an HTML ``input``/``meta`` tag named like a secret
-    (``csrfmiddlewaretoken``, ``csrf-token``, ``password``) and of a multipart
-    ``form-data`` part named like one."""
+    """Replace the value of an element named like a secret (HTML ``input``/``meta``:
+    ``csrfmiddlewaretoken``, ``csrf-token``; ``<add key="ApiKey" value=...>``), of a
+    multipart ``form-data`` part named like one, and the password of a ``.netrc`` line."""
 
     def tag(match: re.Match[str]) -> str:
         attrs = {m.group(1).lower(): m for m in _ATTR.finditer(match.group(1))}
-        named = attrs.get("name") or attrs.get("id")
+        named = attrs.get("name") or attrs.get("key") or attrs.get("id")
         held = attrs.get("value") or attrs.get("content")
         if named is None or held is None or held.group(3) in ("", REDACTED):
             return match.group(0)
@@ -128,8 +131,16 @@ def redact_form_fields(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         hits.append(rule)
         return match.group(0)[: match.start(3) - match.start()] + REDACTED
 
-    if "<" in text:
+    def netrc(match: re.Match[str]) -> str:
+        if match.group(1).startswith(REDACTED):
+            return match.group(0)
+        hits.append("password")
+        return match.group(0)[: match.start(1) - match.start()] + REDACTED
+
+    if "<" in text and ("value" in text or "content" in text or "VALUE" in text):
         text = _TAG.sub(tag, text)
     if "form-data" in text or "FORM-DATA" in text:
         text = _PART.sub(part, text)
+    if "login" in text and "password" in text:
+        text = _NETRC.sub(netrc, text)
     return text

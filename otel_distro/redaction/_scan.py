@@ -191,7 +191,7 @@ class TextScanner:
                 text = redact_validation(text, rule_for, hits)
             if "</" in text:
                 text = redact_xml(text, rule_for, hits)
-            if "<input" in text or "<meta" in text or "form-data" in text:
+            if "<" in text or "form-data" in text or "login" in text:
                 text = redact_form_fields(text, rule_for, hits)
             if "%3" in text or "%25" in text:
                 text = redact_encoded_pairs(text, rule_for, hits)

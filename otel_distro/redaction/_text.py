@@ -41,6 +41,13 @@ _SCHEME = re.compile(
 _SCHEME_RULES = frozenset({"auth", "api_key", "token", "credential"})
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
+# the value member after a sensitive name member of a name/value pair in JSON text
+_NAMED_VALUE = re.compile(
+    r"([\"'])(?:value|Value|ParameterValue)\1[ \t]{0,3}:[ \t]{0,3}([\"'])([^\"'\n]{1,4096})\2"
+)
+_AUTH_PAIR = re.compile(
+    r"\([ \t]{0,3}b?([\"'])[^\"'\n]{0,256}\1,[ \t]{0,3}b?[\"']([^\"'\n]{1,1024})[\"']"
+)
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
 _PLACEHOLDER = re.compile(r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])")
 
@@ -70,6 +77,9 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
         if opener[-1:] in ("'", '"'):
             end = text.find(opener, after + 1)
             return after + 1, len(text) if end == -1 else end
+    if first == "(":  # ``auth=('user', 'password')``: the pair's second item
+        pair = _AUTH_PAIR.match(text, start)
+        return (pair.start(2), pair.end(2)) if pair is not None else (start, start)
     if first in "{[":
         return start, start
     if _PLACEHOLDER.match(text, start) is not None or text.startswith(REDACTED, start):
@@ -115,6 +125,17 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
             rule = "private_key"
         if rule is None and match.start() > 0 and text[match.start() - 1] in "?&;":
             rule = query_rule(key, rule_for)
+        if match.group(5) is not None and text[: match.start()].rstrip()[-1:] == ":":
+            # not a printed pair but a JSON value: ``"name": "DB_PASSWORD", "value": "x"``
+            named = _NAMED_VALUE.match(text, match.end()) if rule is not None else None
+            if rule is None or named is None or named.group(3).startswith(REDACTED):
+                pos = match.end()
+                continue
+            out.append(text[last : named.start(3)])
+            out.append(REDACTED)
+            hits.append(rule)
+            last = pos = named.end(3)
+            continue
         shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
         if rule is None and not shaped:
             if flag is None and looks_generated(key, strict=True):  # a token as a dict key

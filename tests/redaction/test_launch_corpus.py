@@ -85,6 +85,9 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
         "prefixed": alnum(28),
         "session_hex": hexs(40),
         "quoted": alnum(32),
+        "env_pw": alnum(24),
+        "netrc": alnum(10),
+        "mysql": alnum(12),
     }
     otp = int(digits(6))
     chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0.0.0 Safari/537.36"
@@ -147,6 +150,9 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
                 "form": 'form-data; name="password"\r\n\r\n' + s["multipart_pw"] + "\r\n--b--",
                 "issued": f"token issued tok_{s['prefixed']}",
                 "error": f"invalid token '{s['quoted']}'",
+                "pod": {"env": [{"name": "DB_PASSWORD", "value": s["env_pw"]}]},
+                "netrc": f"machine api.example.com login bob password {s['netrc']}",
+                "mysql_argv": ["mysql", "-uroot", f"-p{s['mysql']}"],
             },
         )
         assert logged.status_code == 200

@@ -120,13 +120,21 @@ def secret_carriers() -> list[Carrier]:
 def red_team_carriers() -> list[Carrier]:
     """Shapes a red-team corpus found leaking: a raw ``#``/``?`` in a URL password, HTML
     and multipart form fields, a ``sessions`` path, a quoted token in prose, a path as a
-    ``key=`` value, prefixed tokens, JSON text escaped twice (a repr in frame locals)."""
+    ``key=`` value, prefixed tokens, JSON text escaped twice (a repr in frame locals),
+    name/value pairs, ``<add key value>``, ``.netrc``, ``mysql -p<pw>``, ``bindpw``,
+    ``auth=(user, password)``, password hashes, Square and Twitter tokens."""
     raw_hash, raw_query = f"{alnum(6)}#{alnum(6)}", f"{alnum(6)}?{alnum(6)}"
     csrf, meta, part, session = alnum(64), urlsafe(32), alnum(12) + "%*", hexs(40)
     quoted, invite, tok, live, reset, refresh = (
         alnum(32), hexs(32), alnum(28), alnum(28), alnum(32), alnum(32)
     )  # fmt: skip
     twice = repr(json.dumps({"payload": json.dumps({"auth": {"refresh_token": refresh}})}))
+    env_value, tag_value, netrc, glued, bind, pair = (
+        alnum(24), alnum(30), alnum(10), alnum(12), alnum(20), alnum(30)
+    )  # fmt: skip
+    bcrypt = "$2b$12$" + alnum(53)
+    square, twitter = "EAAA" + alnum(60), "A" * 22 + alnum(30) + "%3D" + alnum(50)
+    named = json.dumps({"env": [{"name": "DB_PASSWORD", "value": env_value}]})
     return [
         ("url_password_hash", f"connecting to mysql+pymysql://app:{raw_hash}@db.internal:3306/m",
          raw_hash),
@@ -142,6 +150,15 @@ def red_team_carriers() -> list[Carrier]:
         ("prefixed_live", f"api key created: live_{live}", live),
         ("prefixed_reset", f"sent pwreset-{reset} to the user", reset),
         ("json_escaped_twice", f"text = {twice}", refresh),
+        ("name_value_pair", named, env_value),
+        ("config_add_tag", f'<add key="ApiKey" value="{tag_value}" />', tag_value),
+        ("netrc", f"machine api.example.com login bob password {netrc}", netrc),
+        ("mysql_glued", f"running mysql -uroot -p{glued} -h db", glued),
+        ("bindpw", f"ldap bind dn=cn=admin bindpw={bind}", bind),
+        ("auth_tuple", f"auth=('bob', '{pair}')", pair),
+        ("bcrypt", f"htpasswd entry bob:{bcrypt}", bcrypt),
+        ("square_token", f"square client with {square}", square),
+        ("twitter_bearer", f"twitter {twitter}", twitter),
     ]  # fmt: skip
 
 
