@@ -45,11 +45,17 @@ _LINE = re.compile(r"[^\r\n]+")
 _NAMED_VALUE = re.compile(
     r"([\"'])(?:value|Value|ParameterValue)\1[ \t]{0,3}:[ \t]{0,3}([\"'])([^\"'\n]{1,4096})\2"
 )
+# ``auth=('user', 'password')`` (requests, httpx, aiohttp): the second item is the value
 _AUTH_PAIR = re.compile(
     r"\([ \t]{0,3}b?([\"'])[^\"'\n]{0,256}\1,[ \t]{0,3}b?[\"']([^\"'\n]{1,1024})[\"']"
 )
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
 _PLACEHOLDER = re.compile(r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])")
+
+
+def _after_colon(text: str, start: int) -> bool:
+    """Whether ``text[start]`` follows a ``:`` (spaces between; a bounded look back)."""
+    return text[max(start - 4, 0) : start].rstrip(" \t")[-1:] == ":"
 
 
 def _closing_quote(text: str, quote: str, start: int) -> int:
@@ -125,7 +131,7 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
             rule = "private_key"
         if rule is None and match.start() > 0 and text[match.start() - 1] in "?&;":
             rule = query_rule(key, rule_for)
-        if match.group(5) is not None and text[: match.start()].rstrip()[-1:] == ":":
+        if match.group(5) is not None and _after_colon(text, match.start()):
             # not a printed pair but a JSON value: ``"name": "DB_PASSWORD", "value": "x"``
             named = _NAMED_VALUE.match(text, match.end()) if rule is not None else None
             if rule is None or named is None or named.group(3).startswith(REDACTED):
