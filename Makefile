@@ -8,15 +8,23 @@ STAMP := $(VENV)/.installed
 # The oldest supported Python, for a second unit-test run (skipped when not installed).
 PY310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10; do "$$p" --version >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV310 := .venv310
+# Contrib instrumentations installed next to the distro on purpose, without their
+# dependencies (their semantic-conventions pin may trail the SDK's): the tests prove the
+# distro's aio-pika tracing still gives one span per publish/delivery with the contrib's
+# entry point present, and that the contrib structlog instrumentation, loaded or called by
+# the app, never adds a second or unredacted copy of a record.
+SIDE_BY_SIDE := opentelemetry-instrumentation-aio-pika==0.66b1 \
+	opentelemetry-instrumentation-structlog==0.66b1
 
 .PHONY: venv test test-py310 unit integration lint typecheck demo screenshot stack stack-build stack-down stack-status bench clean peer-suites
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,grpc,sentry]'
+	$(PY) -m pip install -q --no-deps $(SIDE_BY_SIDE)
 	touch $(STAMP)
 
 lint: venv
@@ -50,6 +58,7 @@ test-py310:
 	  test -x $(VENV310)/bin/python || $(PY310) -m venv $(VENV310); \
 	  $(VENV310)/bin/python -m pip install -q --upgrade pip; \
 	  $(VENV310)/bin/python -m pip install -q -e '.[dev,grpc,sentry]'; \
+	  $(VENV310)/bin/python -m pip install -q --no-deps $(SIDE_BY_SIDE); \
 	  $(VENV310)/bin/python -m pytest -q -rfEs -m "not integration" -p no:cacheprovider; \
 	fi
 

@@ -2,7 +2,7 @@
 # System packages the test suite needs on a fresh Debian machine (CI runs as
 # root; locally, run it with sudo). Idempotent: packages already installed are
 # left alone, and apt runs only when something is missing.
-#   docker-compose   validates docker-compose.yml (tests/test_compose.py)
+#   docker-compose   validates docker-compose.yml (tests/project/test_compose.py)
 #   rabbitmq-server  broker for the messaging integration tests
 #   util-linux       setsid and flock for collector/scripts/*.sh
 #   chromium         headless rendering of the HTML trace waterfall (tests/cli)

@@ -64,7 +64,9 @@ def instrument(app: Any, **kwargs: Any) -> Any:
 
     For apps the FastAPI/Starlette instrumentors do not reach: the wrapped app
     gets one server span per request, the request id and tenant handling.
-    Keyword arguments go to ``OpenTelemetryMiddleware``.
+    Keyword arguments go to ``OpenTelemetryMiddleware``.  A FastAPI app (in tests,
+    say, without ``opentelemetry-instrument``) is instrumented in place by the FastAPI
+    instrumentor with the distro's hook, and returned.
     """
     from otel_distro.asgi import instrument as _instrument
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,6 +39,7 @@ from otel_distro._error_response import (
 )
 from otel_distro._exception_origin import remember
 from otel_distro._report import internal_error
+from otel_distro._signature_events import claim_for_request
 from otel_distro._state import Slot, slot
 from otel_distro.auth import TokenVerifier, build_verifier
 from otel_distro.config import Settings, get_settings, report
@@ -121,6 +123,7 @@ def server_request_hook(span: Span, scope: Scope) -> None:
     try:
         begin_request(span)  # first: the request state must exist whatever fails below
         guard_server_span(span)  # one bounded ``exception`` event per escaping exception
+        claim_for_request(scope)  # a refused baggage signature of an unsampled request
         state = _state()
         headers = scope.get("headers") or ()
         if state.request_id_header and span.is_recording():
@@ -158,12 +161,18 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     """Wrap any ASGI app with the OpenTelemetry middleware and the distro's hook.
 
     Returns the wrapped app; extra keyword arguments go to ``OpenTelemetryMiddleware``.
+    A FastAPI app is instrumented in place, as ``opentelemetry-instrument`` does it (the
+    FastAPI instrumentor with the distro's hook, keyword arguments going to its
+    ``instrument_app``), and returned: wrapped from outside, FastAPI's own telemetry
+    would record a second server span and access-log record per request.
     """
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.util.http import get_excluded_urls
 
     settings = get_settings()
     user_hook = kwargs.pop("server_request_hook", None)
+    if _is_fastapi(app):
+        return _instrument_fastapi(app, settings, user_hook, kwargs)
     kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
     if not settings.asgi_internal_spans:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
@@ -172,6 +181,25 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     )
     _wrap_inner_app(middleware)
     return middleware
+
+
+def _is_fastapi(app: object) -> bool:
+    fastapi = sys.modules.get("fastapi")  # an app of it exists only once it is imported
+    return fastapi is not None and isinstance(app, fastapi.FastAPI)
+
+
+def _instrument_fastapi(
+    app: Any, settings: Settings, user_hook: ServerRequestHook | None, kwargs: dict[str, Any]
+) -> Any:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    mark_escaping_exceptions()  # before the middleware stack (and its middleware) is built
+    if not settings.asgi_internal_spans:
+        kwargs.setdefault("exclude_spans", ["receive", "send"])
+    FastAPIInstrumentor.instrument_app(
+        app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
+    )
+    return app
 
 
 class _MarkEscaping:

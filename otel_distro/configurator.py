@@ -6,7 +6,8 @@ Data path for each signal (everything before an exporter runs in-process):
   redacting exporter wrapper (export thread) -> OTLP or file exporter;
 * logs: structlog/stdlib bridge (redacts once) -> tenant copier -> redaction
   for foreign records -> batch processor -> OTLP or file exporter;
-* metrics: periodic reader -> redacting exporter wrapper -> OTLP or file exporter.
+* metrics: periodic reader -> redacting exporter wrapper -> OTLP or file exporter;
+  no attribute a client chooses on the contrib server metrics (:mod:`._metric_bounds`).
 
 Our failures never reach the app: a broken setup is reported in one line and
 the app runs with less (or no) telemetry.
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
+from otel_distro._header_warnings import quiet_header_warnings
+from otel_distro._metric_bounds import bound_server_metric_attributes
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.config._environ import overlaid, patched_environ, sdk_overrides
 from otel_distro.config._otlp_checks import (
@@ -180,6 +183,7 @@ def install_propagators(settings: Settings) -> None:
                     f"OTEL_PROPAGATORS={raw!r} names {name!r}, which cannot be loaded; skipping it"
                 )
     set_global_textmap(CompositePropagator([ContainedPropagator(p) for p in propagators]))
+    quiet_header_warnings()  # a client's over-long headers: not one warning per request
     install_response_headers(settings)
 
 
@@ -306,6 +310,7 @@ def configure_sdk(
     try:
         _wrap_metric_exporters()
         _observe_redactions()
+        bound_server_metric_attributes()  # before any instrumentor creates its instruments
         # reliability: outages said once, drops counted, final export bounded
         from otel_distro.exporters._reliability import install_reliability
 

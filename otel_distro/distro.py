@@ -3,8 +3,9 @@
 ``_configure`` only fills in ``OTEL_*`` defaults (``setdefault``: the user's
 values always win); everything else happens in the configurator.
 ``load_instrumentor`` hands our hooks to the ASGI instrumentors, keeps one
-server span per request, and skips the log instrumentors that would duplicate
-records bridged by the distro.
+server span per request, skips the log instrumentors that would duplicate
+records bridged by the distro, and loads the distro's own aio-pika tracing for the
+``aio-pika`` entry point (the distro's, or the contrib's when it is installed too).
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
             # ours: semconv attributes, redacted routing keys, consumer spans linked to producers
             from otel_distro.messaging import AioPikaInstrumentor
 
-            AioPikaInstrumentor().instrument(**kwargs)
+            instrumentor = AioPikaInstrumentor()
+            if instrumentor.is_instrumented_by_opentelemetry:
+                return  # the contrib's entry point and ours share the name: loaded once
+            # our entry point has no `instruments` extra: check aio-pika's version here,
+            # a missing or unsupported aio-pika is reported as for any instrumentation
+            kwargs.pop("skip_dep_check", None)
+            kwargs.setdefault("raise_exception_on_conflict", True)
+            instrumentor.instrument(**kwargs)
             return
         super().load_instrumentor(entry_point, **kwargs)

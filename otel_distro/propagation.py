@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
 
 from opentelemetry import baggage, trace
@@ -67,8 +67,13 @@ _OUTBOUND_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
 
 
 def peer_address(carrier: object) -> str | None:
-    """The client address of an ASGI scope carrier, else None (unknown peer)."""
-    if isinstance(carrier, Mapping) and carrier.get("type") in ("http", "websocket"):
+    """The client address of an ASGI scope carrier, else None (unknown peer).
+
+    A scope is a ``dict``; the message consumer hands its header table over read-only
+    (a ``MappingProxyType``), so headers shaped like a scope (``type=http`` and a
+    ``client`` in the trusted range, written by whoever published) are no peer.
+    """
+    if isinstance(carrier, dict) and carrier.get("type") in ("http", "websocket"):
         client = carrier.get("client")
         if isinstance(client, (tuple, list)) and client and isinstance(client[0], str):
             return client[0]
@@ -241,7 +246,7 @@ class TrustedBaggagePropagator(TextMapPropagator):
                 if reason is None:
                     trusted = True
                 else:
-                    context = with_violation(context, reason)
+                    context = with_violation(context, reason, carrier)
             for key, value in entries.items():
                 if not trusted and key in protected:
                     continue

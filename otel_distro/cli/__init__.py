@@ -136,7 +136,10 @@ def _trace_link(trace_id: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "doctor" and not args.production and (args.json or args.require_sentry):
+        parser.error("--json and --require-sentry go with --production")  # exits with 2
     if args.command == "doctor" and args.production:
         from otel_distro.cli._production import production_checks, render_checks, render_json
 

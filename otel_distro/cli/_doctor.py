@@ -158,7 +158,7 @@ def _loading(env: Mapping[str, str], found: Diagnosis) -> None:
             f"OTEL_PYTHON_CONFIGURATOR={CONFIGURATOR_ENTRY_POINT}"
         )
     disabled = {n.strip() for n in env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
-    instrumentors = sorted(ep.name for ep in _entry_points("opentelemetry_instrumentor"))
+    instrumentors = sorted({ep.name for ep in _entry_points("opentelemetry_instrumentor")})
     active = [name for name in instrumentors if name not in disabled]
     found.loads.append("instrumentors: " + (", ".join(active) or "none"))
     bridges = sorted(_DUPLICATING_LOG_BRIDGES & set(active))

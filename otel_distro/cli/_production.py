@@ -9,12 +9,15 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from otel_distro.cli._model import printable
 from otel_distro.config import Settings, load_settings
-from otel_distro.config._otlp_checks import SIGNALS, default_endpoint
+from otel_distro.config._otlp_checks import EXPORTER_ENV, OTLP_NAMES, SIGNALS, default_endpoint
+from otel_distro.redaction import Redactor
 
 __all__ = ["Check", "production_checks", "render_checks", "render_json"]
 
@@ -28,18 +31,51 @@ class Check:
     detail: str
 
 
-def _endpoints(env: Mapping[str, str]) -> list[str]:
-    """Where each signal is exported (per-signal variable, general variable, default)."""
-    found: list[str] = []
+def _exports_otlp(signal: str, env: Mapping[str, str]) -> bool:
+    """Whether the signal's exporter list (``OTEL_<SIGNAL>_EXPORTER``, default otlp) has OTLP."""
+    names = env.get(EXPORTER_ENV[signal], "otlp").split(",")
+    return any(name.strip() in OTLP_NAMES for name in names)
+
+
+def _endpoints(env: Mapping[str, str]) -> dict[str, list[str]]:
+    """Where each signal exporting over OTLP goes (per-signal variable, general variable,
+    default): endpoint -> the signals sent there."""
+    found: dict[str, list[str]] = {}
     for signal in SIGNALS:
+        if not _exports_otlp(signal, env):
+            continue
         endpoint = (
             env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
             or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or default_endpoint(signal, env)
         ).strip()
-        if endpoint not in found:
-            found.append(endpoint)
+        found.setdefault(endpoint, []).append(signal)
     return found
+
+
+def _plaintext(endpoint: str, signals: list[str], env: Mapping[str, str]) -> bool:
+    """Whether an exporter sends to ``endpoint`` without TLS, as the SDK's exporters decide:
+    ``https://`` is TLS and ``http://`` is not, whatever ``*_INSECURE`` says; a bare
+    ``host:port`` (gRPC only) is TLS unless ``OTEL_EXPORTER_OTLP[_<SIGNAL>]_INSECURE=true``."""
+    scheme = endpoint.split("://", 1)[0].lower() if "://" in endpoint else ""
+    if scheme in ("http", "https"):
+        return scheme == "http"
+    for signal in signals:
+        insecure = env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_INSECURE") or env.get(
+            "OTEL_EXPORTER_OTLP_INSECURE", ""
+        )
+        if insecure.strip().lower() == "true":
+            return True
+    return False
+
+
+def _shown(endpoints: list[str], redactor: Redactor) -> str:
+    """Endpoints for a report line, through the redactor (credentials in a URL hidden)."""
+    return ", ".join(printable(redactor.redact_text(e), 160) for e in endpoints)
+
+
+def _as_url(endpoint: str) -> str:
+    return endpoint if "://" in endpoint else f"grpc://{endpoint}"
 
 
 def _loopback(host: str) -> bool:
@@ -56,11 +92,9 @@ def _log_file(settings: Settings) -> Check:
     if not settings.log_to_file:
         return Check(name, True, "LOG_TO_FILE is off")
     folder = os.path.abspath(settings.log_dir)
-    probe = folder
-    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
-        probe = os.path.dirname(probe)
-    if not os.access(probe, os.W_OK):
-        return Check(name, False, f"LOG_DIR={settings.log_dir!r} is not writable")
+    problem = _unwritable(folder, settings.log_file_name)
+    if problem:
+        return Check(name, False, f"LOG_DIR={settings.log_dir!r} is not writable ({problem})")
     if settings.log_file_max_bytes <= 0 or settings.log_file_backup_count <= 0:
         return Check(
             name,
@@ -71,26 +105,58 @@ def _log_file(settings: Settings) -> Check:
     return Check(name, True, f"{folder} (rotated at {settings.log_file_max_bytes} bytes)")
 
 
-def _endpoint_checks(env: Mapping[str, str]) -> list[Check]:
+def _unwritable(folder: str, file_name: str) -> str | None:
+    """Why the app could not create and append to ``folder/file_name``, or None.
+
+    A real write probe (a temporary file, removed at once) in the nearest existing folder:
+    permission bits say nothing for root or on a read-only mount.
+    """
+    probe = folder
+    while not os.path.lexists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        return f"{probe} is not a folder"
+    target = os.path.join(folder, file_name)
+    try:
+        if os.path.lexists(target):
+            with open(target, "a", encoding="utf-8"):
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=probe):
+                pass
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
+
+
+def _endpoint_checks(env: Mapping[str, str], redactor: Redactor) -> list[Check]:
     from otel_distro.exporters.files import endpoint_reachable
 
     endpoints = _endpoints(env)
+    if not endpoints:
+        detail = "no signal exports over OTLP (OTEL_*_EXPORTER)"
+        return [
+            Check("OTLP endpoint answers", True, detail),
+            Check("TLS for non-loopback endpoints", True, detail),
+        ]
     down = [e for e in endpoints if not endpoint_reachable(e, timeout=1.0)]
     answers = Check(
         "OTLP endpoint answers",
         not down,
-        f"{', '.join(down)} does not answer" if down else ", ".join(endpoints),
+        f"{_shown(down, redactor)} does not answer" if down else _shown(list(endpoints), redactor),
     )
-    plain = []
-    for endpoint in endpoints:
-        parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-        insecure = env.get("OTEL_EXPORTER_OTLP_INSECURE", "").strip().lower() == "true"
-        if (parts.scheme != "https" or insecure) and not _loopback(parts.hostname or ""):
-            plain.append(endpoint)
+    plain = [
+        endpoint
+        for endpoint, signals in endpoints.items()
+        if _plaintext(endpoint, signals, env)
+        and not _loopback(urlsplit(_as_url(endpoint)).hostname or "")
+    ]
     tls = Check(
         "TLS for non-loopback endpoints",
         not plain,
-        f"{', '.join(plain)} is not https" if plain else "every remote endpoint uses https",
+        f"{_shown(plain, redactor)} is sent without TLS"
+        if plain
+        else "every remote endpoint uses TLS",
     )
     return [answers, tls]
 
@@ -104,11 +170,26 @@ def production_checks(
     signing = bool(settings.baggage_signing_keys) or settings.baggage_require_signature
     sampler = env.get("OTEL_TRACES_SAMPLER", "").strip()
     config_file = env.get("OTEL_CONFIG_FILE", "").strip()
+    sdk_disabled = env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
     checks = [
         Check(
             "settings valid",
             not settings.problems,
             "; ".join(settings.problems) if settings.problems else "every value is allowed",
+        ),
+        Check(
+            "telemetry enabled",
+            settings.enable_opentelemetry and not sdk_disabled,
+            "OTEL_SDK_DISABLED=true: nothing is exported"
+            if sdk_disabled
+            else f"ENABLE_OPENTELEMETRY={str(settings.enable_opentelemetry).lower()}",
+        ),
+        Check(
+            "internal errors contained",
+            not settings.raise_internal_errors,
+            "OTEL_DISTRO_RAISE_INTERNAL_ERRORS=true: a fault in the distro raises into the app"
+            if settings.raise_internal_errors
+            else "the distro's own faults are counted, never raised",
         ),
         Check(
             "ENVIRONMENT=production",
@@ -128,7 +209,7 @@ def production_checks(
             f"{str(settings.external_http_enable_body_logging).lower()}",
         ),
         _sentry(settings, require_sentry),
-        *_endpoint_checks(env),
+        *_endpoint_checks(env, Redactor.from_settings(settings)),
         Check(
             "sampling configured",
             bool(sampler),

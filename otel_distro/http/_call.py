@@ -26,7 +26,7 @@ from otel_distro.config import get_settings
 from otel_distro.http import _hooks
 from otel_distro.http._body import body_logging_enabled, request_preview, response_preview
 from otel_distro.http._retry import failure_kind
-from otel_distro.redaction import get_redactor
+from otel_distro.redaction import REDACTED, get_redactor
 
 __all__ = ["DURATION_BUCKETS", "CallTelemetry", "Instruments", "instruments"]
 
@@ -97,6 +97,24 @@ _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _MEMO_SIZE = 512
 
 
+def _masked_baggage(value: str) -> str:
+    """A ``baggage`` header with its signature entry's value masked.
+
+    ``otel_distro.sig`` vouches for the tenant and user on this trace to every
+    trusting service until it expires: a credential, whose shape the redactor does
+    not know.  Every other entry is left to the redactor.
+    """
+    from otel_distro.baggage_signing import SIGNATURE_KEY
+    from otel_distro.propagation import _normalized_key
+
+    members = value.split(",")
+    for index, member in enumerate(members):
+        key, sep, _ = member.partition("=")
+        if sep and _normalized_key(key.strip()) == SIGNATURE_KEY:
+            members[index] = f"{key}={REDACTED}"
+    return ",".join(members)
+
+
 class _Memo:
     """Redacted URLs and header sets seen before: a client calls the same endpoints
     with the same headers again and again.  Bounded, and forgotten when the redactor
@@ -133,6 +151,8 @@ class _Memo:
             if key == "traceparent" and traceparent is None and _TRACEPARENT.fullmatch(value):
                 traceparent = value  # ours, hex ids only: nothing to redact
                 continue
+            if key == _BAGGAGE:
+                value = _masked_baggage(value)
             joined[key] = f"{joined[key]}, {value}" if key in joined else value
         memo_key = (prefix, tuple(joined.items()))
         found = self._headers.get(memo_key)
@@ -165,8 +185,16 @@ def _allowed(host: str) -> bool:
     return bool(policy.allows(host))
 
 
+def _cancelled(exc: BaseException | None) -> bool:
+    """Whether the caller stopped waiting (``CancelledError``...): no failure of the peer."""
+    return exc is not None and not isinstance(exc, Exception)
+
+
 def _level(exc: BaseException | None, status: int | None) -> str:
-    """info for 1xx-3xx, warning for 4xx, error for 5xx and for no answer at all."""
+    """info for 1xx-3xx, warning for 4xx and cancelled calls, error for 5xx and transport
+    errors."""
+    if _cancelled(exc):
+        return "warning"
     if exc is not None or status is None or status >= 500:
         return "error"
     return "warning" if status >= 400 else "info"
@@ -274,11 +302,13 @@ class CallTelemetry:
                 outcome["http.request.resend_count"] = self.attempts - 1
             if status is not None:
                 outcome["http.response.status_code"] = status
+            cancelled = _cancelled(exc)
             if error_type is not None:
                 outcome["error.type"] = error_type
-                span.set_status(Status(StatusCode.ERROR))
+                if not cancelled:
+                    span.set_status(Status(StatusCode.ERROR))
             span.set_attributes(outcome)
-            if exc is not None:
+            if exc is not None and not cancelled:
                 span.record_exception(exc)
             self._emit(response, exc, status, error_type)
         finally:

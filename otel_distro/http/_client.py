@@ -109,9 +109,13 @@ class _External:
         return self._service
 
     def _begin(self, request: httpx.Request, default: httpx.Timeout) -> CallTelemetry | None:
-        extensions = request.extensions.get("timeout")
-        if isinstance(extensions, dict) and all(v is None for v in extensions.values()):
-            request.extensions["timeout"] = default.as_dict()  # a timeout is always set
+        limits = request.extensions.get("timeout")
+        if isinstance(limits, dict) and None in limits.values():  # a timeout is always set
+            fallback = default.as_dict()
+            request.extensions["timeout"] = {
+                name: fallback.get(name) if value is None else value
+                for name, value in limits.items()
+            }
         try:
             tools = self._tools or instruments()
             call = CallTelemetry(tools, self._service, request, self._policy.retries > 0)
@@ -303,7 +307,8 @@ def create_external_async_client(
     ``service`` becomes ``peer.service`` on spans, records and metrics. ``base_url``
     must be an absolute http(s) URL (else ``ValueError``, naming it redacted).
     ``timeout`` defaults to ``EXTERNAL_HTTP_TIMEOUT_SECONDS``; a ``None`` part of an
-    :class:`httpx.Timeout` (and a per-request ``timeout=None``) gets that default too.
+    :class:`httpx.Timeout`, given here or for one request (and a per-request
+    ``timeout=None``), gets that default too.
     ``retries`` extra attempts are made for retryable outcomes of idempotent calls
     (``retry_methods`` replaces the idempotent set; an ``Idempotency-Key`` header
     makes any call retryable; ``retry_statuses`` replaces 408/429/502/503/504),

@@ -40,11 +40,14 @@ _MAX_HEADER = 64  # an HTTP date is 29 characters; anything longer is not a Retr
 
 
 def failure_kind(exc: BaseException | None, status: int | None) -> str | None:
-    """The coarse failure class of one attempt (``timeout``, ``connect``, ``4xx``, ...)."""
+    """The coarse failure class of one attempt (``timeout``, ``connect``, ``4xx``, ...,
+    ``cancelled`` when the caller stopped waiting)."""
     if exc is None:
         if status is None or status < 400:
             return None
         return "5xx" if status >= 500 else "4xx"
+    if not isinstance(exc, Exception):  # CancelledError, KeyboardInterrupt: the app gave up
+        return "cancelled"
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):

@@ -18,7 +18,8 @@ application's exception formatters (``dict_tracebacks``, ``format_exc_info``), s
 * a ``ConsoleRenderer`` (which formats ``exc_info`` itself) gets the redacted
   traceback as ``exception`` instead.
 
-A contrib ``StructlogHandler`` in a chain is skipped (it would emit a second copy);
+A contrib ``StructlogProcessor`` in a chain is skipped (it would emit a second copy,
+unredacted);
 a chain with structlog's ``LogCapture`` (``structlog.testing.capture_logs()`` in the
 application's tests) runs unchanged.
 """
@@ -37,7 +38,7 @@ from otel_distro._exception_origin import log_context
 from otel_distro._report import internal_error
 from otel_distro.logging._frames import in_frames_of
 from otel_distro.logging._pipeline import LEVELS
-from otel_distro.logging._structlog import FinalProcessor, Holder, call_stack
+from otel_distro.logging._structlog import FinalProcessor, Holder, call_stack, contrib_processor
 from otel_distro.logging._values import CODE_STACKTRACE
 
 __all__ = ["install", "set_own", "uninstall"]
@@ -64,18 +65,11 @@ class _Plan:
 
     def __init__(self, processors: Sequence[Any]) -> None:
         self.source = processors
-        kept = [p for p in processors if not _is_contrib_handler(p)]
+        kept = [p for p in processors if not contrib_processor(p)]
         self.chain = tuple(kept[:-1])
         self.last = kept[-1]
         self.stdlib = self.last in _STDLIB_LAST
         self.console = isinstance(self.last, structlog.dev.ConsoleRenderer)
-
-
-def _is_contrib_handler(processor: object) -> bool:
-    kind = type(processor)
-    return kind.__name__ == "StructlogHandler" and kind.__module__.startswith(
-        "opentelemetry.instrumentation.structlog"
-    )
 
 
 _plans: dict[int, tuple[Any, int, _Plan | None]] = {}
@@ -98,7 +92,7 @@ def _plan(processors: Any) -> _Plan | None:
     if (
         size
         and not any(isinstance(p, (FinalProcessor, LogCapture)) for p in processors)
-        and any(not _is_contrib_handler(p) for p in processors)
+        and any(not contrib_processor(p) for p in processors)
     ):
         plan = _Plan(processors)
     if len(_plans) >= _PLANS_MAX:

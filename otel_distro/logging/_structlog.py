@@ -36,6 +36,7 @@ __all__ = [
     "Sink",
     "SinkFactory",
     "call_stack",
+    "contrib_processor",
     "install",
     "installed",
     "patch_configure",
@@ -196,10 +197,43 @@ def install(holder: type[Holder], pipeline: Pipeline, output: Output) -> None:
 _original_configure: list[Callable[..., None]] = []
 
 
+_CONTRIB_MODULE = "opentelemetry.instrumentation.structlog"
+_CONTRIB_NAMES = frozenset({"StructlogProcessor", "StructlogHandler"})
+
+
+def contrib_processor(processor: object) -> bool:
+    """Whether *processor* is the contrib structlog instrumentation's (it would emit a
+    second, unredacted copy of each event)."""
+    kind = type(processor)
+    return kind.__name__ in _CONTRIB_NAMES and kind.__module__.startswith(_CONTRIB_MODULE)
+
+
+def _ours_with_contrib(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
+    """Whether a ``configure`` call sets the distro's own chain plus contrib processors
+    only: ``StructlogInstrumentor().instrument()`` after the distro configured structlog."""
+    own = _installed[0]
+    processors = kwargs.get("processors")
+    if own is None or args or set(kwargs) != {"processors"} or not installed():
+        return False
+    if not isinstance(processors, (list, tuple)):
+        return False
+    kept = [p for p in processors if not contrib_processor(p)]
+    return (
+        len(kept) < len(processors)
+        and len(kept) == len(own)
+        and all(a is b for a, b in zip(kept, own, strict=True))
+    )
+
+
 def _configure(*args: object, **kwargs: object) -> None:
     """``structlog.configure``: over the distro's chain, the application starts from
-    structlog's defaults, so what it does not pass is what it would be without the distro."""
+    structlog's defaults, so what it does not pass is what it would be without the distro.
+    The contrib instrumentor adding its processor to the distro's chain changes nothing
+    (the distro already emits each event once, redacted)."""
     try:
+        if _ours_with_contrib(args, kwargs):
+            _log.debug("the contrib structlog processor is not added: otel-distro emits once")
+            return
         if installed():
             structlog.reset_defaults()
     except Exception:  # noqa: S110 - the application's own call goes on regardless

@@ -8,13 +8,15 @@ CONSUMER span, child of the publisher's context from the headers and linked to
 it; baggage read from a message is untrusted (protected keys are dropped by the
 propagator).  Attributes follow the messaging semantic conventions; routing
 keys, ids and names go through the redactor first.  Bodies are never recorded,
-only their size.
+only their size.  ``Queue.iterator()`` consumes through its own callback, so its
+CONSUMER spans cover the hand-over into the iterator, not the loop body.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from opentelemetry import context, propagate, trace
@@ -198,7 +200,10 @@ def _traced_callback(tracer: Tracer, queue: object, callback: _Callback) -> _Cal
         if not is_instrumentation_enabled():
             return await callback(message)
         try:
-            parent = propagate.extract(message.headers or {}, getter=_GETTER)
+            # read-only: a header table is never taken for an ASGI scope (its peer address)
+            raw = message.headers
+            headers = MappingProxyType(raw if isinstance(raw, Mapping) else {})
+            parent = propagate.extract(headers, getter=_GETTER)
             producer = trace.get_current_span(parent).get_span_context()
             links = [Link(producer)] if producer.is_valid else []
             attributes = consumer_attributes(message, queue)

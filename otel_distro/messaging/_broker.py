@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Mapping, MutableMapping
@@ -37,6 +38,34 @@ def _emit(level: str, event: str, fields: Mapping[str, object]) -> None:
     getattr(get_logger("otel_distro.messaging"), level)(event, **fields)
 
 
+def _seconds(value: object, least: float, strict: bool) -> bool:
+    """Whether *value* is a finite number of seconds above *least* (or at it, not strict)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value > least if strict else value >= least
+
+
+def _check_arguments(
+    name: object,
+    queue_size: object,
+    keepalive: object,
+    slow_subscriber: object,
+    slow_subscriber_seconds: object,
+) -> None:
+    """A ``ValueError`` naming the first bad argument (the app's own call)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name={name!r}: expected a non-empty stream name")
+    if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
+        raise ValueError(f"queue_size={queue_size!r}: expected an integer of at least 1")
+    if keepalive is not None and not _seconds(keepalive, 0.0, strict=True):
+        raise ValueError(f"keepalive={keepalive!r}: expected a number of seconds > 0")
+    if slow_subscriber not in (None, "drop", "disconnect"):
+        raise ValueError(f"slow_subscriber={slow_subscriber!r}: expected 'drop' or 'disconnect'")
+    late = slow_subscriber_seconds
+    if late is not None and not _seconds(late, 0.0, strict=False):
+        raise ValueError(f"slow_subscriber_seconds={late!r}: expected a number of seconds >= 0")
+
+
 class SSEBroker:
     """One Server-Sent Events stream, fanned out to any number of subscribers.
 
@@ -57,10 +86,7 @@ class SSEBroker:
         meter_provider: MeterProvider | None = None,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        if queue_size < 1:
-            raise ValueError("queue_size must be at least 1")
-        if slow_subscriber not in (None, "drop", "disconnect"):
-            raise ValueError("slow_subscriber must be 'drop' or 'disconnect'")
+        _check_arguments(name, queue_size, keepalive, slow_subscriber, slow_subscriber_seconds)
         from otel_distro import __version__
         from otel_distro.config import get_settings
 
@@ -211,7 +237,8 @@ class SSEBroker:
             )
         return subscriber
 
-    def _close(self, subscriber: Subscriber, reason: str) -> None:
+    def _close(self, subscriber: Subscriber, reason: str, error: str | None = None) -> None:
+        """Release *subscriber*; count and log why (*error*: the exception type, if any)."""
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
         with self._totals.lock:
@@ -234,6 +261,8 @@ class SSEBroker:
                 "dropped": subscriber.dropped,
                 "backpressure_episodes": subscriber.episodes,
             }
+            if error is not None:
+                fields["error.type"] = error
             _emit("info" if reason != "error" else "warning", "sse_subscriber_closed", fields)
 
     # serving ------------------------------------------------------------------------

@@ -68,6 +68,16 @@ def _outcome(pump: asyncio.Future[Any], watcher: asyncio.Future[Any], sub: Subsc
     return CLIENT_GONE if isinstance(error, OSError) else ERROR
 
 
+def _error_type(*tasks: asyncio.Future[Any] | None) -> str | None:
+    """The exception type that ended one of *tasks*, if one did."""
+    for task in tasks:
+        if task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                return type(error).__name__
+    return None
+
+
 async def serve(
     broker: SSEBroker,
     scope: Scope,
@@ -81,6 +91,7 @@ async def serve(
         raise ValueError("an SSE stream serves HTTP requests only")
     subscriber = broker._open()
     reason = ERROR
+    error: str | None = None
     pump: asyncio.Future[Any] | None = None
     watcher: asyncio.Future[Any] | None = None
     try:
@@ -90,6 +101,8 @@ async def serve(
         watcher = asyncio.ensure_future(_watch(receive))
         await asyncio.wait((pump, watcher), return_when=asyncio.FIRST_COMPLETED)
         reason = _outcome(pump, watcher, subscriber)
+        if reason == ERROR:
+            error = _error_type(pump, watcher)
         if pump.done() and not pump.cancelled() and pump.exception() is None:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except asyncio.CancelledError:
@@ -97,8 +110,11 @@ async def serve(
         raise
     except OSError:
         reason = CLIENT_GONE
+    except Exception as exc:  # the server's own error: said on the close record, then raised
+        error = type(exc).__name__
+        raise
     finally:
         for task in (pump, watcher):
             if task is not None and not task.done():
                 task.cancel()
-        broker._close(subscriber, reason)
+        broker._close(subscriber, reason, error)

@@ -20,12 +20,14 @@ KeyRule = Callable[[str], "str | None"]
 # ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``, escaped again
 # as a repr of JSON text shows them), or a
 # ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
-# key may only start at a run boundary.
+# key may only start at a run boundary, or right after digits (``1111--password=``,
+# ``4111.1111.1111.1111-token:``: a number glued before a key is never part of it).
 _KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script (look-alikes)
 _PAIR = re.compile(
-    r"(?<![\w.\-])(?:--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
-    r"|(" + _KEY + r")(?:\\{0,7}[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
-    r"|b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"'])"
+    r"(?:(?<![\w.\-])--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
+    r"|(?:(?<![\w.\-])|(?<=[0-9])|(?<=[0-9][.\-])|(?<=[0-9][.\-]{2}))"
+    r"(" + _KEY + r")(?:\\{0,7}[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"|(?<![\w.\-])b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"'])"
     # a quoted dict key that starts with a digit (``{'3x6s...': ...}``): only ever a token
     r"|(?<=[\"'])([0-9][\w.\-]{23,63})(?=[\"'][ \t]{0,3}:))"
 )

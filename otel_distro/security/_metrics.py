@@ -3,10 +3,12 @@
 ``otel_distro.security.violations`` carries the violation type, the status code and the
 route template only; ``otel_distro.security.abuse_signals`` the key kind (``host`` or
 ``user``) and the violation type that crossed the threshold.  Never user ids, tenant
-ids or addresses.  The SDK keeps at most 2,000 attribute sets per instrument (overflow
-lumped under ``otel.metric.overflow``); the distro stops well before that, at
-:data:`MAX_ATTRIBUTE_SETS`: a new combination past it is counted as violation type
-``other`` with its status code and no route, so totals stay exact.
+ids or addresses.  The metrics specification's default cardinality limit is 2,000
+attribute sets per instrument (:data:`SDK_CARDINALITY_LIMIT`; the pinned Python SDK
+enforces none, so this bound is the only one): the distro stops at
+:data:`MAX_ATTRIBUTE_SETS`, and a new combination past it is counted as violation type
+``other`` with its status code and no route, so totals stay exact and each counter has
+at most :data:`MAX_ATTRIBUTE_SETS` + 501 attribute sets (``other`` per status code).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = [
 
 VIOLATION_COUNTER = "otel_distro.security.violations"
 ABUSE_COUNTER = "otel_distro.security.abuse_signals"
-SDK_CARDINALITY_LIMIT = 2000
+SDK_CARDINALITY_LIMIT = 2000  # the specification's default; a limit an SDK may enforce
 MAX_ATTRIBUTE_SETS = 1000
 MAX_TYPE_LENGTH = 64
 MAX_ROUTE_LENGTH = 128

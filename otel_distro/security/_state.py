@@ -6,6 +6,7 @@ import threading
 
 from opentelemetry.metrics import MeterProvider
 
+from otel_distro._state import slot
 from otel_distro.config import Network, Settings, get_settings
 from otel_distro.security._abuse import WindowCounter
 from otel_distro.security._metrics import Instruments
@@ -39,33 +40,44 @@ class SecurityState:
         return instruments
 
 
-_state: SecurityState | None = None
-_pinned = False  # built by reset_state(settings): kept whatever get_settings() says
+class _Current:
+    """The process-wide state and whether it was pinned by :func:`reset_state`."""
+
+    __slots__ = ("pinned", "state")
+
+    def __init__(self) -> None:
+        self.state: SecurityState | None = None
+        self.pinned = False  # built by reset_state(settings): kept whatever get_settings() says
+
+
+_current = slot("security.state", _Current)
 _state_lock = threading.Lock()
+
+
+def _fresh(current: _Current, settings: Settings) -> bool:
+    state = current.state
+    return state is not None and (current.pinned or state.settings is settings)
 
 
 def get_state() -> SecurityState:
     """The process-wide state, built from :func:`~otel_distro.config.get_settings`.
 
-    Rebuilt when the settings were reloaded (``reset_settings``), unless it was built
-    from explicit settings by :func:`reset_state`.
+    Rebuilt when the settings were reloaded (``reset_settings``) or after
+    :func:`otel_distro._state.reset`, unless it was built from explicit settings by
+    :func:`reset_state`.
     """
-    state = _state
-    if state is not None and (_pinned or state.settings is get_settings()):
+    current = _current.value
+    state = current.state
+    if state is not None and _fresh(current, get_settings()):
         return state
     with _state_lock:
+        current = _current.value
         settings = get_settings()
-        if _state is None or not (_pinned or _state.settings is settings):
-            _set(SecurityState(settings), pinned=False)
-        state = _state
+        if not _fresh(current, settings):
+            current.state, current.pinned = SecurityState(settings), False
+        state = current.state
     assert state is not None
     return state
-
-
-def _set(state: SecurityState | None, pinned: bool) -> None:
-    global _state, _pinned
-    _state = state
-    _pinned = pinned
 
 
 def reset_state(
@@ -74,7 +86,8 @@ def reset_state(
     """Forget the state (tests, or after changing settings); optionally build it now from
     ``settings`` (and ``meter_provider``), kept until the next call."""
     with _state_lock:
+        current = _current.value
         if settings is None:
-            _set(None, pinned=False)
+            current.state, current.pinned = None, False
         else:
-            _set(SecurityState(settings, meter_provider), pinned=True)
+            current.state, current.pinned = SecurityState(settings, meter_provider), True

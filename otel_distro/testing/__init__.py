@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from otel_distro.testing._capture import Capture
+    from otel_distro.testing._launch import Launched
     from otel_distro.testing._records import LogRecord, MetricPoint, SpanEvent, SpanRecord, Trace
 
-__all__ = ["Capture", "LogRecord", "MetricPoint", "SpanEvent", "SpanRecord", "Trace"]
+__all__ = ["Capture", "Launched", "LogRecord", "MetricPoint", "SpanEvent", "SpanRecord", "Trace"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,6 +24,10 @@ def __getattr__(name: str) -> Any:
         from otel_distro.testing._capture import Capture
 
         return Capture
+    if name == "Launched":
+        from otel_distro.testing._launch import Launched
+
+        return Launched
     if name in __all__:
         from otel_distro.testing import _records
 

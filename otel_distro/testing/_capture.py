@@ -15,7 +15,9 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -45,6 +47,9 @@ from otel_distro.testing._records import (
     Trace,
     level_range,
 )
+
+if TYPE_CHECKING:
+    from otel_distro.testing._launch import Launched
 
 __all__ = ["Capture"]
 
@@ -251,6 +256,24 @@ class Capture:
         if self._receiver is None:
             self._receiver = OtlpReceiver()
         return self._receiver.endpoint
+
+    def launch(
+        self,
+        app: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        cwd: str | Path | None = None,
+        startup_timeout: float = 30.0,
+    ) -> AbstractContextManager[Launched]:
+        """``with capture.launch("app.main:app") as server:`` runs ``opentelemetry-instrument
+        uvicorn`` on ``server.url``, exporting into this capture; the ``with`` block's end
+        stops it with SIGTERM, so its last telemetry is flushed into the queries."""
+        from otel_distro.testing._launch import launch
+
+        return launch(
+            self.otlp_endpoint, app, env=env, args=args, cwd=cwd, startup_timeout=startup_timeout
+        )
 
     def _remote(self) -> tuple[list[SpanRecord], list[LogRecord], list[RemotePoint]]:
         if self._receiver is None:

@@ -6,6 +6,7 @@ import json
 import secrets
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +80,69 @@ def test_a_remote_plain_http_endpoint_fails_the_tls_check(cli: Run, listener: st
     assert "FAIL  TLS for non-loopback endpoints: http://collector.example:4318" in done.stdout
 
 
+def _line(stdout: str, check: str) -> str:
+    (line,) = [x for x in stdout.splitlines() if x[6:].startswith(f"{check}:")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("extra", "passed"),
+    [
+        # the gRPC exporter sends to a bare host:port over TLS unless *_INSECURE=true
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector.example:4317"}, True),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector.example:4317",
+                "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "true",
+            },
+            False,
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector.example:4317"}, True),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "collector.example:4317",
+                "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            },
+            False,
+        ),
+        # https is TLS whatever *_INSECURE says; http never is
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector.example:4317",
+                "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            },
+            True,
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example:4317"}, False),
+    ],
+)
+def test_the_tls_check_follows_the_grpc_exporter(
+    cli: Run, listener: str, extra: dict[str, str], passed: bool
+) -> None:
+    """TLS is judged as the SDK's gRPC exporter decides it, per signal."""
+    env = {**_safe(listener), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", **extra}
+    done = cli("doctor", "--production", env=env)
+    line = _line(done.stdout, "TLS for non-loopback endpoints")
+    assert line.startswith("PASS" if passed else "FAIL"), done.stdout
+
+
+def test_signals_not_exported_over_otlp_are_not_checked(cli: Run, listener: str) -> None:
+    """Only the endpoints of signals whose exporter is OTLP must answer: with metrics and
+    logs off, the default endpoint they would use is not probed."""
+    env = {
+        **{k: v for k, v in _safe(listener).items() if k != "OTEL_EXPORTER_OTLP_ENDPOINT"},
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": listener,
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "otel_distro_file",
+    }
+    done = cli("doctor", "--production", env=env)
+    assert _line(done.stdout, "OTLP endpoint answers") == f"PASS  OTLP endpoint answers: {listener}"
+    assert done.returncode == 0, done.stdout
+    env["OTEL_TRACES_EXPORTER"] = "none"
+    done = cli("doctor", "--production", env=env)
+    assert "no signal exports over OTLP" in _line(done.stdout, "OTLP endpoint answers")
+
+
 def test_sentry_required_by_the_flag(cli: Run, listener: str) -> None:
     """--require-sentry fails when Sentry is off; a DSN makes it pass and is never printed."""
     done = cli("doctor", "--production", "--require-sentry", env=_safe(listener))
@@ -95,6 +159,22 @@ def test_log_file_without_rotation_fails(cli: Run, listener: str) -> None:
     env = {**_safe(listener), "LOG_TO_FILE": "true", "LOG_FILE_BACKUP_COUNT": "0"}
     done = cli("doctor", "--production", env=env)
     assert "FAIL  log file writable: LOG_TO_FILE=true without rotation" in done.stdout
+
+
+def test_an_unwritable_log_folder_fails(cli: Run, listener: str, tmp_path: Path) -> None:
+    """LOG_DIR below a regular file cannot be created: the check fails, whoever runs it
+    (permission bits alone would pass for root), and a creatable folder passes."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = {**_safe(listener), "LOG_TO_FILE": "true", "LOG_DIR": str(blocker / "logs")}
+    done = cli("doctor", "--production", env=env)
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert line.startswith("FAIL  log file writable: LOG_DIR=") and "is not a folder" in line
+    assert done.returncode == 1
+    env["LOG_DIR"] = str(tmp_path / "new" / "logs")
+    done = cli("doctor", "--production", env=env)
+    assert "PASS  log file writable:" in done.stdout and done.returncode == 0, done.stdout
+    assert not (tmp_path / "new").exists(), "the check creates nothing"
 
 
 def test_json_output_for_ci(cli: Run, listener: str) -> None:
@@ -114,3 +194,42 @@ def test_an_invalid_value_fails_the_settings_check(cli: Run, listener: str) -> N
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("FAIL")]
     assert line.startswith("FAIL  settings valid:") and "LOG_FILE_MAX_BYTES" in line
     assert "lots" in line and done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "check"),
+    [
+        ({"ENABLE_OPENTELEMETRY": "false"}, "telemetry enabled"),
+        ({"OTEL_SDK_DISABLED": "true"}, "telemetry enabled"),
+        ({"OTEL_DISTRO_RAISE_INTERNAL_ERRORS": "true"}, "internal errors contained"),
+    ],
+)
+def test_telemetry_off_or_raising_internal_errors_fails(
+    cli: Run, listener: str, extra: dict[str, str], check: str
+) -> None:
+    """Production with telemetry switched off, or with the test suites' switch that lets
+    the distro's own faults raise into the app, fails that one named check."""
+    done = cli("doctor", "--production", env={**_safe(listener), **extra})
+    failed = [x[6:].split(":")[0] for x in done.stdout.splitlines() if x.startswith("FAIL")]
+    assert failed == [check] and done.returncode == 1, done.stdout
+
+
+@pytest.mark.parametrize("option", ["--json", "--require-sentry"])
+def test_production_options_without_production_are_refused(cli: Run, option: str) -> None:
+    """`doctor --json` alone would print text to a pipeline expecting JSON: it is a usage
+    error (exit 2) naming --production, and nothing is checked."""
+    done = cli("doctor", option)
+    assert done.returncode == 2 and "--production" in done.stderr
+    assert done.stdout == ""
+
+
+def test_credentials_in_an_endpoint_are_never_printed(cli: Run, listener: str) -> None:
+    """An endpoint with a user and password in it is named without them, in text and JSON."""
+    password = secrets.token_hex(12)
+    remote = f"http://svc:{password}@127.0.0.1:{_closed_port()}/otlp"
+    env = {**_safe(listener), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": remote}
+    for extra in ((), ("--json",)):
+        done = cli("doctor", "--production", *extra, env=env)
+        assert done.returncode == 1
+        assert password not in done.stdout + done.stderr
+        assert "http://REDACTED:REDACTED@127.0.0.1:" in done.stdout

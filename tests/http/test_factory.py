@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import baggage, context, trace
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry import baggage, context, propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from otel_distro.http import create_external_async_client, create_external_client
 from tests.http.conftest import Telemetry, configure
@@ -226,6 +226,46 @@ def test_baggage_reaches_an_allowed_internal_host(
     assert received["baggage"].startswith("tenant.id=team-")
 
 
+def test_a_baggage_signature_is_sent_but_never_recorded(
+    third_party: AppProcess, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With signing keys, an internal host gets the signed tenant; the record shows the
+    baggage header with the signature's value masked (it vouches for the tenant)."""
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from otel_distro import set_tenant
+    from otel_distro.config import get_settings
+    from otel_distro.propagation import TrustedBaggagePropagator
+
+    configure(monkeypatch, OTEL_DISTRO_BAGGAGE_SIGNING_KEYS=f"k1:{secrets.token_urlsafe(32)}")
+    saved = propagate.get_global_textmap()
+    propagate.set_global_textmap(
+        CompositePropagator(
+            [TraceContextTextMapPropagator(), TrustedBaggagePropagator(get_settings())]
+        )
+    )
+    try:
+        with (
+            create_external_client(
+                "billing", third_party.base_url, **telemetry.providers
+            ) as client,
+            set_tenant(tenant_id="team-a", user_id="user-1"),
+        ):
+            received = client.get("/echo").json()["headers"]["baggage"]
+    finally:
+        propagate.set_global_textmap(saved)
+    [signature] = [
+        m.split("=", 1)[1] for m in received.split(",") if m.startswith("otel_distro.sig=")
+    ]
+    mac = signature.rsplit(".", 1)[1]
+    _, fields = only_record(telemetry)
+    recorded = fields["http.request.header.baggage"]
+    assert "tenant.id=team-a" in recorded
+    assert "otel_distro.sig=REDACTED" in recorded
+    assert mac not in telemetry.everything()
+
+
 def test_a_timeout_is_always_set(monkeypatch: pytest.MonkeyPatch) -> None:
     """No timeout given (or None) means EXTERNAL_HTTP_TIMEOUT_SECONDS, never 'wait forever'."""
     configure(monkeypatch, EXTERNAL_HTTP_TIMEOUT_SECONDS="2.5")
@@ -248,6 +288,18 @@ def test_a_per_request_timeout_none_still_times_out(
         pytest.raises(httpx.ReadTimeout),
     ):
         client.get("/slow", params={"seconds": "3"}, timeout=None)
+
+
+def test_a_per_request_timeout_with_a_none_part_still_times_out(
+    third_party: AppProcess, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``timeout=httpx.Timeout(5, read=None)`` on one call: the read gets the default too."""
+    configure(monkeypatch, EXTERNAL_HTTP_TIMEOUT_SECONDS="0.2")
+    with (
+        create_external_client("billing", third_party.base_url, **telemetry.providers) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get("/slow", params={"seconds": "3"}, timeout=httpx.Timeout(5.0, read=None))
 
 
 @pytest.mark.parametrize(
@@ -357,3 +409,30 @@ def test_concurrent_async_calls_keep_their_own_spans_and_restore_the_context(
     assert {value.split("-")[2] for value in sent} == {
         format_span_id(span.context.span_id) for span in children
     }
+
+
+def test_a_cancelled_call_is_a_warning_and_not_a_failure_of_the_third_party(
+    third_party: AppProcess, telemetry: Telemetry
+) -> None:
+    """The app giving up (a cancelled task) reaches the app unchanged; the record says
+    cancelled at warning, the span has no error status and no failure is counted."""
+
+    async def main() -> None:
+        async with create_external_async_client(
+            "billing", third_party.base_url, **telemetry.providers
+        ) as client:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.get("/slow", params={"seconds": "3"}), 0.2)
+
+    asyncio.run(main())
+    level, fields = only_record(telemetry)
+    assert (level, fields["error.type"], fields["otel_distro.failure"]) == (
+        "warning",
+        "CancelledError",
+        "cancelled",
+    )
+    [span] = telemetry.spans()
+    assert span.status.status_code is StatusCode.UNSET
+    assert dict(span.attributes or {})["error.type"] == "CancelledError"
+    assert not [event for event in span.events if event.name == "exception"]
+    assert telemetry.points("otel_distro.external_http.failures") == []

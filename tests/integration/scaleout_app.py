@@ -12,6 +12,11 @@ Kinds: ``ordinary``, ``error`` (the child's status is ERROR), ``slow`` (the root
 lasts 1.5 s), ``security_event`` (a ``security.violation`` span event on the
 root) and ``security_attribute`` (the root carries
 ``otel_distro.security.violation``).
+
+Each process also sends one log record per trace, inside its span (``scaleout.span``
+with the trace's ``kind``), one record outside any trace (``scaleout.started``) and a
+counter ``scaleout.spans`` (attributes ``role`` and ``run``, the plan file's name):
+logs and metrics go through the same agent, and are never tail-sampled.
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -77,6 +89,22 @@ def main(plan_path: str, role: str) -> None:
         BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=256, schedule_delay_millis=200)
     )
     tracer = provider.get_tracer("scaleout")
+    logs = LoggerProvider(resource=provider.resource)
+    logs.add_log_record_processor(
+        BatchLogRecordProcessor(
+            OTLPLogExporter(), max_export_batch_size=256, schedule_delay_millis=200
+        )
+    )
+    logger = logs.get_logger("scaleout")
+    meters = MeterProvider(
+        resource=provider.resource,
+        metric_readers=[
+            PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=1000)
+        ],
+    )
+    spans = meters.get_meter("scaleout").create_counter("scaleout.spans")
+    counted = {"role": role, "run": Path(plan_path).stem}
+    logger.emit(body="scaleout.started", severity_number=SeverityNumber.INFO, attributes=counted)
     for entry in plan:
         kind = entry["kind"]
         if role == "root":
@@ -101,7 +129,16 @@ def main(plan_path: str, role: str) -> None:
             if kind == "error":
                 span.set_status(Status(StatusCode.ERROR, "query failed"))
             span.end(end_time=start + 1_000_000)
+        logger.emit(
+            context=trace.set_span_in_context(span),
+            body="scaleout.span",
+            severity_number=SeverityNumber.INFO,
+            attributes={"kind": kind, "role": role},
+        )
+        spans.add(1, counted)
     provider.shutdown()
+    logs.shutdown()
+    meters.shutdown()
     print(f"{role}: sent {len(plan)} spans", flush=True)
 
 

@@ -1,8 +1,9 @@
 """The collector build: exactly the components the config uses, ``otelcol validate`` on the
-config, and a clear message when a port is in use."""
+config and on the documented production resolvers, and a clear message when a port is in use."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,49 @@ def test_port_in_use_gives_a_clear_message(otel_stack: Stack, tmp_path: Path) ->
     port = env["JAEGER_OTLP_GRPC_PORT"]
     assert f"port {port} on 127.0.0.1 (JAEGER_OTLP_GRPC_PORT) is already in use" in done.stderr
     assert not list((tmp_path / "run").glob("*.pid"))
+
+
+def _documented_resolvers() -> list[dict[str, Any]]:
+    """The production resolvers shown in docs/collector.md and in collector/agent.yaml's
+    comment, as mappings."""
+    docs = (REPO / "docs" / "collector.md").read_text()
+    found = [yaml.safe_load(m)["resolver"] for m in re.findall(r"`(resolver: \{.*?\}\})`", docs)]
+    lines = (REPO / "collector" / "agent.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "follows the fleet" in line) + 1
+    end = lines.index("#", start)
+    comment = "\n".join(line[4:] for line in lines[start:end])  # "#   resolver:" -> "resolver:"
+    for block in comment.split("resolver:\n")[1:]:
+        found.append(yaml.safe_load(block))
+    return found
+
+
+def _validate_agent_with(
+    resolver: dict[str, Any], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    config = yaml.safe_load((CONFIG.parent / "agent.yaml").read_text())
+    for name in ("load_balancing/traces", "load_balancing/logs", "load_balancing/metrics"):
+        config["exporters"][name]["resolver"] = resolver
+    path = tmp_path / f"agent-{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.run(
+        [str(COLLECTOR_BIN), "validate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_documented_production_resolvers_load(tmp_path: Path) -> None:
+    """Each DNS and Kubernetes resolver the docs and the agent's comment show, put in the
+    agent config, passes `validate` (which builds the exporters); the check can fail: a
+    DNS port written as a number is refused."""
+    require_stack_binaries()
+    resolvers = _documented_resolvers()
+    assert sorted(next(iter(r)) for r in resolvers) == ["dns", "dns", "k8s", "k8s"]
+    for resolver in resolvers:
+        done = _validate_agent_with(resolver, tmp_path)
+        assert done.returncode == 0, f"{resolver}: {done.stderr[-1500:]}"
+    numeric = {"dns": {"hostname": "otel-gateway.example", "port": 4317}}
+    done = _validate_agent_with(numeric, tmp_path)
+    assert done.returncode != 0 and "port" in done.stderr

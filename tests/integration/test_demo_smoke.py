@@ -45,8 +45,18 @@ def test_smoke_run_prints_a_trace_id_that_is_in_the_files(tmp_path: Path) -> Non
     files = FileSource([Path(where)])
     trace = files.trace(trace_id)
     assert trace is not None, result.stdout
-    assert any(span.kind == "CLIENT" for span in trace.spans)
-    assert any(span.logs for span in trace.spans)
+    assert re.search(
+        rf"^  200  POST +/sites/\S+/charge +{trace_id}  alice pays \(third-party call via",
+        result.stdout,
+        re.M,
+    ), result.stdout  # the printed trace is the call through the factory client
+    [call] = [span for span in trace.spans if span.kind == "CLIENT"]
+    assert call.attributes["peer.service"] == "billing"
+    assert call.attributes["http.response.status_code"] == 200
+    records = [log for span in trace.spans for log in span.logs]
+    [record] = [log for log in records if log.body == "external_http_call"]
+    assert record.attributes["peer.service"] == "billing"
+    assert "demo-billing-key-123" not in repr(record.attributes)  # its X-API-Key, redacted
     assert f"otel-distro traces show {trace_id} --dir {where}" in result.stdout
     assert f"open in the trace UI: http://localhost:16686/trace/{trace_id}" in result.stdout
     assert "a normal stop" in result.stdout and "exit code" not in result.stdout

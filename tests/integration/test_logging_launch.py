@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
 
 from examples.panel.tokens import make_token
 from tests.support import CapturedSpan, OtlpCapture, launch_app
+from tests.support.ci import require
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +55,8 @@ def test_each_log_call_is_one_correlated_record(
     environment; the SDK's own handler is requested in one variant.  None may
     add a second copy of any record.
     """
+    installed = {ep.name for ep in entry_points(group="opentelemetry_instrumentor")}
+    require({"logging", "structlog"} <= installed, "the contrib log instrumentations (make venv)")
     env = {"ENVIRONMENT": "production", "LOG_LEVEL": "INFO", **extra_env}
     with launch_app(capture=otlp_capture, env=env) as app:
         trace_ids = drive(app)

@@ -209,3 +209,42 @@ async def test_a_lost_connection_and_its_reconnect_are_counted(broker: Broker) -
     }
     assert counts["reconnected"] == 1
     assert counts["closed"] >= 1
+
+
+@pytest.mark.parametrize("robust", [True, False])
+async def test_a_normal_close_is_an_info_record_without_an_error(
+    broker: Broker, robust: bool
+) -> None:
+    """Closing the consumer's connection at shutdown is no error (aio-pika hands the close
+    callbacks CancelledError or ConnectionClosed): info, counted once as closed."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from structlog.testing import capture_logs
+
+    from otel_distro.messaging import SSEBroker
+
+    reader = InMemoryMetricReader()
+    sse = SSEBroker("amqp-normal-close", meter_provider=MeterProvider(metric_readers=[reader]))
+    connect = aio_pika.connect_robust if robust else aio_pika.connect
+    with capture_logs() as logs:
+        connection = await connect(broker.url)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue("", exclusive=True)
+            await sse.consume_from(queue)
+            await sse.aclose()
+        await asyncio.sleep(0.1)  # the close callbacks run on the loop
+    (closed,) = [e for e in logs if e["event"] == "amqp_connection_closed"]
+    assert closed["log_level"] == "info"
+    assert "error" not in closed
+    assert closed["stream"] == "amqp-normal-close"
+    data = reader.get_metrics_data()
+    counts = {
+        point.attributes["otel_distro.amqp.connection.event"]: point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "otel_distro.amqp.connection.events"
+        for point in metric.data.data_points
+    }
+    assert counts == {"closed": 1}

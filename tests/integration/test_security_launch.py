@@ -299,3 +299,38 @@ def test_a_persistent_abuser_gives_one_signal_per_window(
     second = fail(3)
     capture.wait_for(lambda: len(signals()) == 2, message="the second window's signal")
     assert signals()[1].trace_id == second[2]
+
+
+def test_tenant_violation_and_app_token_anomaly_through_a_launch(
+    served: tuple[AppProcess, OtlpCapture],
+) -> None:
+    """``log_tenant_violation`` records both tenants on the record and the span event;
+    ``log_token_anomaly("revoked_reuse")`` on a 401 is one ``token_revoked_reuse``, not two."""
+    app, capture = served
+    client = app.client()
+    tenant = client.get("/tenant/42")
+    revoked = client.get("/revoked")
+    assert (tenant.status_code, revoked.status_code) == (404, 401)
+    (record,) = capture.wait_for(
+        lambda: capture.logs(body="tenant_violation", trace_id=trace_id_of(tenant)),
+        message="the tenant_violation record",
+    )
+    assert record.attributes["tenant.id"] == "t-caller"
+    assert record.attributes["otel_distro.security.resource_tenant"] == "t-9"
+    assert record.attributes["otel_distro.security.resource"] == "site:42"
+    (server,) = capture.wait_for(
+        lambda: capture.spans(kind="SERVER", trace_id=trace_id_of(tenant)), message="the span"
+    )
+    (event,) = [e for e in server.events if e.name == "security.violation"]
+    assert event.attributes["otel_distro.security.resource_tenant"] == "t-9"
+    assert event.attributes["tenant.id"] == "t-caller"
+    (anomaly,) = capture.wait_for(
+        lambda: capture.logs(body="token_anomaly", trace_id=trace_id_of(revoked)),
+        message="the token_anomaly record",
+    )
+    assert anomaly.attributes[VIOLATION] == "token_revoked_reuse"
+    capture.wait_for(
+        lambda: count_of(capture, **{VIOLATION: "token_revoked_reuse"}), message="the counter"
+    )
+    assert count_of(capture, **{"http.route": "/revoked"}) == 1
+    assert capture.logs(body="auth_violation", trace_id=trace_id_of(revoked)) == []

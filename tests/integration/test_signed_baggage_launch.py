@@ -178,13 +178,29 @@ def test_forged_header_sets_no_tenant_and_names_its_reason(
     genuine: dict[str, Any],
     capture: OtlpCapture,
 ) -> None:
-    """B sees no tenant; its span has no tenant and one event with the reason only."""
+    """B sees no tenant; its span has no tenant, the violation attribute and one event with
+    the reason; B's WARNING record names the client address and echoes no baggage value."""
     headers, trace_id, parent = _forge(case, genuine)
     answer = httpx.get(f"{service_b.base_url}/whoami", headers=headers, timeout=10).json()
     assert answer["tenant"] is None and answer["user"] is None
     span = _server_span(capture, trace_id, parent)
     assert "tenant.id" not in span.attributes
     assert _violations(span) == [{"violation": f"baggage_signature_{reason}"}]
+    assert span.attributes["otel_distro.security.violation"] == f"baggage_signature_{reason}"
+    (record,) = capture.wait_for(
+        lambda: [
+            r
+            for r in capture.logs(body="security_violation", trace_id=trace_id)
+            if r.span_id == span.span_id
+        ],
+        message="B's security_violation record",
+    )
+    assert record.severity_text == "WARN"
+    assert record.attributes["violation"] == f"baggage_signature_{reason}"
+    assert record.attributes["client.address"] == "127.0.0.1"
+    assert record.attributes["url.path"] == "/whoami"
+    shown = repr(record.attributes)
+    assert "evil-" not in shown and genuine["sent_tenant"] not in shown and "v1." not in shown
 
 
 def test_key_rotation_new_key_listed_second_by_b(

@@ -11,14 +11,13 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import aio_pika
 import pytest
 
 from tests.support import AppProcess, OtlpCapture, launch_app
 from tests.support.rabbitmq import Broker, rabbitmq_broker
 
 pytestmark = pytest.mark.integration
-
-aio_pika = pytest.importorskip("aio_pika")
 
 APP = "tests.integration.signed_app:app"
 KEY = secrets.token_urlsafe(32)
@@ -151,3 +150,42 @@ async def test_forged_message_sets_no_tenant(
     span = _consumer_span(capture, trace_id)
     assert "tenant.id" not in span.attributes
     assert _violations(span) == [{"violation": f"baggage_signature_{reason}"}]
+
+
+SPOOF_QUEUE = f"spoof-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def trusting_consumer(broker: Broker, capture: OtlpCapture) -> Iterator[AppProcess]:
+    """A consumer that trusts loopback peers (and has no signing key)."""
+    env = {
+        "OTEL_SERVICE_NAME": "svc-trusting",
+        "OTEL_DISTRO_TRUSTED_PEERS": "127.0.0.0/8",
+        "SIGNED_AMQP_URL": broker.url,
+        "SIGNED_QUEUE": SPOOF_QUEUE,
+        "SIGNED_CONSUME": "1",
+    }
+    with launch_app(APP, capture=capture, env=env) as c:
+        yield c
+
+
+async def test_headers_shaped_like_an_asgi_scope_are_no_trusted_peer(
+    broker: Broker, trusting_consumer: AppProcess, capture: OtlpCapture
+) -> None:
+    """A message whose headers claim ``type=http`` and a trusted ``client`` gets no tenant:
+    a consumed message has no peer address, however its headers are shaped."""
+    body = f"spoofed-{secrets.token_hex(4)}"
+    headers: dict[str, Any] = {
+        "type": "http",
+        "client": ["127.0.0.1", 5672],
+        "baggage": "tenant.id=evil,user.id=u-1",
+        "traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01",
+    }
+    connection = await aio_pika.connect_robust(broker.url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body.encode(), headers=headers), routing_key=SPOOF_QUEUE
+        )
+    item = _consumed(trusting_consumer, capture, body)
+    assert item["tenant"] is None and item["user"] is None

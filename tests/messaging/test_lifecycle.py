@@ -172,3 +172,32 @@ async def test_a_stop_signal_ends_streams_and_reaches_the_servers_handler(flow: 
     assert received == [signal.SIGTERM]
     assert _closed(flow) == {"server_shutdown": 1}
     assert client.sent[-1]["more_body"] is False
+
+
+async def test_a_failing_send_ends_only_that_stream_as_error(flow: Flow) -> None:
+    """A send that raises (not a disconnect) closes that subscriber with reason error and the
+    exception's type; publish() and the other subscribers never see it."""
+
+    class Broken(FakeClient):
+        async def send(self, message: dict[str, object]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                raise RuntimeError("the server's send failed")
+            await super().send(message)
+
+    broker = flow.broker()
+    broken, fast = Broken(), FakeClient()
+    with capture_logs() as logs:
+        tasks = [await connect(broker, broken), await connect(broker, fast)]
+        assert broker.publish("one") == 2
+        await tasks[0]
+        assert broker.publish("two") == 1
+        await settle()
+        fast.gone.set()
+        await tasks[1]
+    assert fast.frames() == [b"data: one", b"data: two"]
+    assert _closed(flow) == {"error": 1, "client_gone": 1}
+    closes = {e["reason"]: e for e in logs if e["event"] == "sse_subscriber_closed"}
+    assert closes["error"]["log_level"] == "warning"
+    assert closes["error"]["error.type"] == "RuntimeError"
+    assert "error.type" not in closes["client_gone"]
+    assert "the server's send failed" not in repr(logs)

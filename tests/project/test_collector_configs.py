@@ -72,9 +72,12 @@ def test_the_agent_redacts_exactly_like_the_single_collector(processor: str) -> 
     )
 
 
-@pytest.mark.parametrize("name", ["agent.yaml", "gateway.yaml"])
+@pytest.mark.parametrize(
+    "name", ["agent.yaml", "gateway.yaml", "jaeger/config.yaml", "jaeger/config-badger.yaml"]
+)
 def test_every_tier_variable_is_documented(name: str) -> None:
-    """docs/collector.md names every ${env:...} variable of the agent and gateway configs."""
+    """docs/collector.md names every ${env:...} variable of the agent, gateway and Jaeger
+    configs."""
     lines = (COLLECTOR / name).read_text().splitlines()
     settings = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     used = set(re.findall(r"\$\{env:([A-Z0-9_]+)", settings))
@@ -95,17 +98,19 @@ def test_the_gateway_samples_after_computing_span_metrics() -> None:
 
 
 def test_the_gateway_keeps_errors_security_events_and_slow_traces() -> None:
-    """The tail-sampling policies name errors, both security-event names and a latency bound."""
+    """The tail-sampling policies name errors, a latency bound, and the security marks
+    exactly as the distro writes them: the server span's attribute and both span events."""
+    from otel_distro.security._events import ABUSE_EVENT, SPAN_ATTRIBUTE, VIOLATION_EVENT
+
     policies = {
         p["name"]: p for p in _load("gateway.yaml")["processors"]["tail_sampling"]["policies"]
     }
     assert policies["errors"]["status_code"]["status_codes"] == ["ERROR"]
-    conditions = " ".join(
-        policies["security"]["ottl_condition"]["span"]
-        + policies["security"]["ottl_condition"]["spanevent"]
+    security = policies["security"]["ottl_condition"]
+    assert security["span"] == [f'attributes["{SPAN_ATTRIBUTE}"] != nil']
+    assert sorted(security["spanevent"]) == sorted(
+        f'name == "{name}"' for name in (VIOLATION_EVENT, ABUSE_EVENT)
     )
-    for name in ("otel_distro.security.violation", "security.violation", "abuse_signal_detected"):
-        assert name in conditions
     assert policies["slow"]["type"] == "latency"
     assert policies["the-rest"]["type"] == "probabilistic"
 
@@ -116,3 +121,28 @@ def test_the_agent_routes_traces_and_logs_by_trace_id() -> None:
     assert exporters["load_balancing/traces"]["routing_key"] == "traceID"
     assert exporters["load_balancing/logs"]["routing_key"] == "traceID"
     assert exporters["load_balancing/metrics"]["routing_key"] == "service"
+
+
+@pytest.mark.parametrize(
+    ("variables", "topology"), [((), "single"), (("TOPOLOGY=gateway",), "gateway")]
+)
+def test_make_stack_starts_the_chosen_topology(variables: tuple[str, ...], topology: str) -> None:
+    """`make stack` runs stack.sh in the single-collector topology unless TOPOLOGY says
+    otherwise; `make stack-down` needs no TOPOLOGY (it stops either)."""
+    import subprocess
+
+    def planned(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "--no-print-directory", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return [line for line in done.stdout.splitlines() if "stack.sh" in line]
+
+    assert planned("stack", *variables) == [
+        f"STACK_TOPOLOGY={topology} bash collector/scripts/stack.sh up"
+    ]
+    assert planned("stack-down", *variables) == ["bash collector/scripts/stack.sh down"]

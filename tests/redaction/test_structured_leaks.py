@@ -148,3 +148,22 @@ def test_homoglyph_keys(plain: Redactor, key: str) -> None:
     secret = alnum(16)
     assert plain.redact_mapping({key: secret}) == {key: REDACTED}
     assert secret not in plain.redact_text(f"{key}={secret}")
+
+
+@pytest.mark.parametrize("glue", ["", "-", "--", ".", "_"])
+@pytest.mark.parametrize("lead", ["number", "card"])
+def test_key_glued_after_digits_is_read(plain: Redactor, glue: str, lead: str) -> None:
+    """A ``key=value`` pair right after digits (``1111--password=...``, a card number
+    before ``-token:``) is a pair on the first pass: the number is never part of the key."""
+    number = digits(6) if lead == "number" else "4111.1111.1111.1111"
+    secret = alnum(14)
+    text = f"row {number}{glue}password={secret} kept"
+    once = plain.redact_text(text)
+    assert secret not in once
+    assert plain.redact_text(once) == once
+
+
+@pytest.mark.parametrize("text", ["a 1-password reset", "at 12:30:05 on 2024-01-01", "v1.2.3 ok"])
+def test_digits_before_words_stay_prose(plain: Redactor, text: str) -> None:
+    """Digits before a word with no ``:``/``=`` pair after it change nothing."""
+    assert plain.redact_text(text) == text

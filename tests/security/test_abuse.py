@@ -203,3 +203,20 @@ def test_reloaded_settings_apply_to_the_detector(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("OTEL_DISTRO_ABUSE_HOST_THRESHOLD", "9")
     reset_settings()
     assert get_state().hosts.threshold == 9
+
+
+def test_the_process_reset_forgets_the_detector_and_pinned_state(
+    security: Callable[..., Harness],
+) -> None:
+    """``otel_distro._state.reset()`` (the one reset of every singleton) forgets the abuse
+    counts and a state pinned by ``reset_security``: the next event starts from zero."""
+    from otel_distro import _state
+    from otel_distro.security._state import get_state
+
+    security(OTEL_DISTRO_ABUSE_USER_THRESHOLD="5")
+    pinned = get_state()
+    log_auth_violation(violation="bad_password", http_status=401, user_id="u-reset")
+    assert len(pinned.users) == 1
+    assert "security.state" in _state.registered()
+    _state.reset()
+    assert get_state() is not pinned and len(get_state().users) == 0

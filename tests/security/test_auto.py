@@ -161,3 +161,22 @@ async def test_exp_is_optional_unless_required(security: Callable[..., Harness])
     async with harness.client(Route("/me", _status(200))) as client:
         await client.get("/me", headers={"Authorization": f"Bearer {_token({'sub': 'u'})}"})
     assert _types(harness) == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "violation"),
+    [
+        ({"sub": "u", "iss": "https://elsewhere.example"}, "token_wrong_audience_or_issuer"),
+        ({"sub": "u"}, "token_missing_claim"),
+    ],
+    ids=["wrong-issuer", "no-issuer"],
+)
+async def test_the_issuer_is_checked_when_configured(
+    security: Callable[..., Harness], claims: dict[str, object], violation: str
+) -> None:
+    """With ``OTEL_DISTRO_JWT_ISSUER`` a token of another issuer is
+    ``token_wrong_audience_or_issuer``, one with no ``iss`` ``token_missing_claim``."""
+    harness = security(OTEL_DISTRO_JWT_SECRET=SECRET, OTEL_DISTRO_JWT_ISSUER="https://panel")
+    async with harness.client(Route("/me", _status(200))) as client:
+        await client.get("/me", headers={"Authorization": f"Bearer {_token(claims)}"})
+    assert _types(harness) == [violation]

@@ -200,6 +200,39 @@ def test_counter_attribute_sets_stay_below_the_sdk_limit(security: Callable[...,
     assert {a["http.response.status_code"] for a in others} == {400, 401}
 
 
+def test_worst_case_attribute_sets_fit_under_the_sdks_own_limit(
+    security: Callable[..., Harness],
+) -> None:
+    """Past the bound, every status code (100-599) gets its own ``other`` set: at most
+    ``MAX_ATTRIBUTE_SETS + 501`` sets.  That is below the SDK's effective per-instrument
+    limit, measured on a plain SDK counter (no ``otel.metric.overflow`` before it)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from otel_distro.security import MAX_ATTRIBUTE_SETS
+    from otel_distro.security._metrics import SDK_CARDINALITY_LIMIT
+
+    harness = security()
+    for n in range(MAX_ATTRIBUTE_SETS + 600):
+        log_auth_violation(violation=f"type_{n}", http_status=100 + n % 500)
+    for status in (None, "x"):
+        log_auth_violation(violation="after_the_bound", http_status=status)
+    worst = len(harness.points(VIOLATION_COUNTER))
+    assert worst == MAX_ATTRIBUTE_SETS + 501
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    plain = provider.get_meter("limit-probe").create_counter("probe")
+    for n in range(SDK_CARDINALITY_LIMIT + 100):
+        plain.add(1, {"n": n})
+    data = reader.get_metrics_data()
+    assert data is not None
+    (metric,) = data.resource_metrics[0].scope_metrics[0].metrics
+    kept = [p for p in metric.data.data_points if "otel.metric.overflow" not in p.attributes]
+    provider.shutdown()
+    assert worst < len(kept)
+
+
 def test_a_request_like_object_without_a_scope_is_read_by_its_attributes(
     security: Callable[..., Harness],
 ) -> None:

@@ -286,3 +286,126 @@ def test_span(otel_capture):
     otel_capture.assert_no_secret(secret)
 """,
     )
+
+
+def test_a_fastapi_app_with_fastapis_test_client(pytester: pytest.Pytester) -> None:
+    """A FastAPI app wrapped by ``instrument`` runs as under ``opentelemetry-instrument``:
+    one server span named by its route, one access-log record, the distro's hook (the
+    client's request id recorded, ``traceresponse`` sent) and no token anywhere."""
+    _passes(
+        pytester,
+        """
+import secrets
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from otel_distro.asgi import instrument
+from otel_distro.security import log_auth_violation
+
+api = FastAPI()
+
+@api.post("/api/v1/admin/{item}")
+async def admin(item: str, request: Request):
+    log_auth_violation(request=request, violation="missing_permission", http_status=403)
+    return {"item": item}
+
+app = instrument(api)
+
+def test_fastapi(otel_capture):
+    token = secrets.token_urlsafe(24)
+    response = TestClient(app).post(
+        "/api/v1/admin/7", headers={"authorization": f"Bearer {token}", "x-request-id": "r-1"}
+    )
+    assert response.status_code == 200
+    (server,) = otel_capture.spans(kind="server")
+    assert server.name == "POST /api/v1/admin/{item}"
+    assert server.attributes["http.request.header.x-request-id"] == ["r-1"]
+    assert response.headers["traceresponse"].split("-")[1] == server.trace_id
+    (access,) = otel_capture.logs(event="http_request")
+    assert access.trace_id == server.trace_id
+    assert access.attributes["http.route"] == "/api/v1/admin/{item}"
+    (record,) = otel_capture.logs(event="auth_violation")
+    assert record.attributes["http.route"] == "/api/v1/admin/{item}"
+    otel_capture.assert_no_secret(token)
+""",
+    )
+
+
+def test_assert_no_secret_searches_log_records_and_metric_points(
+    pytester: pytest.Pytester,
+) -> None:
+    """A value that reached only a log record, or only a metric point's attributes, is
+    found there: the failure names that signal."""
+    pytester.makepyfile(
+        test_user="""
+import secrets
+from opentelemetry import metrics
+from otel_distro.logging import get_logger
+
+def test_only_in_a_record(otel_capture):
+    value = secrets.token_hex(8)
+    get_logger("user").info("order_placed", reference=value)
+    assert otel_capture.find(value) == ["log record 'order_placed'"]
+    otel_capture.assert_no_secret(value)
+
+def test_only_in_a_metric(otel_capture):
+    value = secrets.token_hex(8)
+    metrics.get_meter("user").create_counter("user.orders").add(1, {"reference": value})
+    assert otel_capture.find(value) == ["metric 'user.orders'"]
+    otel_capture.assert_no_secret(value)
+"""
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: a secret (16 characters) was exported in: log record 'order_placed'",
+            "*AssertionError: a secret (16 characters) was exported in: metric 'user.orders'",
+        ]
+    )
+
+
+def test_inbound_context_goes_through_the_distros_propagators(sample: pytest.Pytester) -> None:
+    """The capture installs the distro's propagators: a client's traceparent continues its
+    trace, and the tenant it claims in baggage is not trusted (no tenant.id anywhere)."""
+    _passes(
+        sample,
+        """
+from starlette.testclient import TestClient
+from sample_app import app
+
+def test_inbound(otel_capture):
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    TestClient(app).get(
+        "/orders/4", headers={"traceparent": parent, "baggage": "tenant.id=other-tenant"}
+    )
+    (server,) = otel_capture.spans(kind="server")
+    assert server.trace_id == "0af7651916cd43dd8448eb211c80319c"
+    assert server.parent_span_id == "b7ad6b7169203331"
+    (record,) = otel_capture.logs(event="order_viewed")
+    assert record.trace_id == server.trace_id
+    assert "tenant.id" not in server.attributes and "tenant.id" not in record.attributes
+    otel_capture.assert_no_secret("other-tenant")
+""",
+    )
+
+
+def test_stdlib_logging_is_bridged_into_the_capture(pytester: pytest.Pytester) -> None:
+    """A record from the standard library's logging reaches ``logs()`` through the
+    distro's bridge, correlated with the current span and redacted like any other."""
+    _passes(
+        pytester,
+        """
+import logging
+import secrets
+from opentelemetry import trace
+
+def test_stdlib(otel_capture):
+    secret = secrets.token_hex(16)
+    with trace.get_tracer("work").start_as_current_span("job") as span:
+        logging.getLogger("billing").warning("charge failed password=%s", secret)
+    (record,) = otel_capture.logs(level="warning")
+    assert record.event.startswith("charge failed") and record.level == "WARN"
+    assert record.trace_id == format(span.get_span_context().trace_id, "032x")
+    otel_capture.assert_no_secret(secret)
+""",
+    )
