@@ -128,6 +128,7 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "prefixed tokens": lambda n: "tok_" * (n // 4),
     "name/value pairs": lambda n: '"name": "password", ' * (n // 20),
     "userinfo with #": lambda n: "a://u:p#" * (n // 8),
+    "quoted runs": lambda n: "'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8 " * (n // 30),
 }
 
 

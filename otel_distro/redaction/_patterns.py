@@ -92,11 +92,6 @@ def _random_tail(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in tail) or (tail.lower() != tail and tail.upper() != tail)
 
 
-def _random_tail_whole(match: re.Match[str]) -> bool:
-    tail = match.group(0)[4:]
-    return any(c.isdigit() for c in tail) and tail.lower() != tail and tail.upper() != tail
-
-
 def _strong_tail(match: re.Match[str]) -> bool:
     return looks_generated(match.group(1), strict=True)
 
@@ -231,7 +226,7 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         # Square access tokens (``EAAA`` + 60), Twitter/X app bearer tokens
         _RUN + r"(?:EAAA[A-Za-z0-9_\-]{60}|A{20,24}[A-Za-z0-9%]{60,200})(?![A-Za-z0-9_\-%])",
         r"EAAA|AAAAAAAAAAAAAAAAAAAA",
-        validator=_random_tail_whole,
+        validator=_random_tail,
         needs="run",
     ),
     _p(
@@ -243,6 +238,15 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         r"(?![A-Za-z0-9_\-])",
         r"(?i:tok|key|api|secret|sess|pat_|pat-|live|prod|access|refresh|auth|reset|invite"
         r"|magic|otp|sk_|sk-|rk_|rk-|ak_|ak-)",
+        validator=_strong_tail,
+        needs="run",
+    ),
+    _p(
+        "quoted_token",
+        # a strongly token-like string in quotes: a repr of a frame's local variable, an
+        # exception's positional argument (``AuthError('bad credentials', '<token>')``)
+        r"(?<=['\"])([A-Za-z0-9_\-]{24,512})(?=['\"]|$)",  # or cut at the end
+        r"'|\"",
         validator=_strong_tail,
         needs="run",
     ),

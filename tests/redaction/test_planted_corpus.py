@@ -132,7 +132,7 @@ def red_team_carriers() -> list[Carrier]:
     env_value, tag_value, netrc, glued, bind, pair = (
         alnum(24), alnum(30), alnum(10), alnum(12), alnum(20), alnum(30)
     )  # fmt: skip
-    bcrypt = "$2b$12$" + alnum(53)
+    bcrypt, quoted_arg = "$2b$12$" + alnum(53), alnum(30)
     square, twitter = "EAAA" + alnum(60), "A" * 22 + alnum(30) + "%3D" + alnum(50)
     named = json.dumps({"env": [{"name": "DB_PASSWORD", "value": env_value}]})
     return [
@@ -159,6 +159,8 @@ def red_team_carriers() -> list[Carrier]:
         ("bcrypt", f"htpasswd entry bob:{bcrypt}", bcrypt),
         ("square_token", f"square client with {square}", square),
         ("twitter_bearer", f"twitter {twitter}", twitter),
+        ("quoted_argument", f"AuthError('bad credentials', '{quoted_arg}')", quoted_arg),
+        ("frame_local", f'"locals": {{"ordinary": "\'{quoted_arg}\'"}}', quoted_arg),
     ]  # fmt: skip
 
 
