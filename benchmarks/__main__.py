@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench_http",
     "bench_redaction",
     "bench_encoding",
+    "bench_export_gil",
     "bench_logging",
     "bench_security",
     "bench_scaleout",

@@ -38,6 +38,7 @@ class Variant:
     spans: bool = True  # expected to export one server span per request
     logs: bool = True  # expected to export the route's log record
     error: str | None = None
+    source: Path | None = None  # an otel_distro checkout imported instead of the working tree
 
     def command(self, port: int) -> list[str]:
         launcher = [str(self.bin_dir / "opentelemetry-instrument")] if self.instrument else []
@@ -54,6 +55,8 @@ class Variant:
 
     def extra_paths(self, workdir: Path) -> list[str]:
         """PYTHONPATH entries before the repository (the stock entry points)."""
+        if self.source is not None:
+            return [str(self.source)]
         return [str(_stock_sdk_path(workdir))] if self.stock else []
 
 
@@ -83,6 +86,15 @@ def core_variants() -> list[Variant]:
             {"OTEL_PYTHON_DISTRO": "otel_distro"},
         ),
     ]
+
+
+def contrib_server_variant() -> Variant:
+    """otel-distro with the contrib ASGI middleware instead of its own (the before figure)."""
+    return Variant(
+        "otel-distro-contrib",
+        "otel-distro with OTEL_DISTRO_SERVER_MIDDLEWARE=contrib",
+        {"OTEL_PYTHON_DISTRO": "otel_distro", "OTEL_DISTRO_SERVER_MIDDLEWARE": "contrib"},
+    )
 
 
 @dataclass(frozen=True)
@@ -163,3 +175,23 @@ def peer_variants() -> list[Variant]:
             variant.error = f"install failed: {exc}"
         variants.append(variant)
     return variants
+
+
+def revision_variant(revision: str, folder: Path) -> Variant:
+    """otel-distro as of git ``revision``: its ``otel_distro`` package exported into ``folder``
+    and put first on ``PYTHONPATH`` (the rest, app and benchmarks, from the working tree)."""
+    name = f"otel-distro@{revision}"
+    variant = Variant(name, f"otel-distro at {revision}", {"OTEL_PYTHON_DISTRO": "otel_distro"})
+    target = folder / revision.replace("/", "_")
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", revision, "otel_distro"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        variant.error = f"git archive failed: {archive.stderr.decode(errors='replace').strip()}"
+        return variant
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    variant.source = target
+    return variant

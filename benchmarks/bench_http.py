@@ -1,7 +1,9 @@
 """Per-request cost and tail latency through real uvicorn launches under load, in one session.
 
-Run: ``python -m benchmarks.bench_http [--quick] [--peers] [--out DIR] [--no-chart]``
-(``make bench`` runs it; ``make bench PEERS=1`` adds the peer distributions).
+Run: ``python -m benchmarks.bench_http [--quick] [--peers] [--out DIR] [--no-chart]
+[--compare REVISION ...] [--rounds N] [--seconds S]`` (``make bench`` runs it; ``make bench
+PEERS=1`` adds the peer distributions; ``--compare`` adds otel-distro as of a git revision,
+for before/after figures from one session).
 
 Variants (see ``benchmarks/_http_variants.py``), all running at once, each
 ``benchmarks.server_app:app`` (FastAPI, one structlog call per request) under
@@ -48,7 +50,13 @@ from typing import Any
 import httpx
 
 from benchmarks._http_report import print_table, write_chart
-from benchmarks._http_variants import Variant, core_variants, peer_variants
+from benchmarks._http_variants import (
+    Variant,
+    contrib_server_variant,
+    core_variants,
+    peer_variants,
+    revision_variant,
+)
 from examples.panel.runner import REPO_ROOT, AppProcess, AppStartError, clean_environ, free_port
 
 CONNECTIONS = 16
@@ -291,11 +299,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where http.json/png go")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--logs", type=Path, help="keep each server's stdout/stderr here")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="REVISION",
+        help="also run otel-distro as of this git revision (repeatable): before/after in one run",
+    )
+    parser.add_argument(
+        "--contrib-server",
+        action="store_true",
+        help="also otel-distro with the contrib ASGI middleware (OTEL_DISTRO_SERVER_MIDDLEWARE)",
+    )
+    parser.add_argument("--rounds", type=int, help="rounds instead of the plan's")
+    parser.add_argument("--seconds", type=float, help="seconds per variant and round")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
-    variants = core_variants() + (peer_variants() if args.peers else [])
+    plan = dict(QUICK if args.quick else FULL)
+    if args.rounds:
+        plan["rounds"] = args.rounds
+    if args.seconds:
+        plan["seconds"] = args.seconds
     started = time.monotonic()
-    results, sink = run_session(variants, plan, args.logs)
+    with tempfile.TemporaryDirectory(prefix="bench-http-revisions-") as revisions:
+        variants = core_variants()
+        variants += [revision_variant(r, Path(revisions)) for r in args.compare]
+        variants += [contrib_server_variant()] if args.contrib_server else []
+        variants += peer_variants() if args.peers else []
+        results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
     print(
         f"sink: {sink.get('requests', 0):,} export requests decoded, "

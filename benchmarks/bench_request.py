@@ -7,11 +7,13 @@ the same session, calling a FastAPI app directly through ASGI (no network):
 * ``stock``  - FastAPIInstrumentor + SDK as ``opentelemetry-instrument`` sets it up
   by default (server span plus the ASGI send/receive spans, batch export);
 * ``distro`` - the distro's configurator: one span per request, tenant and
-  access-log processors, redaction in the export thread.
+  access-log processors, redaction in the export thread, with the contrib ASGI
+  middleware (``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib``);
+* ``lean``   - the same with the distro's own server middleware (the default).
 
 Exporters are null sinks so only in-process work is measured.  Results are
 ratios against ``stock`` from the same run; this machine is noisy, so each
-variant takes the best of several rounds.
+variant takes the best of several rounds, over passes that interleave the variants.
 
 Run: ``python -m benchmarks.bench_request``.
 """
@@ -78,6 +80,14 @@ def _setup(variant: str) -> None:
     from otel_distro.configurator import _export_span_processor
 
     provider.add_span_processor(_export_span_processor(_null_span_exporter()))  # type: ignore[attr-defined]
+    from otel_distro.asgi import chain_hooks, mark_escaping_exceptions
+
+    mark_escaping_exceptions()  # as the distro does before either middleware
+    if variant == "lean":
+        from otel_distro._server_install import install_lean
+
+        install_lean(chain_hooks(server_request_hook))
+        return
     FastAPIInstrumentor().instrument(
         server_request_hook=server_request_hook, exclude_spans=["receive", "send"]
     )
@@ -132,25 +142,34 @@ def _child(variant: str) -> None:
     print(json.dumps({"variant": variant, "us_per_request": best}))
 
 
+VARIANTS = ("bare", "stock", "distro", "lean")
+PASSES = 3  # every variant once per pass, in a rotated order; the best pass counts
+
+
 def main() -> None:
     results: dict[str, float] = {}
-    for variant in ("bare", "stock", "distro"):
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_request", variant],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        results[variant] = json.loads(out.strip().splitlines()[-1])["us_per_request"]
+    for index in range(PASSES):
+        order = VARIANTS[index % len(VARIANTS) :] + VARIANTS[: index % len(VARIANTS)]
+        for variant in order:
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.bench_request", variant],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            value = json.loads(out.strip().splitlines()[-1])["us_per_request"]
+            results[variant] = min(value, results.get(variant, value))
     stock = results["stock"]
     print(f"{'variant':8} {'us/request':>11} {'vs stock':>9}")
-    for variant, value in results.items():
-        print(f"{variant:8} {value:11.1f} {value / stock:9.2f}x")
-    overhead_stock = stock - results["bare"]
-    overhead_distro = results["distro"] - results["bare"]
+    for variant in VARIANTS:
+        print(f"{variant:8} {results[variant]:11.1f} {results[variant] / stock:9.2f}x")
+    added = {variant: results[variant] - results["bare"] for variant in VARIANTS}
     print(
-        f"instrumentation overhead: stock {overhead_stock:.1f} us, distro {overhead_distro:.1f} us "
-        f"({overhead_distro / overhead_stock:.2f}x)"
+        f"added by instrumentation: stock {added['stock']:.1f} us, "
+        f"distro (contrib middleware) {added['distro']:.1f} us "
+        f"({added['distro'] / added['stock']:.2f}x), "
+        f"lean {added['lean']:.1f} us ({added['lean'] / added['stock']:.2f}x; "
+        f"{added['lean'] / added['distro']:.2f}x distro's)"
     )
 
 

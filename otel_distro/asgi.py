@@ -1,8 +1,9 @@
 """ASGI integration: the server request hook and ``instrument(app)`` for any ASGI app.
 
-FastAPI and Starlette apps are instrumented by their contrib instrumentors;
-the distro hands them :func:`server_request_hook`.  Any other ASGI app is
-wrapped with :func:`instrument`.  The hook starts the request state, records a
+FastAPI and Starlette apps get the distro's lean server middleware
+(:mod:`otel_distro._server_install`; with ``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib``, the
+contrib instrumentors' middleware), which calls :func:`server_request_hook`.  Any other
+ASGI app is wrapped with :func:`instrument`.  The hook starts the request state, records a
 client-sent request id (sanitised, never trusted as the correlation id) and,
 when configured, resolves the tenant from a verified bearer token.
 
@@ -50,6 +51,7 @@ from otel_distro.security._auto import record_token_rejection, watch_response
 
 __all__ = [
     "instrument",
+    "lean_server",
     "mark_escaping_exceptions",
     "reset_hook_state",
     "server_request_hook",
@@ -157,14 +159,23 @@ def chain_hooks(*hooks: ServerRequestHook | None) -> ServerRequestHook:
     return hook
 
 
+_LEAN_KWARGS = frozenset({"excluded_urls", "tracer_provider", "meter_provider"})
+
+
+def lean_server(settings: Settings) -> bool:
+    """Whether the distro's own server middleware traces requests (else the contrib one)."""
+    return settings.server_middleware == "lean" and not settings.asgi_internal_spans
+
+
 def instrument(app: Any, **kwargs: Any) -> Any:
     """Wrap any ASGI app with the OpenTelemetry middleware and the distro's hook.
 
-    Returns the wrapped app; extra keyword arguments go to ``OpenTelemetryMiddleware``.
-    A FastAPI app is instrumented in place, as ``opentelemetry-instrument`` does it (the
-    FastAPI instrumentor with the distro's hook, keyword arguments going to its
-    ``instrument_app``), and returned: wrapped from outside, FastAPI's own telemetry
-    would record a second server span and access-log record per request.
+    Returns the wrapped app: the lean middleware (:mod:`otel_distro._server_middleware`),
+    or, with ``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib`` or keyword arguments only it takes,
+    ``OpenTelemetryMiddleware`` (extra keyword arguments go to it).  A FastAPI app is
+    instrumented in place, as the contrib FastAPI instrumentor does it (with the distro's
+    hook, keyword arguments going to its ``instrument_app``), and returned: wrapped from
+    outside, FastAPI's own telemetry would record a second server span per request.
     """
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.util.http import get_excluded_urls
@@ -174,6 +185,12 @@ def instrument(app: Any, **kwargs: Any) -> Any:
     if _is_fastapi(app):
         return _instrument_fastapi(app, settings, user_hook, kwargs)
     kwargs.setdefault("excluded_urls", get_excluded_urls("ASGI"))
+    if lean_server(settings) and set(kwargs) <= _LEAN_KWARGS:
+        from otel_distro._server_middleware import LeanServerMiddleware
+
+        return LeanServerMiddleware(
+            app, server_request_hook=chain_hooks(server_request_hook, user_hook), **kwargs
+        )
     if not settings.asgi_internal_spans:
         kwargs.setdefault("exclude_spans", ["receive", "send"])
     middleware = OpenTelemetryMiddleware(

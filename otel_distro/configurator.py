@@ -23,6 +23,7 @@ from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
 from otel_distro._header_warnings import quiet_header_warnings
 from otel_distro._metric_bounds import bound_server_metric_attributes
+from otel_distro._report import guarded
 from otel_distro.config import Settings, get_settings, report
 from otel_distro.config._environ import overlaid, patched_environ, sdk_overrides
 from otel_distro.config._otlp_checks import (
@@ -246,8 +247,11 @@ def _log_processors(settings: Settings) -> list[LogRecordProcessor]:
 def _export_span_processor(exporter: SpanExporter) -> SpanProcessor:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from otel_distro.exporters._otlp_spans import use_fast_span_encoder
     from otel_distro.exporters.redacting import RedactingSpanExporter
 
+    with guarded("configurator.span_encoder"):
+        use_fast_span_encoder()  # byte-identical OTLP, ~4x cheaper in the export thread
     return BatchSpanProcessor(RedactingSpanExporter(exporter))
 
 

@@ -2,8 +2,10 @@
 
 ``_configure`` only fills in ``OTEL_*`` defaults (``setdefault``: the user's
 values always win); everything else happens in the configurator.
-``load_instrumentor`` hands our hooks to the ASGI instrumentors, keeps one
-server span per request, skips the log instrumentors that would duplicate
+``load_instrumentor`` installs the lean server middleware for the FastAPI and
+Starlette instrumentors' entry points and its own ``otel_distro_server`` one (or hands
+our hooks to the contrib instrumentors with ``OTEL_DISTRO_SERVER_MIDDLEWARE=contrib``),
+keeps one server span per request, skips the log instrumentors that would duplicate
 records bridged by the distro, and loads the distro's own aio-pika tracing for the
 ``aio-pika`` entry point (the distro's, or the contrib's when it is installed too).
 """
@@ -93,6 +95,24 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
         except Exception as exc:
             report(f"could not apply environment defaults ({type(exc).__name__}: {exc})")
 
+    def _load_server(self, settings: Any) -> None:
+        """The ``otel_distro_server`` entry point: the lean middleware for Starlette apps
+        (unless ``starlette`` is a disabled instrumentation); nothing with ``contrib``."""
+        from otel_distro.asgi import (
+            chain_hooks,
+            lean_server,
+            mark_escaping_exceptions,
+            server_request_hook,
+        )
+
+        disabled = os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
+        if not lean_server(settings) or "starlette" in {n.strip() for n in disabled.split(",")}:
+            return
+        from otel_distro._server_install import install_lean
+
+        mark_escaping_exceptions()
+        install_lean(chain_hooks(server_request_hook), ("starlette",))
+
     def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
         name = entry_point.name
         settings = get_settings()
@@ -107,13 +127,26 @@ class OtelDistro(BaseDistro):  # type: ignore[misc]
                 return
         except ImportError:
             pass
+        if name == "otel_distro_server":  # Starlette apps without the contrib instrumentor
+            self._load_server(settings)
+            return
         if name in ("fastapi", "starlette"):
-            from otel_distro.asgi import chain_hooks, mark_escaping_exceptions, server_request_hook
+            from otel_distro.asgi import (
+                chain_hooks,
+                lean_server,
+                mark_escaping_exceptions,
+                server_request_hook,
+            )
 
             mark_escaping_exceptions()
             kwargs["server_request_hook"] = chain_hooks(
                 server_request_hook, kwargs.get("server_request_hook")
             )
+            if lean_server(settings):  # our middleware, in every Starlette/FastAPI app
+                from otel_distro._server_install import install_lean
+
+                install_lean(kwargs["server_request_hook"], (name,))
+                return
             if name == "fastapi" and not settings.asgi_internal_spans:
                 kwargs.setdefault("exclude_spans", ["receive", "send"])
         if name == "httpx":

@@ -53,6 +53,7 @@ class Settings:
     request_id_header: str = _DEFAULTS["request_id_header"]
     response_headers: str = _DEFAULTS["response_headers"]
     asgi_internal_spans: bool = _DEFAULTS["asgi_internal_spans"]
+    server_middleware: str = _DEFAULTS["server_middleware"]
     # baggage
     trusted_peers: tuple[Network, ...] = _DEFAULTS["trusted_peers"]
     protected_baggage_keys: tuple[str, ...] = _DEFAULTS["protected_baggage_keys"]

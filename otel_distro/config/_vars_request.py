@@ -58,6 +58,17 @@ REQUEST: tuple[Variable[object], ...] = (
         "Keep the ASGI `http send`/`http receive` internal spans.",
     ),
     Variable(
+        "OTEL_DISTRO_SERVER_MIDDLEWARE",
+        "server_middleware",
+        one_of("lean", "contrib"),
+        "lean",
+        "Server middleware of FastAPI, Starlette and `instrument(app)` apps: `lean` (the "
+        "distro's own: the contrib middleware's spans and metrics for less work per request; "
+        "the contrib instrumentors add none) or `contrib` (the contrib ASGI middleware, also "
+        "used whenever `OTEL_DISTRO_ASGI_INTERNAL_SPANS` is on; Starlette apps then need "
+        "`otel-distro[contrib-starlette]`).",
+    ),
+    Variable(
         "OTEL_DISTRO_TRUSTED_PEERS",
         "trusted_peers",
         parse_networks,

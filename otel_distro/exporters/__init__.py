@@ -1,4 +1,4 @@
-"""Exporters: redacting wrappers, the OTLP-JSON file fallback, the OTLP log encoder.
+"""Exporters: redacting wrappers, the OTLP-JSON file fallback, the direct OTLP encoders.
 
 Exporters run in the SDK's export threads; they are quiet on failure and
 never block a request.

@@ -4,20 +4,23 @@
 ``encode_logs(batch).SerializeToString()`` (same fields, order, grouping and
 error behaviour: an attribute that cannot be encoded is skipped) about three
 times faster, because it builds no intermediate protobuf objects.
-:func:`use_fast_log_encoder` makes the OTLP/HTTP log exporter use it.
+:func:`use_fast_log_encoder` makes the OTLP/HTTP log exporter use it, encoding in
+slices with the GIL offered to other threads between them
+(:mod:`otel_distro.exporters._slices`).
 """
 
 from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
 
 from otel_distro._report import internal_error
 from otel_distro._state import Slot, on_reset
+from otel_distro.exporters._slices import sliced
 
 __all__ = ["encode_logs_request", "restore_log_encoder", "use_fast_log_encoder"]
 
@@ -286,7 +289,7 @@ def _scope(scope: Any) -> bytes:
     return b"".join(parts)
 
 
-def encode_logs_request(batch: Sequence[Any]) -> bytes:
+def encode_logs_request(batch: Iterable[Any]) -> bytes:
     """The serialized ``ExportLogsServiceRequest`` for *batch* (``ReadableLogRecord``\\s)."""
     resources: dict[Any, dict[Any, list[bytes]]] = {}
     groups: dict[tuple[int, int], list[bytes]] = {}
@@ -328,7 +331,7 @@ class _Encoded:
 
 def _encode_logs(batch: Sequence[Any]) -> Any:
     try:
-        return _Encoded(encode_logs_request(batch))
+        return _Encoded(encode_logs_request(sliced(batch)))
     except Exception:
         # the stock encoder decides (and raises) as it always did for this batch;
         # when it succeeds, the direct encoder failed where it must not: ours to count

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
@@ -32,6 +33,7 @@ from otel_distro._signal_redaction import (
     redact_log_record,
     redactor_or_default,
 )
+from otel_distro.exporters._slices import sliced
 from otel_distro.redaction import RedactionReport, Redactor
 
 __all__ = [
@@ -86,6 +88,21 @@ class _RedactedSpan(ReadableSpan):
         return self._dropped_counts[2]
 
 
+_SDK_ATTRIBUTES = ReadableSpan.attributes
+
+
+def _plain(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The dict inside the SDK's ``BoundedAttributes`` (same items, much cheaper to walk)."""
+    return attributes._dict if type(attributes) is BoundedAttributes else attributes
+
+
+def _span_attributes(span: ReadableSpan) -> Mapping[str, Any] | None:
+    """A span's attributes without the read-only proxy the SDK's property wraps them in."""
+    if type(span).attributes is _SDK_ATTRIBUTES:
+        return _plain(span._attributes)
+    return span.attributes
+
+
 def redact_span(
     span: ReadableSpan, redactor: Redactor, resource: Resource | None = None
 ) -> ReadableSpan:
@@ -95,7 +112,7 @@ def redact_span(
     """
     report = RedactionReport()
     name = redactor.redact_text(span.name, report=report, path="name")
-    attributes = redactor.redact_mapping(span.attributes, report=report)
+    attributes = redactor.redact_mapping(_span_attributes(span), report=report)
     status = span.status
     if status.description:
         description = redactor.redact_text(status.description, report=report, path="status")
@@ -104,7 +121,7 @@ def redact_span(
     events = [
         _RedactedEvent(
             redactor.redact_text(event.name, report=report, path=f"events[{i}]"),
-            redactor.redact_mapping(event.attributes, report=report, path=f"events[{i}]"),
+            redactor.redact_mapping(_plain(event.attributes), report=report, path=f"events[{i}]"),
             event.timestamp,
             event.dropped_attributes,
         )
@@ -113,7 +130,7 @@ def redact_span(
     links = [
         _RedactedLink(
             link.context,
-            redactor.redact_mapping(link.attributes, report=report, path=f"links[{i}]"),
+            redactor.redact_mapping(_plain(link.attributes), report=report, path=f"links[{i}]"),
             link.dropped_attributes,
         )
         for i, link in enumerate(span.links)
@@ -141,7 +158,8 @@ class RedactingSpanExporter(SpanExporter):
     """Redacts each finished span, then delegates to ``exporter``.
 
     Use as ``BatchSpanProcessor(RedactingSpanExporter(exporter))`` so the work
-    happens in the export thread.  Without ``redactor`` the process redactor
+    happens in the export thread, in slices that let request threads run between
+    them.  Without ``redactor`` the process redactor
     (:func:`otel_distro.redaction.get_redactor`) is looked up per batch.
     """
 
@@ -156,7 +174,7 @@ class RedactingSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         redactor = redactor_or_default(self._redactor)
         redacted: list[ReadableSpan] = []
-        for span in spans:
+        for span in sliced(spans):  # other threads get the GIL between slices
             try:
                 resource = self._resources.get(span.resource, redactor)
                 redacted.append(redact_span(span, redactor, resource))
@@ -189,7 +207,7 @@ class RedactingLogRecordExporter(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         redactor = redactor_or_default(self._redactor)
         redacted: list[ReadableLogRecord] = []
-        for item in batch:
+        for item in sliced(batch):  # other threads get the GIL between slices
             try:
                 redacted.append(self._redact(item, redactor))
             except Exception:

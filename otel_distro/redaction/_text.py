@@ -145,12 +145,13 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
             last = pos = named.end(3)
             continue
         shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
+        if flag is None and not shaped and looks_generated(key, strict=True):
+            # a token as a dict key (also one that happens to hold a key word: ``...2pwP``)
+            out.append(text[last : match.start(2) if match.group(2) else match.start(5)])
+            out.append(REDACTED)
+            hits.append("generated_key")
+            last = match.end(2) if match.group(2) else match.end(5)
         if rule is None and not shaped:
-            if flag is None and looks_generated(key, strict=True):  # a token as a dict key
-                out.append(text[last : match.start(2) if match.group(2) else match.start(5)])
-                out.append(REDACTED)
-                hits.append("generated_key")
-                last = match.end(2) if match.group(2) else match.end(5)
             pos = match.end()
             continue
         start, end = _value_span(text, match.end(), rule or "shaped", match.group(3) == ":")

@@ -87,3 +87,20 @@ def test_configuring_twice_wires_once(sdk_calls: list[dict[str, Any]]) -> None:
     configurator.configure_sdk(load_settings(SETTINGS))
     configurator.configure_sdk(load_settings(SETTINGS))
     assert len(sdk_calls) == 1
+
+
+def test_the_span_export_processor_encodes_with_the_direct_encoder() -> None:
+    """The processor the SDK gets redacts in the export thread, whose OTLP/HTTP exporter
+    then encodes with the direct span encoder."""
+    from opentelemetry.exporter.otlp.proto.http import trace_exporter
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_distro.exporters._otlp_spans import _encode_spans
+    from otel_distro.exporters.redacting import RedactingSpanExporter
+
+    processor: Any = configurator._export_span_processor(InMemorySpanExporter())
+    try:
+        assert trace_exporter.encode_spans is _encode_spans
+        assert isinstance(processor._batch_processor._exporter, RedactingSpanExporter)
+    finally:
+        processor.shutdown()

@@ -98,3 +98,13 @@ def test_two_factor_codes(plain: Redactor) -> None:
         "2fa_code": REDACTED,
         "two_factor_code": REDACTED,
     }
+
+
+@pytest.mark.parametrize("word", ["pw", "pin", "key", "token", "secret"])
+def test_token_key_holding_a_key_word_is_replaced(plain: Redactor, word: str) -> None:
+    """A generated dict key that happens to end in a key word (``...2pwP``) is replaced
+    as a token (the key word's rule may mask the value too)."""
+    token = alnum(24) + "7" + word
+    out = plain.redact_text(f"sessions: {{'{token}': 'bob'}}")
+    assert token not in out
+    assert plain.redact_text(out) == out

@@ -99,9 +99,14 @@ def test_non_sdk_loggers_use_their_own_emit() -> None:
     assert record.severity_number is SeverityNumber.WARN
 
 
-def test_proxy_logger_before_an_sdk_provider_is_set_uses_emit() -> None:
+def test_proxy_logger_before_an_sdk_provider_is_set_uses_emit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry._logs import _internal
     from opentelemetry._logs._internal import ProxyLoggerProvider
 
+    # "before": an earlier test in this process may have set the global SDK provider
+    monkeypatch.setattr(_internal, "_LOGGER_PROVIDER", None)
     writer = RecordWriter(ProxyLoggerProvider().get_logger(SCOPE))
     assert writer.route == "emit"
     write(writer)
