@@ -339,7 +339,10 @@ _NAME_MEMBERS = ("name", "Name", "key", "Key", "ParameterKey", "header", "field"
 
 
 def _named_value(mapping: Mapping[Any, Any], keys: KeyRules) -> tuple[str, str] | None:
-    """``(value member, rule)`` of a name/value pair whose name is sensitive, or None."""
+    """``(value member, rule)`` of a name/value pair whose name is sensitive, or None
+    (only small mappings are pairs: span attributes skip the look-ups)."""
+    if len(mapping) > 4:
+        return None
     for member in _VALUE_MEMBERS:
         if member in mapping:
             break
