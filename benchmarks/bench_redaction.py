@@ -122,6 +122,13 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "KeyError repeated": lambda n: "KeyError: " * (n // 10),
     "ApiKey repeated": lambda n: "Authorization: ApiKey " * (n // 22),
     "JWK members": lambda n: '"kty" "d": ' * (n // 11),
+    "input tags": lambda n: '<input name="password" value="x' * (n // 31),
+    "form-data parts": lambda n: 'form-data; name="password"\r\n' * (n // 28),
+    "mysql -p words": lambda n: "mysql a " * (n // 8),
+    "prefixed tokens": lambda n: "tok_" * (n // 4),
+    "name/value pairs": lambda n: '"name": "password", ' * (n // 20),
+    "userinfo with #": lambda n: "a://u:p#" * (n // 8),
+    "quoted runs": lambda n: "'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8 " * (n // 30),
 }
 
 

@@ -36,12 +36,14 @@ from ._marker import REDACTED
 from ._shapes import looks_generated
 
 __all__ = [
+    "GLUED_PASSWORD_COMMANDS",
     "JWK_PRIVATE_MEMBERS",
     "SENSITIVE_HEADERS",
     "SENSITIVE_QUERY_KEYS",
     "KeyRules",
     "counts_tokens",
     "fold",
+    "glued_password_command",
     "looks_generated",
     "normalise_key",
     "query_rule",
@@ -350,6 +352,17 @@ def _stem_rule(word: str) -> str | None:
         if len(word) > len(stem) and (word.endswith(stem) or word.endswith(stem + "s")):
             return name
     return None
+
+
+#: Command-line clients that take the password glued to ``-p`` (``mysql -pSECRET``).
+GLUED_PASSWORD_COMMANDS = frozenset(
+    {"mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlsh", "mariadb", "mariadb-dump"}
+)
+
+
+def glued_password_command(item: Any) -> bool:
+    """Whether ``item`` (an argument list's first item) is such a client."""
+    return type(item) is str and item.rsplit("/", 1)[-1] in GLUED_PASSWORD_COMMANDS
 
 
 def sequence_flag_rule(keys: KeyRules, name: str, following: Any, *, pair: bool) -> str | None:

@@ -34,6 +34,8 @@ STEMS: dict[str, str] = {
 EXACT_WORDS: dict[str, str] = {
     "pass": "password",
     "pw": "password",
+    "bindpw": "password",
+    "rootpw": "password",
     "passcode": "password",
     "otp": "password",
     "bearer": "auth",

@@ -34,7 +34,7 @@ SENSITIVE_SEGMENTS = frozenset(
         "magic-link", "magiclink", "unsubscribe", "share", "shared", "recover", "recovery",
         "otp", "secret", "secrets", "credentials", "apikey", "apikeys", "signin", "login",
         "sso", "saml", "oauth", "callback", "download", "downloads", "private", "passwordless",
-        "onboarding", "claim", "redeem", "accept", "join", "s", "t", "bot",
+        "onboarding", "claim", "redeem", "accept", "join", "s", "t", "bot", "sessions",
     }
 )  # fmt: skip
 _AFTER = 3  # segments read after a sensitive one
@@ -98,6 +98,8 @@ def _redact_path(path: str, rule_for: KeyRule, hits: list[str]) -> str:
             changed = True
             continue
         found = segment_rule(plain, rule_for)
+        if found is None and "=" in plain:  # a path as a ``key=value`` value: ``k=invite/<t>``
+            found = segment_rule(plain.rsplit("=", 1)[1], rule_for)
         if found is not None:
             armed, rule = _AFTER, found
         else:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._checksums import iban_valid, luhn_valid
+from ._marker import REDACTED
+from ._shapes import looks_generated
 
 __all__ = ["BUILTIN_PATTERNS", "PII_PATTERNS", "ValuePattern", "custom_pattern"]
 
@@ -88,6 +90,18 @@ def _ipv4(match: re.Match[str]) -> bool:
 def _random_tail(match: re.Match[str]) -> bool:
     tail = match.group(match.lastindex or 0)
     return any(c.isdigit() for c in tail) or (tail.lower() != tail and tail.upper() != tail)
+
+
+def _strong_tail(match: re.Match[str]) -> bool:
+    return looks_generated(match.group(1), strict=True)
+
+
+def _email(match: re.Match[str]) -> bool:
+    # ``REDACTED:REDACTED@db.internal``: a redacted userinfo before a host, not an address
+    start = match.start()
+    return not (
+        match.group(0).startswith(REDACTED + "@") and match.string[start - 1 : start] == ":"
+    )
 
 
 def _ipv6(match: re.Match[str]) -> bool:
@@ -190,6 +204,50 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
         "vendor_token",
         _RUN + r"(?:SK|AC|key-)[0-9a-f]{32}(?![A-Za-z0-9_\-])",
         r"SK|AC|key-",
+        needs="run",
+    ),
+    _p(
+        "password",
+        # ``mysql -uroot -pSECRET``: the clients that take the password glued to ``-p``
+        r"(?<![\w\-/.])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump)?)"
+        r"(?:[ \t]{1,4}[^\s]{1,256}){0,16}?[ \t]{1,4}-p([^\s'\"]{1,256})",
+        r"mysql|mariadb",
+        group=1,
+    ),
+    _p(
+        "password_hash",
+        # crypt(3)/PHC strings: bcrypt, sha-crypt, argon2, scrypt, pbkdf2 (offline-crackable)
+        r"(?<![A-Za-z0-9$])\$(?:2[abxy]\$[0-9]{2}|[156]|5\$rounds=[0-9]{1,7}|6\$rounds=[0-9]{1,7}"
+        r"|argon2(?:id|i|d)|scrypt|pbkdf2(?:-sha(?:1|256|512))?|y)\$[A-Za-z0-9./+=$,\-]{20,512}",
+        r"\$(?:2|1\$|5\$|6\$|argon2|scrypt|pbkdf2|y\$)",
+    ),
+    _p(
+        "vendor_token",
+        # Square access tokens (``EAAA`` + 60), Twitter/X app bearer tokens
+        _RUN + r"(?:EAAA[A-Za-z0-9_\-]{60}|A{20,24}[A-Za-z0-9%]{60,200})(?![A-Za-z0-9_\-%])",
+        r"EAAA|AAAAAAAAAAAAAAAAAAAA",
+        validator=_random_tail,
+        needs="run",
+    ),
+    _p(
+        "prefixed_token",
+        # a credential-naming word joined to a strongly token-like tail (``tok_<t>``,
+        # ``live_<t>``, ``pwreset-<t>``): the prefixed key formats many services issue
+        _RUN + r"(?i:tok|token|key|apikey|api|secret|sess|session|pat|live|prod|access|refresh"
+        r"|auth|pwreset|reset|invite|magic|otp|sk|rk|ak)[_\-]([A-Za-z0-9]{24,512})"
+        r"(?![A-Za-z0-9_\-])",
+        r"(?i:tok|key|api|secret|sess|pat_|pat-|live|prod|access|refresh|auth|reset|invite"
+        r"|magic|otp|sk_|sk-|rk_|rk-|ak_|ak-)",
+        validator=_strong_tail,
+        needs="run",
+    ),
+    _p(
+        "quoted_token",
+        # a strongly token-like string in quotes: a repr of a frame's local variable, an
+        # exception's positional argument (``AuthError('bad credentials', '<token>')``)
+        r"(?<=['\"])([A-Za-z0-9_\-]{24,512})(?=['\"]|$)",  # or cut at the end
+        r"'|\"",
+        validator=_strong_tail,
         needs="run",
     ),
     _p(
@@ -301,9 +359,17 @@ BUILTIN_PATTERNS: tuple[ValuePattern, ...] = (
 PII_PATTERNS: tuple[ValuePattern, ...] = (
     _p(
         "pii_email",
+        # percent-encoded in a path or a query (``/users/bob%40example.org/``)
+        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._+\-]{1,64}%40[A-Za-z0-9\-]{1,63}"
+        r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
+        r"%40",
+    ),
+    _p(
+        "pii_email",
         r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
         r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
         r"@",
+        validator=_email,
     ),
     _p(
         "pii_ip",

@@ -16,7 +16,7 @@ from ._marker import REDACTED
 from ._shapes import looks_generated
 from ._urls import redact_query
 
-__all__ = ["redact_encoded_pairs", "redact_spaced", "redact_xml"]
+__all__ = ["redact_encoded_pairs", "redact_form_fields", "redact_spaced", "redact_xml"]
 
 KeyRule = Callable[[str], "str | None"]
 
@@ -29,10 +29,26 @@ _ENCODED_RUN = re.compile(
     r"(?:%[0-9A-Fa-f]{2}[A-Za-z0-9_.~+\-]{0,256}){1,512}"
 )
 _SPACED = re.compile(
-    r"(?<![\w.\-])([A-Za-z_][\w.\-]{0,63})[ \t]{1,3}([A-Za-z0-9_\-+/=.~:]{16,512})"
+    r"(?<![\w.\-])([A-Za-z_][\w.\-]{0,63})[ \t]{1,3}\\?[\"'`]?([A-Za-z0-9_\-+/=.~:]{16,512})"
     r"(?![\w\-+/=.~:])"
 )
 _LEVELS = 3
+# ``<input name="csrfmiddlewaretoken" value="...">``, ``<meta name="csrf-token" content="...">``
+# (the tag may be cut: a span name or a repr shortened before its ``>``)
+# (any element: ``<add key="ApiKey" value="...">`` in .NET configuration too)
+_TAG = re.compile(r"<[A-Za-z][\w:.\-]{0,63}[ \t]([^<>]{1,1024})")
+_ATTR = re.compile(
+    r"(?i)(?<![\w\-])(name|id|key|value|content)[ \t]*=[ \t]*([\"'])([^\"'<>]{0,4096})(?:\2|$)"
+)
+# a ``.netrc`` line: ``machine <host> login <user> password <password>``
+_NETRC = re.compile(r"(?<![\w.\-])login[ \t]+[^\s]{1,256}[ \t]+password[ \t]+([^\s]{1,256})")
+# a multipart part: ``form-data; name="password"``, its headers, a blank line, the value
+_PART = re.compile(
+    # (line breaks as written, or as a repr shows them: ``\\r\\n``)
+    r"(?i)form-data;[ \t]*name=([\"'])([^\"'\r\n\\]{1,64})\1[^\r\n\\]{0,256}(?:\\r)?(?:\\n|\r?\n)"
+    r"(?:[A-Za-z][A-Za-z0-9\-]{0,63}:[^\r\n\\]{0,256}(?:\\r)?(?:\\n|\r?\n)){0,4}"
+    r"(?:\\r)?(?:\\n|\r?\n)((?:[^\r\n\\]|\\(?![rn])){1,4096})"
+)
 
 
 def redact_xml(text: str, rule_for: KeyRule, hits: list[str]) -> str:
@@ -88,3 +104,43 @@ def redact_spaced(text: str, rule_for: KeyRule, hits: list[str]) -> str:
         return match.group(0)[: match.start(2) - match.start()] + REDACTED
 
     return _SPACED.sub(replace, text)
+
+
+def redact_form_fields(text: str, rule_for: KeyRule, hits: list[str]) -> str:
+    """Replace the value of an element named like a secret (HTML ``input``/``meta``:
+    ``csrfmiddlewaretoken``, ``csrf-token``; ``<add key="ApiKey" value=...>``), of a
+    multipart ``form-data`` part named like one, and the password of a ``.netrc`` line."""
+
+    def tag(match: re.Match[str]) -> str:
+        attrs = {m.group(1).lower(): m for m in _ATTR.finditer(match.group(1))}
+        named = attrs.get("name") or attrs.get("key") or attrs.get("id")
+        held = attrs.get("value") or attrs.get("content")
+        if named is None or held is None or held.group(3) in ("", REDACTED):
+            return match.group(0)
+        rule = rule_for(named.group(3))
+        if rule is None:
+            return match.group(0)
+        hits.append(rule)
+        offset, whole = match.start(1) - match.start(), match.group(0)
+        return whole[: offset + held.start(3)] + REDACTED + whole[offset + held.end(3) :]
+
+    def part(match: re.Match[str]) -> str:
+        rule = rule_for(match.group(2))
+        if rule is None or match.group(3) == REDACTED:
+            return match.group(0)
+        hits.append(rule)
+        return match.group(0)[: match.start(3) - match.start()] + REDACTED
+
+    def netrc(match: re.Match[str]) -> str:
+        if match.group(1).startswith(REDACTED):
+            return match.group(0)
+        hits.append("password")
+        return match.group(0)[: match.start(1) - match.start()] + REDACTED
+
+    if "<" in text and ("value" in text or "content" in text or "VALUE" in text):
+        text = _TAG.sub(tag, text)
+    if "form-data" in text or "FORM-DATA" in text:
+        text = _PART.sub(part, text)
+    if "login" in text and "password" in text:
+        text = _NETRC.sub(netrc, text)
+    return text

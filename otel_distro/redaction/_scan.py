@@ -17,7 +17,7 @@ from ._marker import REDACTED
 from ._names import NAME_HINT, redact_names
 from ._paths import redact_paths
 from ._patterns import BUILTIN_PATTERNS, PII_PATTERNS, ValuePattern, custom_pattern
-from ._prose import redact_encoded_pairs, redact_spaced, redact_xml
+from ._prose import redact_encoded_pairs, redact_form_fields, redact_spaced, redact_xml
 from ._text import PAIR_HINT, redact_pairs, redact_pem, redact_validation
 from ._urls import (
     FRAGMENT_IN_TEXT,
@@ -191,6 +191,8 @@ class TextScanner:
                 text = redact_validation(text, rule_for, hits)
             if "</" in text:
                 text = redact_xml(text, rule_for, hits)
+            if "<" in text or "form-data" in text or "login" in text:
+                text = redact_form_fields(text, rule_for, hits)
             if "%3" in text or "%25" in text:
                 text = redact_encoded_pairs(text, rule_for, hits)
         if run:

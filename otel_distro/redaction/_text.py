@@ -17,7 +17,8 @@ __all__ = ["PAIR_HINT", "redact_pairs", "redact_pem", "redact_validation"]
 KeyRule = Callable[[str], "str | None"]
 
 # ``--flag value`` / ``--flag=value``, or ``key=value`` / ``key: value`` /
-# ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``), or a
+# ``"key": "value"`` (also with escaped quotes, ``\"key\": \"value\"``, escaped again
+# as a repr of JSON text shows them), or a
 # ``('key', 'value')`` pair as Python prints tuples of headers or arguments; the
 # key may only start at a run boundary, or right after digits (``1111--password=``,
 # ``4111.1111.1111.1111-token:``: a number glued before a key is never part of it).
@@ -25,7 +26,7 @@ _KEY = r"[^\W\d][\w.\-\u200b-\u200d\u2060\ufeff]{0,63}"  # letters of any script
 _PAIR = re.compile(
     r"(?:(?<![\w.\-])--?([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:=|[ \t]+)"
     r"|(?:(?<![\w.\-])|(?<=[0-9])|(?<=[0-9][.\-])|(?<=[0-9][.\-]{2}))"
-    r"(" + _KEY + r")(?:\\?[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
+    r"(" + _KEY + r")(?:\\{0,7}[\"'])?[ \t]{0,3}([:=])[ \t]{0,3}"
     r"|(?<![\w.\-])b?([\"'])(" + _KEY + r")\4,[ \t]{0,3}(?=b?[\"'])"
     # a quoted dict key that starts with a digit (``{'3x6s...': ...}``): only ever a token
     r"|(?<=[\"'])([0-9][\w.\-]{23,63})(?=[\"'][ \t]{0,3}:))"
@@ -42,8 +43,21 @@ _SCHEME = re.compile(
 _SCHEME_RULES = frozenset({"auth", "api_key", "token", "credential"})
 _UNQUOTED = re.compile(r"[^\s,;&\"'<>()\[\]{}]+")
 _LINE = re.compile(r"[^\r\n]+")
+# the value member after a sensitive name member of a name/value pair in JSON text
+_NAMED_VALUE = re.compile(
+    r"([\"'])(?:value|Value|ParameterValue)\1[ \t]{0,3}:[ \t]{0,3}([\"'])([^\"'\n]{1,4096})\2"
+)
+# ``auth=('user', 'password')`` (requests, httpx, aiohttp): the second item is the value
+_AUTH_PAIR = re.compile(
+    r"\([ \t]{0,3}b?([\"'])[^\"'\n]{0,256}\1,[ \t]{0,3}b?[\"']([^\"'\n]{1,1024})[\"']"
+)
 # SQL/format placeholders (``token = $1``, ``password=%s``) are not secrets.
 _PLACEHOLDER = re.compile(r"(?:\?|\$[0-9]{1,3}|%s|%\([A-Za-z0-9_]{1,64}\)s)(?![A-Za-z0-9_])")
+
+
+def _after_colon(text: str, start: int) -> bool:
+    """Whether ``text[start]`` follows a ``:`` (spaces between; a bounded look back)."""
+    return text[max(start - 4, 0) : start].rstrip(" \t")[-1:] == ":"
 
 
 def _closing_quote(text: str, quote: str, start: int) -> int:
@@ -63,9 +77,17 @@ def _value_span(text: str, start: int, rule: str, colon: bool) -> tuple[int, int
         first = text[start]
     if first in "\"'":
         return start + 1, _closing_quote(text, first, start + 1)
-    if first == "\\" and text[start + 1 : start + 2] in ("'", '"'):  # escaped JSON
-        end = text.find(text[start : start + 2], start + 2)
-        return start + 2, len(text) if end == -1 else end
+    if first == "\\":  # escaped JSON, also escaped again as a repr of JSON text shows it
+        after = start
+        while after < len(text) and after - start < 8 and text[after] == "\\":
+            after += 1
+        opener = text[start : after + 1]
+        if opener[-1:] in ("'", '"'):
+            end = text.find(opener, after + 1)
+            return after + 1, len(text) if end == -1 else end
+    if first == "(":  # ``auth=('user', 'password')``: the pair's second item
+        pair = _AUTH_PAIR.match(text, start)
+        return (pair.start(2), pair.end(2)) if pair is not None else (start, start)
     if first in "{[":
         return start, start
     if _PLACEHOLDER.match(text, start) is not None or text.startswith(REDACTED, start):
@@ -111,6 +133,17 @@ def redact_pairs(text: str, keys: KeyRules, hits: list[str], *, jwk: bool = Fals
             rule = "private_key"
         if rule is None and match.start() > 0 and text[match.start() - 1] in "?&;":
             rule = query_rule(key, rule_for)
+        if match.group(5) is not None and _after_colon(text, match.start()):
+            # not a printed pair but a JSON value: ``"name": "DB_PASSWORD", "value": "x"``
+            named = _NAMED_VALUE.match(text, match.end()) if rule is not None else None
+            if rule is None or named is None or named.group(3).startswith(REDACTED):
+                pos = match.end()
+                continue
+            out.append(text[last : named.start(3)])
+            out.append(REDACTED)
+            hits.append(rule)
+            last = pos = named.end(3)
+            continue
         shaped = rule is None and (flag is not None or keys.conditional(key) is not None)
         if flag is None and looks_generated(key, strict=True):
             # a token as a dict key (also one that happens to hold a key word: ``...2pwP``)

@@ -122,6 +122,26 @@ def _first_of(text: str, chars: str, start: int) -> int:
     return end
 
 
+def _raw_userinfo_end(url: str, start: int) -> int:
+    """The ``@`` ending a userinfo whose password holds a raw ``#`` or ``?``
+    (``mysql://app:pa#ss@db/main``, as DSNs are often written), or -1.
+
+    The part before the ``@`` must be ``user:password`` (the user may be empty) with no
+    ``/`` or space, and what follows the colon up to the ``#``/``?`` must not be a port
+    (``host:8080?a=b@c``).
+    """
+    slash = _first_of(url, "/", start)
+    at = url.rfind("@", start, slash)
+    if at == -1:
+        return -1
+    userinfo = url[start:at]
+    colon = userinfo.find(":")
+    if colon < 0 or any(c.isspace() for c in userinfo):
+        return -1
+    before_mark = userinfo[colon + 1 : _first_of(userinfo, "?#", colon + 1)]
+    return -1 if before_mark.isdigit() else at
+
+
 def redact_url(url: str, rule_for: KeyRule, hits: list[str]) -> str:
     """Redact userinfo, sensitive query values and fragment parameters of ``url``."""
     return _redact_url(url, rule_for, hits, 0)
@@ -134,6 +154,8 @@ def _redact_url(url: str, rule_for: KeyRule, hits: list[str], depth: int) -> str
     if start != -1:
         end = _first_of(url, "/?#", start)
         at = url.rfind("@", start, end)
+        if at == -1 and end < len(url) and url[end] in "?#":
+            at = _raw_userinfo_end(url, start)
         if at != -1 and url[start:at] != f"{REDACTED}:{REDACTED}":
             url = f"{url[:start]}{REDACTED}:{REDACTED}{url[at:]}"
             hits.append("url_userinfo")

@@ -15,7 +15,13 @@ from typing import Any
 from ._cache import CONTEXT_KEYS, QUERY_KEYS, URL_KEYS, CleanCache
 from ._checksums import luhn_valid
 from ._decode import redact_encoded
-from ._keys import JWK_PRIVATE_MEMBERS, KeyRules, looks_generated, sequence_flag_rule
+from ._keys import (
+    JWK_PRIVATE_MEMBERS,
+    KeyRules,
+    glued_password_command,
+    looks_generated,
+    sequence_flag_rule,
+)
 from ._marker import REDACTED
 from ._report import RedactionReport
 from ._scan import TextScanner
@@ -193,6 +199,11 @@ class TreeWalker:
         count = len(items)
         if count < 2:
             return keys
+        if glued_password_command(items[0]):  # ``["mysql", "-uroot", "-pSECRET"]``
+            for index in range(1, count):
+                item = items[index]
+                if type(item) is str and len(item) > 2 and item.startswith("-p"):
+                    keys[index] = "password"
         for index in range(count - 1):
             name = items[index]
             if isinstance(name, (bytes, bytearray)) and len(name) <= 66:
@@ -312,12 +323,38 @@ def _special_members(mapping: Mapping[Any, Any], keys: KeyRules) -> dict[str, st
             rule = _loc_rule(mapping["loc"], keys)
             if rule is not None:
                 found = {**(found or {}), "input": rule}
+        named = _named_value(mapping, keys)
+        if named is not None:
+            found = {**(found or {}), named[0]: named[1]}
         kind = mapping.get("exception.type") if "exception.type" in mapping else None
         if isinstance(kind, str) and kind in _LOOKUP_ERRORS:
             found = {**(found or {}), "exception.message": "lookup_key"}
     except Exception:  # an exotic mapping: its values are still walked one by one
         return found
     return found or None
+
+
+_VALUE_MEMBERS = ("value", "Value", "ParameterValue")
+_NAME_MEMBERS = ("name", "Name", "key", "Key", "ParameterKey", "header", "field")
+
+
+def _named_value(mapping: Mapping[Any, Any], keys: KeyRules) -> tuple[str, str] | None:
+    """``(value member, rule)`` of a name/value pair whose name is sensitive, or None
+    (only small mappings are pairs: span attributes skip the look-ups)."""
+    if len(mapping) > 4:
+        return None
+    for member in _VALUE_MEMBERS:
+        if member in mapping:
+            break
+    else:
+        return None
+    for name_member in _NAME_MEMBERS:
+        name = mapping.get(name_member)
+        if isinstance(name, str) and 0 < len(name) <= 64:
+            rule = keys.rule_for(name)
+            if rule is not None:
+                return member, rule
+    return None
 
 
 def _loc_rule(loc: Any, keys: KeyRules) -> str | None:

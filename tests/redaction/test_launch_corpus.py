@@ -20,7 +20,7 @@ import pytest
 from examples.panel.tokens import make_token
 from tests.support import OtlpCapture, launch_app
 
-from ._plant import alnum, b64, digits, mixed, urlsafe
+from ._plant import alnum, b64, digits, hexs, mixed, urlsafe
 
 pytestmark = pytest.mark.integration
 
@@ -78,6 +78,16 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
         "out_code": urlsafe(),
         "pattern_ok": alnum(18),
         "pattern_bad": alnum(18),
+        # found by a red-team corpus: raw ``#`` in a DSN password, form fields, prefixes
+        "dsn_hash": f"{alnum(6)}#{alnum(6)}",
+        "csrf": alnum(64),
+        "multipart_pw": mixed(14),
+        "prefixed": alnum(28),
+        "session_hex": hexs(40),
+        "quoted": alnum(32),
+        "env_pw": alnum(24),
+        "netrc": alnum(10),
+        "mysql": alnum(12),
     }
     otp = int(digits(6))
     chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0.0.0 Safari/537.36"
@@ -116,6 +126,7 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
             headers=headers,
         )
         client.get(f"/hooks/{digits(10)}/{s['hook']}", headers=headers)
+        client.get(f"/api/sessions/{s['session_hex']}/refresh", headers=headers)
         auth = {"Authorization": f"Bearer {make_token('u-1', 't-1')}"}
         created = client.post("/sites", json={"name": "n", "domain": "d.example"}, headers=auth)
         assert created.status_code == 201
@@ -134,6 +145,14 @@ def test_second_corpus_never_leaks(otlp_capture: OtlpCapture, upstream: int) -> 
                 "sql": f"ALTER USER app IDENTIFIED BY '{s['sql_pw']}'",
                 "blob": payload_b64,
                 "order_id": "ORD-2024-0001",
+                "dsn": f"mysql+pymysql://app:{s['dsn_hash']}@db.internal:3306/main",
+                "html": f'<input type="hidden" name="csrfmiddlewaretoken" value="{s["csrf"]}">',
+                "form": 'form-data; name="password"\r\n\r\n' + s["multipart_pw"] + "\r\n--b--",
+                "issued": f"token issued tok_{s['prefixed']}",
+                "error": f"invalid token '{s['quoted']}'",
+                "pod": {"env": [{"name": "DB_PASSWORD", "value": s["env_pw"]}]},
+                "netrc": f"machine api.example.com login bob password {s['netrc']}",
+                "mysql_argv": ["mysql", "-uroot", f"-p{s['mysql']}"],
             },
         )
         assert logged.status_code == 200

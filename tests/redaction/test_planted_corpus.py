@@ -114,7 +114,54 @@ def secret_carriers() -> list[Carrier]:
     ]  # fmt: skip
     phrase, shown = _code_phrase(code)
     carriers.append(("otp_prose", phrase, shown))
-    return carriers
+    return carriers + red_team_carriers()
+
+
+def red_team_carriers() -> list[Carrier]:
+    """Shapes a red-team corpus found leaking: a raw ``#``/``?`` in a URL password, HTML
+    and multipart form fields, a ``sessions`` path, a quoted token in prose, a path as a
+    ``key=`` value, prefixed tokens, JSON text escaped twice (a repr in frame locals),
+    name/value pairs, ``<add key value>``, ``.netrc``, ``mysql -p<pw>``, ``bindpw``,
+    ``auth=(user, password)``, password hashes, Square and Twitter tokens."""
+    raw_hash, raw_query = f"{alnum(6)}#{alnum(6)}", f"{alnum(6)}?{alnum(6)}"
+    csrf, meta, part, session = alnum(64), urlsafe(32), alnum(12) + "%*", hexs(40)
+    quoted, invite, tok, live, reset, refresh = (
+        alnum(32), hexs(32), alnum(28), alnum(28), alnum(32), alnum(32)
+    )  # fmt: skip
+    twice = repr(json.dumps({"payload": json.dumps({"auth": {"refresh_token": refresh}})}))
+    env_value, tag_value, netrc, glued, bind, pair = (
+        alnum(24), alnum(30), alnum(10), alnum(12), alnum(20), alnum(30)
+    )  # fmt: skip
+    bcrypt, quoted_arg = "$2b$12$" + alnum(53), alnum(30)
+    square, twitter = "EAAA" + alnum(60), "A" * 22 + alnum(30) + "%3D" + alnum(50)
+    named = json.dumps({"env": [{"name": "DB_PASSWORD", "value": env_value}]})
+    return [
+        ("url_password_hash", f"connecting to mysql+pymysql://app:{raw_hash}@db.internal:3306/m",
+         raw_hash),
+        ("url_password_query", f"amqp://app:{raw_query}@rabbit:5672/ refused", raw_query),
+        ("html_csrf", f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">', csrf),
+        ("meta_csrf", f'<meta name="csrf-token" content="{meta}">', meta),
+        ("multipart_password", '--b\r\nContent-Disposition: form-data; name="password"\r\n'
+         f"\r\n{part}\r\n--b--", part),
+        ("sessions_path", f"GET /api/sessions/{session} 404", session),
+        ("quoted_token", f"ValueError: invalid token '{quoted}'", quoted),
+        ("invite_value", f"key=invite/{invite}", invite),
+        ("prefixed_tok", f"token issued tok_{tok}", tok),
+        ("prefixed_live", f"api key created: live_{live}", live),
+        ("prefixed_reset", f"sent pwreset-{reset} to the user", reset),
+        ("json_escaped_twice", f"text = {twice}", refresh),
+        ("name_value_pair", named, env_value),
+        ("config_add_tag", f'<add key="ApiKey" value="{tag_value}" />', tag_value),
+        ("netrc", f"machine api.example.com login bob password {netrc}", netrc),
+        ("mysql_glued", f"running mysql -uroot -p{glued} -h db", glued),
+        ("bindpw", f"ldap bind dn=cn=admin bindpw={bind}", bind),
+        ("auth_tuple", f"auth=('bob', '{pair}')", pair),
+        ("bcrypt", f"htpasswd entry bob:{bcrypt}", bcrypt),
+        ("square_token", f"square client with {square}", square),
+        ("twitter_bearer", f"twitter {twitter}", twitter),
+        ("quoted_argument", f"AuthError('bad credentials', '{quoted_arg}')", quoted_arg),
+        ("frame_local", f'"locals": {{"ordinary": "\'{quoted_arg}\'"}}', quoted_arg),
+    ]  # fmt: skip
 
 
 def harmless_values() -> list[tuple[str, str]]:
@@ -151,6 +198,13 @@ def harmless_values() -> list[tuple[str, str]]:
         ("topics", "kafka topic orders.v1.created partition 3 offset 482913"),
         ("task_ids", f"task app.tasks.send_reset_email[{order}] succeeded in 0.25s"),
         ("scheme_word", "token.type: bearer auth.method=oidc"),
+        ("commit", f"commit {secrets.token_hex(20)} deployed, ETag: \"{secrets.token_hex(16)}\""),
+        ("user_agents", "python-httpx/0.27.0 aio-pika/9.4.1 aiormq/6.8.0 (KHTML, like Gecko)"),
+        ("token_response", "token_type=Bearer expires_in=3600 scope=read"),
+        ("form_plain", '<input type="text" name="comment" value="x"> form-data; name="note"'),
+        ("object_ids", "customer cus_NffrFeUfNV2Hib charge ch_3MmlLrLkdIwHu7ix"),
+        ("port_query", "https://api.example.org:8443?ref=a@b"),
+        ("sessions_route", "GET /api/sessions/{session_id}/refresh"),
     ]  # fmt: skip
 
 
