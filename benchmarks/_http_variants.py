@@ -12,6 +12,7 @@ structlog, followed by the instrumentation bootstrap their documentation asks fo
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Variant:
     stock: bool = False
     spans: bool = True  # expected to export one server span per request
     logs: bool = True  # expected to export the route's log record
+    repo_on_path: bool = True  # False: only a copy of the app is importable
     error: str | None = None
 
     def command(self, port: int) -> list[str]:
@@ -52,9 +54,16 @@ class Variant:
             "--log-level", "warning",
         ]  # fmt: skip
 
-    def extra_paths(self, workdir: Path) -> list[str]:
-        """PYTHONPATH entries before the repository (the stock entry points)."""
-        return [str(_stock_sdk_path(workdir))] if self.stock else []
+    def python_path(self, workdir: Path) -> list[str]:
+        """The server's PYTHONPATH: the repository (after the stock entry points), or,
+        for an installed revision, a folder with only a copy of the app."""
+        if not self.repo_on_path:
+            package = workdir / "app" / "benchmarks"
+            package.mkdir(parents=True)
+            (package / "__init__.py").write_text("")
+            shutil.copy2(REPO_ROOT / "benchmarks" / "server_app.py", package / "server_app.py")
+            return [str(package.parent)]
+        return [*([str(_stock_sdk_path(workdir))] if self.stock else []), str(REPO_ROOT)]
 
 
 def _stock(name: str, label: str, *, all_signals: bool) -> Variant:
