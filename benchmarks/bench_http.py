@@ -1,8 +1,8 @@
 """Per-request cost and tail latency through real uvicorn launches under load, in one session.
 
 Run: ``python -m benchmarks.bench_http [--quick] [--peers] [--ref REV]... [--rounds N]
-[--out DIR] [--no-chart]`` (``make bench`` runs it; ``make bench PEERS=1`` adds the peer
-distributions, ``make bench REFS="REV ..."`` earlier revisions of otel-distro).
+[--seconds S] [--out DIR] [--no-chart]`` (``make bench`` runs it; ``make bench PEERS=1``
+adds the peer distributions, ``make bench REFS="REV ..."`` earlier revisions of otel-distro).
 
 Variants (see ``benchmarks/_http_variants.py``), all running at once, each
 ``benchmarks.server_app:app`` (FastAPI, one structlog call per request) under
@@ -52,7 +52,7 @@ from typing import Any
 import httpx
 
 from benchmarks._http_refs import ref_variant
-from benchmarks._http_report import print_table, write_chart
+from benchmarks._http_report import paired_ratios, print_table, write_chart
 from benchmarks._http_variants import Variant, core_variants, peer_variants
 from examples.panel.runner import REPO_ROOT, AppProcess, AppStartError, clean_environ, free_port
 
@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure otel-distro at this git revision (repeatable)",
     )
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default: 5; quick: 2)")
+    parser.add_argument("--seconds", type=float, help="per variant and round (default: 8)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where http.json/png go")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--logs", type=Path, help="keep each server's stdout/stderr here")
@@ -309,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = dict(QUICK if args.quick else FULL)
     if args.rounds:
         plan["rounds"] = args.rounds
+    if args.seconds:
+        plan["seconds"] = args.seconds
     variants = core_variants()
     ours = next(v for v in variants if v.name == OURS)
     variants += [ref_variant(rev, ours) for rev in args.ref]
@@ -316,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
+    for line in paired_ratios(results, OURS):
+        print(line)
     print(
         f"sink: {sink.get('requests', 0):,} export requests decoded, "
         f"{sink.get('errors', 0):,} undecodable"
