@@ -88,10 +88,11 @@ stack-down:
 stack-status:
 	STACK_TOPOLOGY=$(TOPOLOGY) bash collector/scripts/stack.sh status
 
-# PEERS=1 also measures Elastic EDOT, Splunk and AWS ADOT Python (own venvs in .cache/bench-venvs).
+# PEERS=1 also measures Elastic EDOT, Splunk and AWS ADOT Python (own venvs in .cache/bench-venvs);
+# REFS="fd61a33 ..." also measures otel-distro at those revisions (venvs .cache/bench-venvs/ref-<sha>).
 bench: venv
 	$(PY) -m pip install -q -e '.[bench]'
-	PEERS=$(PEERS) $(PY) -m benchmarks
+	PEERS=$(PEERS) REFS="$(REFS)" $(PY) -m benchmarks
 
 clean: stack-down
 	rm -rf $(VENV) $(VENV310) .peer .cache .pytest_cache .mypy_cache .ruff_cache telemetry logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,34 @@ def print_table(results: list[Result], *, connections: int, plan: dict[str, Any]
     print()
     for result in results:
         print(f"  {result.name:13} {result.label}")
+
+
+def _spread(ratios: list[float]) -> str:
+    middle = f"{statistics.median(ratios):.3f}"
+    if len(ratios) < 4:
+        return middle
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return f"{middle} (middle half of rounds {low:.3f}-{high:.3f})"
+
+
+def paired_ratios(results: list[Result], ours: str) -> list[str]:
+    """Each ``<ours>@<sha>`` against ``ours``, round by round (req/s and added ms/req)."""
+    by_name = {r.name: r for r in results}
+    base, bare = by_name.get(ours), by_name.get(BASELINE)
+    lines: list[str] = []
+    if base is None or bare is None or base.error:
+        return lines
+    for ref in results:
+        if not ref.name.startswith(ours + "@") or ref.error:
+            continue
+        rounds = list(zip(ref.rps, base.rps, bare.rps, strict=False))
+        rps = [r / b for r, b, _ in rounds]
+        added = [(1000 / r - 1000 / n) / (1000 / b - 1000 / n) for r, b, n in rounds if b < n]
+        lines.append(
+            f"{ref.name} / {ours}, paired by round: req/s {_spread(rps)}; "
+            f"added ms/req {_spread(added) if added else '-'}"
+        )
+    return lines
 
 
 def write_chart(results: list[Result], path: Path) -> str:

@@ -12,6 +12,7 @@ structlog, followed by the instrumentation bootstrap their documentation asks fo
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -37,8 +38,8 @@ class Variant:
     stock: bool = False
     spans: bool = True  # expected to export one server span per request
     logs: bool = True  # expected to export the route's log record
+    repo_on_path: bool = True  # False: only a copy of the app is importable
     error: str | None = None
-    source: Path | None = None  # an otel_distro checkout imported instead of the working tree
 
     def command(self, port: int) -> list[str]:
         launcher = [str(self.bin_dir / "opentelemetry-instrument")] if self.instrument else []
@@ -53,11 +54,16 @@ class Variant:
             "--log-level", "warning",
         ]  # fmt: skip
 
-    def extra_paths(self, workdir: Path) -> list[str]:
-        """PYTHONPATH entries before the repository (the stock entry points)."""
-        if self.source is not None:
-            return [str(self.source)]
-        return [str(_stock_sdk_path(workdir))] if self.stock else []
+    def python_path(self, workdir: Path) -> list[str]:
+        """The server's PYTHONPATH: the repository (after the stock entry points), or,
+        for an installed revision, a folder with only a copy of the app."""
+        if not self.repo_on_path:
+            package = workdir / "app" / "benchmarks"
+            package.mkdir(parents=True)
+            (package / "__init__.py").write_text("")
+            shutil.copy2(REPO_ROOT / "benchmarks" / "server_app.py", package / "server_app.py")
+            return [str(package.parent)]
+        return [*([str(_stock_sdk_path(workdir))] if self.stock else []), str(REPO_ROOT)]
 
 
 def _stock(name: str, label: str, *, all_signals: bool) -> Variant:
@@ -175,23 +181,3 @@ def peer_variants() -> list[Variant]:
             variant.error = f"install failed: {exc}"
         variants.append(variant)
     return variants
-
-
-def revision_variant(revision: str, folder: Path) -> Variant:
-    """otel-distro as of git ``revision``: its ``otel_distro`` package exported into ``folder``
-    and put first on ``PYTHONPATH`` (the rest, app and benchmarks, from the working tree)."""
-    name = f"otel-distro@{revision}"
-    variant = Variant(name, f"otel-distro at {revision}", {"OTEL_PYTHON_DISTRO": "otel_distro"})
-    target = folder / revision.replace("/", "_")
-    target.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "archive", revision, "otel_distro"],
-        capture_output=True,
-        check=False,
-    )
-    if archive.returncode != 0:
-        variant.error = f"git archive failed: {archive.stderr.decode(errors='replace').strip()}"
-        return variant
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    variant.source = target
-    return variant

@@ -1,9 +1,8 @@
 """Per-request cost and tail latency through real uvicorn launches under load, in one session.
 
-Run: ``python -m benchmarks.bench_http [--quick] [--peers] [--out DIR] [--no-chart]
-[--compare REVISION ...] [--rounds N] [--seconds S]`` (``make bench`` runs it; ``make bench
-PEERS=1`` adds the peer distributions; ``--compare`` adds otel-distro as of a git revision,
-for before/after figures from one session).
+Run: ``python -m benchmarks.bench_http [--quick] [--peers] [--ref REV]... [--rounds N]
+[--seconds S] [--out DIR] [--no-chart]`` (``make bench`` runs it; ``make bench PEERS=1``
+adds the peer distributions, ``make bench REFS="REV ..."`` earlier revisions of otel-distro).
 
 Variants (see ``benchmarks/_http_variants.py``), all running at once, each
 ``benchmarks.server_app:app`` (FastAPI, one structlog call per request) under
@@ -15,7 +14,10 @@ uvicorn with one worker:
 * ``stock-all``    -- the same with traces, logs and metrics;
 * ``otel-distro``  -- ours: traces, logs, metrics, redaction, baggage, access log;
 * with ``--peers`` (or ``PEERS=1``): Elastic EDOT, Splunk and AWS ADOT Python, each
-  with its own defaults in its own venv.
+  with its own defaults in its own venv;
+* with ``--ref REV`` (or ``REFS="REV ..."``): ``otel-distro@<sha>``, this repository at
+  that revision installed in its own venv, run exactly like ``otel-distro``
+  (``benchmarks/_http_refs.py``), to compare revisions in one session.
 
 Load comes from ``wrk`` (a second process) with 16 connections, in interleaved
 rounds (each round visits every variant, in a rotated order, so drift in machine
@@ -49,14 +51,9 @@ from typing import Any
 
 import httpx
 
-from benchmarks._http_report import print_table, write_chart
-from benchmarks._http_variants import (
-    Variant,
-    contrib_server_variant,
-    core_variants,
-    peer_variants,
-    revision_variant,
-)
+from benchmarks._http_refs import ref_variant
+from benchmarks._http_report import paired_ratios, print_table, write_chart
+from benchmarks._http_variants import Variant, contrib_server_variant, core_variants, peer_variants
 from examples.panel.runner import REPO_ROOT, AppProcess, AppStartError, clean_environ, free_port
 
 CONNECTIONS = 16
@@ -64,6 +61,7 @@ FULL = {"warmup": 3.0, "rounds": 5, "seconds": 8.0}
 QUICK = {"warmup": 1.0, "rounds": 2, "seconds": 2.0}
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 URL_PATH = "/items/42"
+OURS = "otel-distro"
 
 
 @dataclass
@@ -190,7 +188,7 @@ def _launch(variant: Variant, endpoint: str, workdir: Path) -> AppProcess:
             **variant.env,
         }
     )
-    env["PYTHONPATH"] = os.pathsep.join([*variant.extra_paths(folder), str(REPO_ROOT)])
+    env["PYTHONPATH"] = os.pathsep.join(variant.python_path(folder))
     for attempt in range(3):
         port = free_port()
         app = AppProcess(port=port, workdir=folder, env=env, command=variant.command(port))
@@ -296,37 +294,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run, under a minute")
     parser.add_argument("--peers", action="store_true", default=os.environ.get("PEERS") == "1")
+    parser.add_argument(
+        "--ref",
+        action="append",
+        default=os.environ.get("REFS", "").split(),
+        metavar="REV",
+        help="also measure otel-distro at this git revision (repeatable)",
+    )
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default: 5; quick: 2)")
+    parser.add_argument("--seconds", type=float, help="per variant and round (default: 8)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where http.json/png go")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--logs", type=Path, help="keep each server's stdout/stderr here")
-    parser.add_argument(
-        "--compare",
-        action="append",
-        default=[],
-        metavar="REVISION",
-        help="also run otel-distro as of this git revision (repeatable): before/after in one run",
-    )
     parser.add_argument(
         "--contrib-server",
         action="store_true",
         help="also otel-distro with the contrib ASGI middleware (OTEL_DISTRO_SERVER_MIDDLEWARE)",
     )
-    parser.add_argument("--rounds", type=int, help="rounds instead of the plan's")
-    parser.add_argument("--seconds", type=float, help="seconds per variant and round")
     args = parser.parse_args(argv)
     plan = dict(QUICK if args.quick else FULL)
     if args.rounds:
         plan["rounds"] = args.rounds
     if args.seconds:
         plan["seconds"] = args.seconds
+    variants = core_variants()
+    ours = next(v for v in variants if v.name == OURS)
+    variants += [ref_variant(rev, ours) for rev in args.ref]
+    variants += [contrib_server_variant()] if args.contrib_server else []
+    variants += peer_variants() if args.peers else []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-http-revisions-") as revisions:
-        variants = core_variants()
-        variants += [revision_variant(r, Path(revisions)) for r in args.compare]
-        variants += [contrib_server_variant()] if args.contrib_server else []
-        variants += peer_variants() if args.peers else []
-        results, sink = run_session(variants, plan, args.logs)
+    results, sink = run_session(variants, plan, args.logs)
     print_table(results, connections=CONNECTIONS, plan=plan)
+    for line in paired_ratios(results, OURS):
+        print(line)
     print(
         f"sink: {sink.get('requests', 0):,} export requests decoded, "
         f"{sink.get('errors', 0):,} undecodable"
