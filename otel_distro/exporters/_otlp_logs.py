@@ -18,9 +18,8 @@ from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
 
-from otel_distro._report import internal_error
-from otel_distro._state import Slot, on_reset
-from otel_distro.exporters._slices import sliced
+from otel_distro._state import on_reset
+from otel_distro.exporters._encoder_swap import EncoderSwap
 
 __all__ = ["encode_logs_request", "restore_log_encoder", "use_fast_log_encoder"]
 
@@ -317,57 +316,22 @@ def encode_logs_request(batch: Iterable[Any]) -> bytes:
     return b"".join(out)
 
 
-class _Encoded:
-    """Stands in for the protobuf request: the exporter only calls ``SerializeToString``."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def SerializeToString(self) -> bytes:
-        return self._data
-
-
-def _encode_logs(batch: Sequence[Any]) -> Any:
-    try:
-        return _Encoded(encode_logs_request(sliced(batch)))
-    except Exception:
-        # the stock encoder decides (and raises) as it always did for this batch;
-        # when it succeeds, the direct encoder failed where it must not: ours to count
-        stock = _stock.value
-        encoded = stock(batch) if stock is not None else None
-        internal_error("exporters.otlp_logs")
-        return encoded
-
-
-#: The exporter's own ``encode_logs`` while :func:`use_fast_log_encoder` is in force.
-_stock: Slot[Any] = Slot("exporters.otlp_logs.encoder", lambda: None)
+_SWAP = EncoderSwap(
+    "exporters.otlp_logs",
+    "opentelemetry.exporter.otlp.proto.http._log_exporter",
+    "encode_logs",
+    lambda batch: encode_logs_request(batch),  # looked up per call (tests replace it)
+)
 
 
 def use_fast_log_encoder() -> bool:
     """Make the OTLP/HTTP log exporter encode with :func:`encode_logs_request`."""
-    try:
-        from opentelemetry.exporter.otlp.proto.http import _log_exporter
-    except ImportError:
-        return False
-    module: Any = _log_exporter
-    if _stock.value is None:
-        _stock.value = module.encode_logs
-        module.encode_logs = _encode_logs
-    return True
+    return _SWAP.use()
 
 
 def restore_log_encoder() -> None:
     """Undo :func:`use_fast_log_encoder` (tests; part of :func:`otel_distro._state.reset`)."""
-    stock = _stock.value
-    if stock is None:
-        return
-    from opentelemetry.exporter.otlp.proto.http import _log_exporter
-
-    module: Any = _log_exporter
-    module.encode_logs = stock
-    _stock.value = None
+    _SWAP.restore()
 
 
 def _clear_caches() -> None:
@@ -376,5 +340,4 @@ def _clear_caches() -> None:
         cache.clear()
 
 
-on_reset(_stock.name, restore_log_encoder)
 on_reset("exporters.otlp_logs.caches", _clear_caches)

@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanKind, Status
 
-from otel_distro._report import internal_error
-from otel_distro._state import Slot, on_reset
+from otel_distro._state import on_reset
+from otel_distro.exporters._encoder_swap import EncoderSwap
 from otel_distro.exporters._otlp_logs import (
     _CACHE_LIMIT,
     _CACHED_TEXT,
@@ -41,7 +41,6 @@ from otel_distro.exporters._otlp_logs import (
     _scope,
     _varint,
 )
-from otel_distro.exporters._slices import sliced
 
 __all__ = ["encode_spans_request", "restore_span_encoder", "use_fast_span_encoder"]
 
@@ -277,63 +276,24 @@ def encode_spans_request(spans: Sequence[ReadableSpan]) -> bytes:
     return _request(spans)
 
 
-class _Encoded:
-    """Stands in for the protobuf request: the exporter only serializes it."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def SerializeToString(self) -> bytes:
-        return self._data
-
-    def SerializePartialToString(self) -> bytes:
-        return self._data
-
-
-def _encode_spans(spans: Sequence[ReadableSpan]) -> Any:
-    try:
-        return _Encoded(_request(sliced(spans)))
-    except Exception:
-        # the stock encoder decides (and raises) as it always did for this batch;
-        # when it succeeds, the direct encoder failed where it must not: ours to count
-        stock = _stock.value
-        encoded = stock(spans) if stock is not None else None
-        internal_error("exporters.otlp_spans")
-        return encoded
-
-
-#: The exporter's own ``encode_spans`` while :func:`use_fast_span_encoder` is in force.
-_stock: Slot[Any] = Slot("exporters.otlp_spans.encoder", lambda: None)
+_SWAP = EncoderSwap(
+    "exporters.otlp_spans",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "encode_spans",
+    lambda spans: _request(spans),  # looked up per call (tests replace it)
+)
+#: What the OTLP/HTTP span exporter calls while :func:`use_fast_span_encoder` is in force.
+_encode_spans = _SWAP.encode
 
 
 def use_fast_span_encoder() -> bool:
     """Make the OTLP/HTTP span exporter encode with :func:`encode_spans_request`."""
-    try:
-        from opentelemetry.exporter.otlp.proto.http import trace_exporter
-    except ImportError:
-        return False
-    module: Any = trace_exporter
-    if _stock.value is None:
-        _stock.value = module.encode_spans
-        module.encode_spans = _encode_spans
-    return True
+    return _SWAP.use()
 
 
 def restore_span_encoder() -> None:
     """Undo :func:`use_fast_span_encoder` (tests; part of :func:`otel_distro._state.reset`)."""
-    stock = _stock.value
-    if stock is None:
-        return
-    from opentelemetry.exporter.otlp.proto.http import trace_exporter
-
-    module: Any = trace_exporter
-    module.encode_spans = stock
-    _stock.value = None
-
-
-on_reset(_stock.name, restore_span_encoder)
+    _SWAP.restore()
 
 
 def _clear_caches() -> None:
