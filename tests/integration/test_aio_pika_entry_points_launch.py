@@ -9,30 +9,19 @@ one PRODUCER span and each delivery one CONSUMER span, both the distro's.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 
 import pytest
 
 from tests.support import OtlpCapture, launch_app
 from tests.support.ci import require
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
 
 APP = "tests.integration.signed_app:app"
 OURS = "otel_distro.messaging.aio_pika"
 MESSAGES = 3
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    try:
-        import aio_pika  # noqa: F401
-    except ImportError:
-        require(False, "aio-pika is not installed")
-    with rabbitmq_broker() as running:
-        yield running
 
 
 def _aio_pika_dists() -> set[str]:

@@ -19,8 +19,7 @@ from otel_distro import set_tenant
 from otel_distro.config import load_settings
 from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 from otel_distro.propagation import TrustedBaggagePropagator
-from tests.support.ci import require
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +27,6 @@ try:
     import aio_pika
 except ImportError:  # pragma: no cover - the rabbitmq extra is part of dev
     aio_pika = None
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    require(aio_pika is not None, "aio-pika is not installed")
-    with rabbitmq_broker() as running:
-        yield running
 
 
 @pytest.fixture

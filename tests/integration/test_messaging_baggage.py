@@ -18,17 +18,11 @@ from otel_distro import set_tenant
 from otel_distro.config import load_settings
 from otel_distro.processors.baggage import BaggageAttributesSpanProcessor
 from otel_distro.propagation import TrustedBaggagePropagator
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
 
 aio_pika = pytest.importorskip("aio_pika")
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    with rabbitmq_broker() as running:
-        yield running
 
 
 @pytest.fixture

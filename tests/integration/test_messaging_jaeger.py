@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,20 +10,9 @@ from examples.panel.tokens import make_token
 from tests.integration.stack import Stack
 from tests.integration.test_messaging_sse import FastClient, wait_until
 from tests.support import launch_app
-from tests.support.ci import require
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    try:
-        import aio_pika  # noqa: F401
-    except ImportError:
-        require(False, "aio-pika is not installed")
-    with rabbitmq_broker() as running:
-        yield running
 
 
 def kind(span: dict[str, Any]) -> str:

@@ -13,15 +13,14 @@ import socket
 import string
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import OtlpCapture, launch_app
-from tests.support.ci import require
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
 
@@ -30,16 +29,6 @@ APP = "tests.integration.sse_app:app"
 
 def _token() -> str:
     return "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    try:
-        import aio_pika  # noqa: F401
-    except ImportError:
-        require(False, "aio-pika is not installed")
-    with rabbitmq_broker() as running:
-        yield running
 
 
 class FastClient:

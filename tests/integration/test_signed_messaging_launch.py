@@ -15,19 +15,13 @@ import aio_pika
 import pytest
 
 from tests.support import AppProcess, OtlpCapture, launch_app
-from tests.support.rabbitmq import Broker, rabbitmq_broker
+from tests.support.rabbitmq import Broker
 
 pytestmark = pytest.mark.integration
 
 APP = "tests.integration.signed_app:app"
 KEY = secrets.token_urlsafe(32)
 QUEUE = f"signed-{secrets.token_hex(4)}"
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    with rabbitmq_broker() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
