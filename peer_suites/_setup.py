@@ -101,7 +101,9 @@ def ensure_venv() -> None:
         base = getattr(sys, "_base_executable", sys.executable)
         _run(base, "-m", "venv", VENV)
         pip = (PEER_PYTHON, "-m", "pip", "install", "-q", "--disable-pip-version-check")
-        _run(*pip, "-r", constraints)
+        # the freeze is complete, and holds contribs installed beside newer releases
+        # without their dependencies (Makefile SIDE_BY_SIDE): installed as it is
+        _run(*pip, "--no-deps", "-r", constraints)
         _run(*pip, "-c", constraints, *TEST_DEPENDENCIES)
         stamp.write_text(key)
     _run(
